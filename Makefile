@@ -1,0 +1,133 @@
+# libpercpu build.  Plain GNU make.
+#   make              libraries and percpu-info in build/
+#   make demo         build and run the demonstration (examples/demo.c)
+#   make check        build and run the test suite: plain, then ASan+UBSan, then TSan
+#   make bench        build and run the benchmarks
+#   make install PREFIX=/usr/local
+# CC=clang works the same.  B=dir chooses the build folder; SAN=asan|tsan adds sanitizers.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+B       ?= build
+SAN     ?=
+VERSION := 0.1.0
+SOVER   := 0
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc
+ifeq ($(SAN),asan)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(SAN),tsan)
+CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=thread
+endif
+LIBS    := -lpthread -ldl
+
+LIB_SRCS := $(sort $(wildcard src/*.c))
+LIB_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRCS))
+HEADERS  := $(wildcard include/*.h include/percpu/*.h src/*.h)
+
+SO       := $(B)/libpercpu.so
+SONAME   := libpercpu.so.$(SOVER)
+AR_LIB   := $(B)/libpercpu.a
+INFO     := $(B)/percpu-info
+
+all: $(SO) $(AR_LIB) $(INFO)
+
+$(B)/obj/%.o: src/%.c $(HEADERS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(SO): $(LIB_OBJS) src/libpercpu.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libpercpu.map -Wl,-z,defs \
+		$(LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
+	ln -sf libpercpu.so $(B)/$(SONAME)
+
+$(AR_LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(INFO): tools/percpu-info.c $(AR_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+
+# ---- tests -------------------------------------------------------------------------
+# tests/test_*.c link the static library (they may use internal interfaces);
+# tests/dso_*.c link the shared library, with the helper libraries tests/lib*.c.
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+DSO_SRCS  := $(sort $(wildcard tests/dso_*.c))
+EX_SRCS   := $(sort $(wildcard examples/*.c))
+TESTS     := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS)) \
+             $(patsubst tests/%.c,$(B)/tests/%,$(DSO_SRCS)) \
+             $(patsubst examples/%.c,$(B)/examples/%,$(EX_SRCS))
+
+$(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AR_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+
+$(B)/tests/libpcpu_linked.so: tests/lib_linked.c $(SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -L$(B) -lpercpu
+
+$(B)/tests/libpcpu_plugin.so: tests/lib_plugin.c $(B)/tests/libpcpu_linked.so $(SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -L$(B)/tests -lpcpu_linked -L$(B) -lpercpu
+
+$(B)/tests/dso_%: tests/dso_%.c tests/testutil.h $(SO) $(B)/tests/libpcpu_linked.so $(B)/tests/libpcpu_plugin.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B)/tests -lpcpu_linked -L$(B) -lpercpu \
+		-Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
+
+$(B)/examples/%: examples/%.c $(SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B) -lpercpu -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
+
+tests: all $(TESTS)
+
+# One pass of the suite in the current configuration.
+check-one: tests
+	B=$(B) sh tests/run.sh $(TESTS)
+
+# The full suite: plain build, then ASan+UBSan, then TSan (shorter runs under the
+# sanitizers), then everything compiled again with clang -Werror.
+check:
+	$(MAKE) check-one
+	PCPU_TEST_SCALE=0.2 $(MAKE) check-one B=build-asan SAN=asan
+	PCPU_TEST_SCALE=0.1 $(MAKE) check-one B=build-tsan SAN=tsan
+	@if command -v clang >/dev/null; then $(MAKE) tests B=build-clang CC=clang; \
+	else echo "clang not installed: clang build skipped"; fi
+
+demo: $(B)/examples/demo
+	$(B)/examples/demo
+
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+$(B)/bench/%: bench/%.c $(AR_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/percpu $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 include/percpu.h $(DESTDIR)$(PREFIX)/include/percpu.h
+	install -m 644 include/percpu/*.h $(DESTDIR)$(PREFIX)/include/percpu/
+	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/libpercpu.so.$(VERSION)
+	ln -sf libpercpu.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libpercpu.so
+	install -m 644 $(AR_LIB) $(DESTDIR)$(PREFIX)/lib/libpercpu.a
+	install -m 755 $(INFO) $(DESTDIR)$(PREFIX)/bin/percpu-info
+	-install -m 644 man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/ 2>/dev/null
+	-install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/ 2>/dev/null
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' libpercpu.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpercpu.pc
+
+clean:
+	rm -rf build build-asan build-tsan build-clang
+
+.PHONY: all tests check check-one demo bench install clean
+.DELETE_ON_ERROR:

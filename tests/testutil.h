@@ -1,0 +1,77 @@
+/* testutil.h - the few helpers every test program shares: checks that report the file,
+ * line and expression, and a seeded random generator (seed printed, PCPU_TEST_SEED
+ * reproduces a run). */
+#ifndef PCPU_TESTUTIL_H
+#define PCPU_TESTUTIL_H
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static int tu_failures;
+
+#define CHECK(cond)                                                                 \
+	do {                                                                        \
+		if (!(cond)) {                                                      \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,      \
+				__LINE__, #cond);                                   \
+			tu_failures++;                                              \
+			if (tu_failures > 20)                                       \
+				abort();                                            \
+		}                                                                   \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                              \
+	do {                                                                        \
+		long long tu_a = (long long)(a), tu_b = (long long)(b);             \
+		if (tu_a != tu_b) {                                                 \
+			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %lld, %s == %lld\n", \
+				__FILE__, __LINE__, #a, tu_a, #b, tu_b);            \
+			tu_failures++;                                              \
+			if (tu_failures > 20)                                       \
+				abort();                                            \
+		}                                                                   \
+	} while (0)
+
+/* Ends a test program: exit status 0 only if no check failed. */
+#define TEST_DONE()                                                                 \
+	do {                                                                        \
+		if (tu_failures) {                                                  \
+			fprintf(stderr, "%d check(s) failed\n", tu_failures);       \
+			return 1;                                                   \
+		}                                                                   \
+		return 0;                                                           \
+	} while (0)
+
+static uint64_t tu_rng_state;
+
+static inline uint64_t tu_rand(void)
+{
+	/* splitmix64 */
+	uint64_t z = (tu_rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline uint64_t tu_seed(const char *test)
+{
+	const char *s = getenv("PCPU_TEST_SEED");
+	uint64_t seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)clock();
+	tu_rng_state = seed;
+	fprintf(stderr, "%s: seed %" PRIu64 " (set PCPU_TEST_SEED to repeat)\n", test, seed);
+	return seed;
+}
+
+/* Scales iteration counts: PCPU_TEST_SCALE=0.1 for quick runs under heavy sanitizers. */
+static inline long tu_scaled(long n)
+{
+	const char *s = getenv("PCPU_TEST_SCALE");
+	double f = s ? atof(s) : 1.0;
+	long r = (long)(n * f);
+	return r > 0 ? r : 1;
+}
+
+#endif
