@@ -1,0 +1,325 @@
+/* percpu-info.c - command-line view of libpercpu's layout: this process's real first
+ * chunk, the layout the kernel's algorithm gives for any simulated machine, and the CPU
+ * and node topology it starts from. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "layout.h"
+#include "percpu.h"
+#include "topology.h"
+
+#define SYSFS_ROOT "/sys/devices/system"
+
+static const char *prog = "percpu-info";
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: %s\n"
+		"       %s layout [--static S] [--reserved R] [--dyn D] [--atom A]\n"
+		"                 [--page-size P] [--nodes SPEC | --sysfs DIR] [--embedded]\n"
+		"       %s topology [--nodes SPEC | --sysfs DIR]\n"
+		"       %s --help\n"
+		"\n"
+		"Without a command, prints this process's first chunk: the \"percpu: Embedded\"\n"
+		"line and the pcpu-alloc lines, in the kernel's format.\n"
+		"\n"
+		"layout    prints the pcpu-alloc lines the kernel's pcpu_build_alloc_info gives\n"
+		"          for the sizes and topology given\n"
+		"topology  prints possible and online CPUs, the CPUs of each node and the node\n"
+		"          distances\n"
+		"\n"
+		"  -s, --static S      static area bytes per CPU (default 0)\n"
+		"  -r, --reserved R    reserved area bytes per CPU (default 0)\n"
+		"  -d, --dyn D         dynamic area bytes per CPU, raised to %u (default 0)\n"
+		"  -a, --atom A        allocation atom, a power of two multiple of the page size\n"
+		"                      (default: the page size)\n"
+		"  -p, --page-size P   page size, a power of two (default 4096)\n"
+		"  -n, --nodes SPEC    simulated machine: CPU lists of node 0, node 1, ...\n"
+		"                      separated by ';', e.g. \"0-5,12-17;6-11,18-23\"\n"
+		"                      (default: this machine, from sysfs)\n"
+		"      --sysfs DIR     read the topology below DIR instead of %s\n"
+		"  -e, --embedded      also print the \"percpu: Embedded\" line\n"
+		"  -h, --help          show this help\n"
+		"\n"
+		"Sizes are bytes, or a number followed by K, M or G (binary: 8K = 8192).\n",
+		prog, prog, prog, prog, PCPU_DYNAMIC_EARLY_SIZE, SYSFS_ROOT);
+}
+
+/* Reports a usage error and returns the exit status for it. */
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return 2;
+}
+
+/* "4096", "8K", "2M", "1G": decimal only, so "010" is ten, not eight. */
+static int parse_size(const char *s, size_t *out)
+{
+	size_t v = 0, mult = 1;
+	const char *p = s;
+
+	if (!*p)
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (SIZE_MAX - (size_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (size_t)(*p - '0');
+	}
+	if (p == s)
+		return -1;
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mult = (size_t)1 << 10;
+		p++;
+		break;
+	case 'm': case 'M':
+		mult = (size_t)1 << 20;
+		p++;
+		break;
+	case 'g': case 'G':
+		mult = (size_t)1 << 30;
+		p++;
+		break;
+	default:
+		return -1;
+	}
+	if (*p || (v && mult > SIZE_MAX / v))
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+/* Topology from --nodes, --sysfs or this machine.  Returns 0, or the exit status. */
+static int load_topology(struct pcpu_topology *t, const char *spec, const char *sysfs)
+{
+	char err[256] = "";
+
+	if (spec) {
+		if (pcpu_topology_from_spec(t, spec, err, sizeof(err)))
+			return bad_usage("--nodes '%s': %s", spec, err);
+		return 0;
+	}
+	if (pcpu_topology_read_sysfs(t, sysfs ? sysfs : SYSFS_ROOT)) {
+		fprintf(stderr, "%s: cannot read the CPU topology below %s: %s\n", prog,
+			sysfs ? sysfs : SYSFS_ROOT, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+enum { OPT_SYSFS = 256 };
+
+static const struct option long_opts[] = {
+	{ "static", required_argument, NULL, 's' },
+	{ "reserved", required_argument, NULL, 'r' },
+	{ "dyn", required_argument, NULL, 'd' },
+	{ "atom", required_argument, NULL, 'a' },
+	{ "page-size", required_argument, NULL, 'p' },
+	{ "nodes", required_argument, NULL, 'n' },
+	{ "sysfs", required_argument, NULL, OPT_SYSFS },
+	{ "embedded", no_argument, NULL, 'e' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct options {
+	struct pcpu_layout_params params;
+	const char *atom_text; /* as typed, for error messages */
+	const char *page_text;
+	bool embedded;
+	const char *nodes;
+	const char *sysfs;
+};
+
+/* Parses the options of a command; @layout says whether size options are allowed. */
+static int parse_options(int argc, char **argv, bool layout, struct options *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->params.page_size = 4096;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":s:r:d:a:p:n:eh", long_opts, NULL)) != -1) {
+		size_t *dst = NULL;
+		const char *name = NULL;
+
+		switch (c) {
+		case 's':
+			dst = &o->params.static_size, name = "--static";
+			break;
+		case 'r':
+			dst = &o->params.reserved_size, name = "--reserved";
+			break;
+		case 'd':
+			dst = &o->params.dyn_size, name = "--dyn";
+			break;
+		case 'a':
+			dst = &o->params.atom_size, name = "--atom";
+			o->atom_text = optarg;
+			break;
+		case 'p':
+			dst = &o->params.page_size, name = "--page-size";
+			o->page_text = optarg;
+			break;
+		case 'n':
+			o->nodes = optarg;
+			continue;
+		case OPT_SYSFS:
+			o->sysfs = optarg;
+			continue;
+		case 'e':
+			o->embedded = true;
+			continue;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+		if (!layout)
+			return bad_usage("option '%s' applies to the layout command only", name);
+		if (parse_size(optarg, dst))
+			return bad_usage("%s: invalid size '%s'", name, optarg);
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (o->nodes && o->sysfs)
+		return bad_usage("--nodes and --sysfs exclude each other");
+	return 0;
+}
+
+static int cmd_layout(int argc, char **argv)
+{
+	struct options o;
+	struct pcpu_topology t;
+	struct pcpu_alloc_info *ai;
+	struct pcpu_layout_params *p = &o.params;
+	int ret = parse_options(argc, argv, true, &o);
+
+	if (ret)
+		return ret;
+	if (!o.atom_text)
+		p->atom_size = p->page_size;
+	/* Name the offending option before the library's generic EINVAL. */
+	if (!p->page_size || (p->page_size & (p->page_size - 1)))
+		return bad_usage("--page-size: '%s' is not a power of two", o.page_text);
+	if (!p->atom_size || (p->atom_size & (p->atom_size - 1)) || p->atom_size < p->page_size)
+		return bad_usage("--atom: '%s' is not a power of two of at least the page size "
+				 "(%zu)", o.atom_text ? o.atom_text : "", p->page_size);
+	ret = load_topology(&t, o.nodes, o.sysfs);
+	if (ret)
+		return ret;
+	ai = pcpu_build_alloc_info(&t, p);
+	if (!ai) {
+		fprintf(stderr, "%s: no layout for these sizes: %s\n", prog, strerror(errno));
+		pcpu_topology_free(&t);
+		return errno == EINVAL ? 2 : 1;
+	}
+	if (o.embedded)
+		pcpu_dump_embedded(stdout, ai);
+	pcpu_dump_alloc_info(stdout, ai);
+	pcpu_free_alloc_info(ai);
+	pcpu_topology_free(&t);
+	return fflush(stdout) ? 1 : 0;
+}
+
+/* Prints @nbits of @bits in the kernel's list format ("0-5,12-17"), or "(none)". */
+static void print_cpulist(const uint64_t *bits, unsigned int nbits, const int *node_of, int node)
+{
+	bool any = false;
+
+	for (unsigned int c = 0; c < nbits; c++) {
+		unsigned int end = c;
+
+		if (!pcpu_topology_test(bits, c) || (node_of && node_of[c] != node))
+			continue;
+		while (end + 1 < nbits && pcpu_topology_test(bits, end + 1) &&
+		       (!node_of || node_of[end + 1] == node))
+			end++;
+		printf(end > c ? "%s%u-%u" : "%s%u", any ? "," : "", c, end);
+		any = true;
+		c = end;
+	}
+	printf("%s\n", any ? "" : "(none)");
+}
+
+static int cmd_topology(int argc, char **argv)
+{
+	struct options o;
+	struct pcpu_topology t;
+	int ret = parse_options(argc, argv, false, &o);
+
+	if (ret)
+		return ret;
+	ret = load_topology(&t, o.nodes, o.sysfs);
+	if (ret)
+		return ret;
+	printf("source: %s\n", t.simulated ? "simulated (--nodes)" : o.sysfs ? o.sysfs : SYSFS_ROOT);
+	printf("possible: ");
+	print_cpulist(t.possible, t.nr_cpu_ids, NULL, 0);
+	printf("online: ");
+	print_cpulist(t.online, t.nr_cpu_ids, NULL, 0);
+	printf("nr_cpu_ids: %u, possible: %u, online: %u, nodes: %d\n", t.nr_cpu_ids,
+	       t.nr_possible, t.nr_online, t.nr_nodes);
+	for (int n = 0; n < t.nr_nodes; n++) {
+		printf("node %d cpus: ", n);
+		print_cpulist(t.possible, t.nr_cpu_ids, t.cpu_to_node, n);
+	}
+	printf("node distances:\nnode ");
+	for (int n = 0; n < t.nr_nodes; n++)
+		printf(" %3d", n);
+	printf("\n");
+	for (int a = 0; a < t.nr_nodes; a++) {
+		printf("%4d:", a);
+		for (int b = 0; b < t.nr_nodes; b++)
+			printf(" %3d", t.distance[a * t.nr_nodes + b]);
+		printf("\n");
+	}
+	pcpu_topology_free(&t);
+	return fflush(stdout) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		if (pcpu_dump_layout(stdout) < 0) {
+			fprintf(stderr, "%s: cannot set up the per-CPU layout: %s\n", prog,
+				strerror(errno));
+			return 1;
+		}
+		return fflush(stdout) ? 1 : 0;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "layout"))
+		return cmd_layout(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "topology"))
+		return cmd_topology(argc - 1, argv + 1);
+	if (argv[1][0] == '-')
+		return bad_usage("unknown option '%s' (options follow a command)", argv[1]);
+	return bad_usage("unknown command '%s'", argv[1]);
+}
