@@ -1,0 +1,888 @@
+/* test_chunk.c - the chunk bitmap allocator (src/chunk.c): each hint case by hand, then
+ * millions of random operations checked against a plain reference model, then a timing
+ * figure for the benchmark's access pattern. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chunk.h"
+#include "testutil.h"
+
+#define BLOCK_BITS PCPU_BITMAP_BLOCK_BITS
+#define PAGE PCPU_PAGE_SIZE
+
+static char errbuf[512];
+
+/* Full recount; reports the reason and the test step on failure. */
+#define VERIFY(m, step)                                                             \
+	do {                                                                        \
+		if (pcpu_chunk_map_verify((m), errbuf, sizeof(errbuf))) {           \
+			fprintf(stderr, "%s:%d: verify failed (%s): %s\n", __FILE__,    \
+				__LINE__, (step), errbuf);                          \
+			tu_failures++;                                              \
+			if (tu_failures > 20)                                       \
+				abort();                                            \
+		}                                                                   \
+	} while (0)
+
+/* find_fit + alloc_area, as alloc.c will call them; returns the byte offset or -1. */
+static int chunk_alloc(struct pcpu_chunk_map *m, int bytes, size_t align, bool pop_only)
+{
+	int bits = (bytes + PCPU_MIN_ALLOC_SIZE - 1) / PCPU_MIN_ALLOC_SIZE;
+	int start = pcpu_chunk_find_fit(m, bits, align, pop_only);
+
+	if (start < 0)
+		return -1;
+	return pcpu_chunk_alloc_area(m, bits, align, start);
+}
+
+/* ---- snapshots: "nothing changed" ------------------------------------------------ */
+
+struct snapshot {
+	struct pcpu_chunk_map copy;
+	unsigned long *alloc_map, *bound_map, *populated;
+	struct pcpu_block_md *md_blocks;
+};
+
+static size_t map_words(int bits)
+{
+	size_t per_word = 8 * sizeof(unsigned long);
+
+	return ((size_t)bits + per_word - 1) / per_word;
+}
+
+static void snap_take(struct snapshot *s, const struct pcpu_chunk_map *m)
+{
+	s->copy = *m;
+	s->alloc_map = malloc(map_words(m->map_bits) * sizeof(unsigned long));
+	s->bound_map = malloc(map_words(m->map_bits + 1) * sizeof(unsigned long));
+	s->populated = malloc(map_words(m->nr_pages) * sizeof(unsigned long));
+	s->md_blocks = malloc((size_t)m->nr_pages * sizeof(*m->md_blocks));
+	if (!s->alloc_map || !s->bound_map || !s->populated || !s->md_blocks)
+		abort();
+	memcpy(s->alloc_map, m->alloc_map, map_words(m->map_bits) * sizeof(unsigned long));
+	memcpy(s->bound_map, m->bound_map, map_words(m->map_bits + 1) * sizeof(unsigned long));
+	memcpy(s->populated, m->populated, map_words(m->nr_pages) * sizeof(unsigned long));
+	memcpy(s->md_blocks, m->md_blocks, (size_t)m->nr_pages * sizeof(*m->md_blocks));
+}
+
+/* True if @m still equals the snapshot; frees the snapshot. */
+static bool snap_same(struct snapshot *s, const struct pcpu_chunk_map *m)
+{
+	bool same = !memcmp(&s->copy, m, sizeof(*m)) &&
+		!memcmp(s->alloc_map, m->alloc_map, map_words(m->map_bits) * sizeof(unsigned long)) &&
+		!memcmp(s->bound_map, m->bound_map,
+			map_words(m->map_bits + 1) * sizeof(unsigned long)) &&
+		!memcmp(s->populated, m->populated, map_words(m->nr_pages) * sizeof(unsigned long)) &&
+		!memcmp(s->md_blocks, m->md_blocks, (size_t)m->nr_pages * sizeof(*m->md_blocks));
+
+	free(s->alloc_map);
+	free(s->bound_map);
+	free(s->populated);
+	free(s->md_blocks);
+	return same;
+}
+
+/* ---- deterministic cases ------------------------------------------------------- */
+
+static void check_md(const struct pcpu_block_md *md, int first_free, int left, int right,
+		     int contig, int contig_start, int scan, int scan_start)
+{
+	CHECK_EQ(md->first_free, first_free);
+	CHECK_EQ(md->left_free, left);
+	CHECK_EQ(md->right_free, right);
+	CHECK_EQ(md->contig_hint, contig);
+	if (contig)
+		CHECK_EQ(md->contig_hint_start, contig_start);
+	CHECK_EQ(md->scan_hint, scan);
+	if (scan)
+		CHECK_EQ(md->scan_hint_start, scan_start);
+}
+
+static void test_init_and_bad_args(void)
+{
+	struct pcpu_chunk_map m;
+
+	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, 0, 0), 0);
+	VERIFY(&m, "init");
+	CHECK_EQ(m.nr_pages, 4);
+	CHECK_EQ(m.map_bits, 4 * BLOCK_BITS);
+	CHECK_EQ(m.free_bytes, 4 * PAGE);
+	CHECK_EQ(m.nr_populated, 0);
+	CHECK_EQ(m.nr_empty_pop_pages, 0);
+	check_md(&m.chunk_md, 0, 4096, 4096, 4096, 0, 0, 0);
+	for (int i = 0; i < 4; i++) {
+		check_md(&m.md_blocks[i], 0, 1024, 1024, 1024, 0, 0, 0);
+		CHECK(pcpu_chunk_page_empty(&m, i));
+	}
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 4097, 4, false), -1);
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 0, 4, false), -1);
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 1, 3, false), -1);      /* not a power of two */
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 1, 8192, false), -1);   /* above a page */
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 1, 4, true), -1);       /* nothing populated */
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 4096, 4096, false), 0);
+	pcpu_chunk_map_destroy(&m);
+
+	CHECK_EQ(pcpu_chunk_map_init(&m, 0, 0, 0), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE + 4, 0, 0), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 2, 0), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 0, -4), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 2048, 2048), -1);
+}
+
+/* An allocation at the start of the contig run, then one in its middle. */
+static void test_alloc_contig_start_and_middle(void)
+{
+	struct pcpu_chunk_map m;
+
+	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, 0, 0), 0);
+	CHECK_EQ(chunk_alloc(&m, 64, 4, false), 0);
+	VERIFY(&m, "alloc at contig start");
+	check_md(&m.md_blocks[0], 16, 0, 1008, 1008, 16, 0, 0);
+	check_md(&m.chunk_md, 16, 0, 4080, 4080, 16, 0, 0);
+	CHECK_EQ(m.free_bytes, 4 * PAGE - 64);
+
+	/* 16 bits at bit 500 cut block 0's run into [16, 500) and [516, 1024) */
+	CHECK_EQ(pcpu_chunk_alloc_area(&m, 16, 4, 500), 2000);
+	VERIFY(&m, "alloc in contig middle");
+	check_md(&m.md_blocks[0], 16, 0, 508, 508, 516, 484, 16);
+	check_md(&m.chunk_md, 16, 0, 3580, 3580, 516, 484, 16);
+
+	/* a request longer than the scan run starts after it */
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 600, 4, false), 516);
+	/* a short one starts at first_free */
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 8, 4, false), 16);
+	/* filling the scan run promotes nothing; the hint just goes */
+	CHECK_EQ(pcpu_chunk_alloc_area(&m, 484, 4, 16), 64);
+	VERIFY(&m, "scan run filled");
+	check_md(&m.md_blocks[0], 516, 0, 508, 508, 516, 0, 0);
+	CHECK_EQ(m.chunk_md.first_free, 516);
+
+	/* an allocation that takes the whole contig run of block 0 and more */
+	CHECK_EQ(pcpu_chunk_alloc_area(&m, 1000, 4, 516), 516 * 4);
+	VERIFY(&m, "across blocks");
+	check_md(&m.md_blocks[0], 1024, 0, 0, 0, 0, 0, 0);
+	check_md(&m.md_blocks[1], 492, 0, 532, 532, 492, 0, 0);
+	check_md(&m.chunk_md, 1516, 0, 2580, 2580, 1516, 0, 0);
+	pcpu_chunk_map_destroy(&m);
+}
+
+/* Frees that join runs across block edges, with the chunk hints following. */
+static void test_free_merge_across_blocks(void)
+{
+	struct pcpu_chunk_map m;
+	int x, y, z;
+
+	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, 0, 0), 0);
+	pcpu_chunk_mark_populated(&m, 0, 4);
+	CHECK_EQ(m.nr_empty_pop_pages, 4);
+	x = chunk_alloc(&m, 1000 * 4, 4, false);   /* [0, 1000) */
+	y = chunk_alloc(&m, 100 * 4, 4, false);    /* [1000, 1100), crosses into block 1 */
+	z = chunk_alloc(&m, 1000 * 4, 4, false);   /* [1100, 2100), crosses into block 2 */
+	CHECK_EQ(x, 0);
+	CHECK_EQ(y, 4000);
+	CHECK_EQ(z, 4400);
+	CHECK_EQ(m.nr_empty_pop_pages, 1);
+	VERIFY(&m, "three allocations");
+
+	CHECK_EQ(pcpu_chunk_free_area(&m, y), 400);
+	VERIFY(&m, "free across edge");
+	CHECK_EQ(m.md_blocks[0].right_free, 24);
+	CHECK_EQ(m.md_blocks[1].left_free, 76);
+	check_md(&m.chunk_md, 1000, 0, 1996, 1996, 2100, 100, 1000);
+
+	CHECK_EQ(pcpu_chunk_free_area(&m, x), 4000);
+	VERIFY(&m, "free joins left");
+	check_md(&m.md_blocks[0], 0, 1024, 1024, 1024, 0, 0, 0);
+	check_md(&m.chunk_md, 0, 1100, 1996, 1996, 2100, 1100, 0);
+	CHECK_EQ(m.nr_empty_pop_pages, 2);
+
+	CHECK_EQ(pcpu_chunk_free_area(&m, z), 4000);
+	VERIFY(&m, "free joins both sides");
+	check_md(&m.chunk_md, 0, 4096, 4096, 4096, 0, 0, 0);
+	CHECK_EQ(m.nr_empty_pop_pages, 4);
+	CHECK_EQ(m.free_bytes, 4 * PAGE);
+
+	/* a free whose left neighbour is the chunk contig run spanning whole blocks */
+	x = chunk_alloc(&m, 16, 4, false);              /* [0, 4) */
+	y = pcpu_chunk_alloc_area(&m, 8, 4, 3000);      /* [3000, 3008) */
+	z = pcpu_chunk_alloc_area(&m, 8, 4, 3008);      /* [3008, 3016) */
+	CHECK_EQ(y, 12000);
+	CHECK_EQ(z, 12032);
+	VERIFY(&m, "split chunk");
+	CHECK_EQ(m.chunk_md.contig_hint, 2996);
+	CHECK_EQ(pcpu_chunk_free_area(&m, y), 32);
+	VERIFY(&m, "free after contig run");
+	CHECK_EQ(m.chunk_md.contig_hint, 3004);
+	CHECK_EQ(m.chunk_md.contig_hint_start, 4);
+	CHECK_EQ(pcpu_chunk_free_area(&m, z), 32);
+	CHECK_EQ(pcpu_chunk_free_area(&m, x), 16);
+	VERIFY(&m, "all free again");
+	check_md(&m.chunk_md, 0, 4096, 4096, 4096, 0, 0, 0);
+	pcpu_chunk_map_destroy(&m);
+}
+
+/* A chunk filled to the last bit, then emptied. */
+static void test_full_then_empty(void)
+{
+	struct pcpu_chunk_map m;
+	int offs[2048], n = 0, off;
+
+	CHECK_EQ(pcpu_chunk_map_init(&m, 2 * PAGE, 0, 0), 0);
+	pcpu_chunk_mark_populated(&m, 0, 2);
+	CHECK_EQ(chunk_alloc(&m, PAGE, PAGE, true), 0);
+	CHECK_EQ(chunk_alloc(&m, PAGE, PAGE, true), PAGE);
+	CHECK_EQ(chunk_alloc(&m, 4, 4, false), -1);
+	VERIFY(&m, "full with pages");
+	check_md(&m.chunk_md, 2048, 0, 0, 0, 0, 0, 0);
+	CHECK_EQ(m.free_bytes, 0);
+	CHECK_EQ(m.nr_empty_pop_pages, 0);
+	CHECK_EQ(pcpu_chunk_free_area(&m, PAGE), PAGE);
+	CHECK_EQ(pcpu_chunk_free_area(&m, 0), PAGE);
+	VERIFY(&m, "emptied");
+	CHECK_EQ(m.nr_empty_pop_pages, 2);
+
+	/* one bit at a time, freed in a scrambled order */
+	while ((off = chunk_alloc(&m, 4, 4, false)) >= 0)
+		offs[n++] = off;
+	CHECK_EQ(n, 2048);
+	VERIFY(&m, "full with bits");
+	for (int i = 0; i < n; i++) {
+		int j = i + (int)(tu_rand() % (uint64_t)(n - i)), t = offs[i];
+
+		offs[i] = offs[j];
+		offs[j] = t;
+		CHECK_EQ(pcpu_chunk_free_area(&m, offs[i]), 4);
+		if (i % 97 == 0)
+			VERIFY(&m, "emptying");
+	}
+	VERIFY(&m, "emptied bits");
+	check_md(&m.chunk_md, 0, 2048, 2048, 2048, 0, 0, 0);
+	CHECK_EQ(m.free_bytes, 2 * PAGE);
+	pcpu_chunk_map_destroy(&m);
+}
+
+/* Hidden head and tail that are not page multiples, as in the first chunk. */
+static void test_hidden_offsets(void)
+{
+	struct pcpu_chunk_map m;
+
+	CHECK_EQ(pcpu_chunk_map_init(&m, 3 * PAGE, PAGE + 4, 12), 0);
+	VERIFY(&m, "hidden init");
+	CHECK_EQ(m.free_bytes, 3 * PAGE - PAGE - 16);
+	check_md(&m.md_blocks[0], 1024, 0, 0, 0, 0, 0, 0);
+	check_md(&m.md_blocks[1], 1, 0, 1024 - 1, 1023, 1, 0, 0);
+	check_md(&m.md_blocks[2], 0, 1021, 0, 1021, 0, 0, 0);
+	check_md(&m.chunk_md, 1025, 0, 0, 2044, 1025, 0, 0);
+	CHECK(!pcpu_chunk_page_empty(&m, 0));
+	CHECK(!pcpu_chunk_page_empty(&m, 2));
+
+	/* hidden areas and offsets around them cannot be freed */
+	CHECK_EQ(pcpu_chunk_free_area(&m, 0), -1);
+	CHECK_EQ(pcpu_chunk_free_area(&m, PAGE), -1);
+	CHECK_EQ(pcpu_chunk_free_area(&m, 3 * PAGE - 12), -1);
+	CHECK_EQ(pcpu_chunk_free_area(&m, 3 * PAGE), -1);
+	CHECK_EQ(pcpu_chunk_free_area(&m, PAGE + 4), -1);  /* visible but free */
+
+	CHECK_EQ(chunk_alloc(&m, 2044 * 4, 4, false), PAGE + 4);
+	CHECK_EQ(chunk_alloc(&m, 4, 4, false), -1);
+	VERIFY(&m, "hidden full");
+	CHECK_EQ(pcpu_chunk_free_area(&m, PAGE + 4), 2044 * 4);
+	VERIFY(&m, "hidden emptied");
+	check_md(&m.chunk_md, 1025, 0, 0, 2044, 1025, 0, 0);
+
+	/* aligned requests skip the unaligned head of the visible area */
+	CHECK_EQ(chunk_alloc(&m, 4, 64, false), PAGE + 64);
+	CHECK_EQ(chunk_alloc(&m, 4, 4, false), PAGE + 4);
+	VERIFY(&m, "hidden aligned");
+	pcpu_chunk_map_destroy(&m);
+}
+
+static void test_population(void)
+{
+	struct pcpu_chunk_map m;
+	int rs, re, off, n;
+
+	CHECK_EQ(pcpu_chunk_map_init(&m, 8 * PAGE, 0, 0), 0);
+	pcpu_chunk_mark_populated(&m, 1, 3);
+	pcpu_chunk_mark_populated(&m, 5, 8);
+	pcpu_chunk_mark_populated(&m, 6, 7);   /* already populated: no change */
+	CHECK_EQ(m.nr_populated, 5);
+	CHECK_EQ(m.nr_empty_pop_pages, 5);
+	VERIFY(&m, "populated");
+
+	n = 0;
+	for (rs = 0; pcpu_chunk_next_unpop(&m, &rs, &re, 8); rs = re) {
+		CHECK(n < 2);
+		CHECK_EQ(rs, n ? 3 : 0);
+		CHECK_EQ(re, n ? 5 : 1);
+		n++;
+	}
+	CHECK_EQ(n, 2);
+	n = 0;
+	for (rs = 0; pcpu_chunk_next_pop(&m, &rs, &re, 8); rs = re) {
+		CHECK(n < 2);
+		CHECK_EQ(rs, n ? 5 : 1);
+		CHECK_EQ(re, n ? 8 : 3);
+		n++;
+	}
+	CHECK_EQ(n, 2);
+	rs = 2;
+	CHECK(pcpu_chunk_next_pop(&m, &rs, &re, 6));
+	CHECK_EQ(rs, 2);
+	CHECK_EQ(re, 3);
+
+	/* pop_only: the first populated page */
+	off = chunk_alloc(&m, 64, 4, true);
+	CHECK_EQ(off, PAGE);
+	CHECK_EQ(m.nr_empty_pop_pages, 4);
+	/* pop_only across pages: 2040 bits need two adjacent populated pages, and pages
+	 * 1-2 have only 2032 bits left */
+	off = chunk_alloc(&m, 2040 * 4, 4, true);
+	CHECK_EQ(off, 5 * PAGE);
+	CHECK_EQ(m.nr_empty_pop_pages, 2);
+	VERIFY(&m, "pop_only");
+	pcpu_chunk_mark_depopulated(&m, 2, 3);
+	CHECK_EQ(m.nr_empty_pop_pages, 1);
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 1032, 4, true), 7160);
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 1033, 4, true), -1);
+	CHECK(pcpu_chunk_find_fit(&m, 2000, 4, false) >= 0);
+	CHECK_EQ(pcpu_chunk_free_area(&m, 5 * PAGE), 8160);
+	CHECK_EQ(m.nr_empty_pop_pages, 3);
+	pcpu_chunk_mark_depopulated(&m, 0, 8);
+	CHECK_EQ(m.nr_populated, 0);
+	CHECK_EQ(m.nr_empty_pop_pages, 0);
+	VERIFY(&m, "depopulated");
+	pcpu_chunk_map_destroy(&m);
+}
+
+/* Interior, double, unaligned and out-of-range frees change nothing. */
+static void test_bad_frees(void)
+{
+	struct pcpu_chunk_map m;
+	struct snapshot s;
+	int a, b, bad[] = { -4, -1, 0, 2, 4, 60, 64, 100, 124, 128, 4 * PAGE, 1 << 30 };
+
+	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, 0, 0), 0);
+	a = chunk_alloc(&m, 64, 4, false);
+	b = chunk_alloc(&m, 64, 4, false);
+	CHECK_EQ(pcpu_chunk_free_area(&m, a), 64);
+	CHECK_EQ(a, 0);
+	CHECK_EQ(b, 64);
+	snap_take(&s, &m);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (bad[i] != b)
+			CHECK_EQ(pcpu_chunk_free_area(&m, bad[i]), -1);
+	CHECK(snap_same(&s, &m));
+	CHECK_EQ(pcpu_chunk_free_area(&m, b), 64);
+	snap_take(&s, &m);
+	CHECK_EQ(pcpu_chunk_free_area(&m, b), -1);
+	CHECK(snap_same(&s, &m));
+	VERIFY(&m, "bad frees");
+	pcpu_chunk_map_destroy(&m);
+}
+
+/* The longest run is badly aligned, a shorter one is not: the fit is still found. */
+static void test_alignment_fallback(void)
+{
+	struct pcpu_chunk_map m;
+	int a, b;
+
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 0, 0), 0);
+	CHECK_EQ(chunk_alloc(&m, 4, 4, false), 0);         /* [0, 1) */
+	a = chunk_alloc(&m, 40 * 4, 4, false);             /* [1, 41) */
+	CHECK_EQ(chunk_alloc(&m, 23 * 4, 4, false), 41 * 4); /* [41, 64) */
+	b = chunk_alloc(&m, 32 * 4, 4, false);             /* [64, 96) */
+	CHECK_EQ(chunk_alloc(&m, 928 * 4, 4, false), 96 * 4);
+	CHECK_EQ(pcpu_chunk_free_area(&m, a), 160);
+	CHECK_EQ(pcpu_chunk_free_area(&m, b), 128);
+	VERIFY(&m, "two runs");
+	CHECK_EQ(m.chunk_md.contig_hint, 40);
+	CHECK_EQ(m.chunk_md.contig_hint_start, 1);
+	CHECK_EQ(pcpu_chunk_find_fit(&m, 33, 128, false), -1);
+	CHECK_EQ(chunk_alloc(&m, 128, 128, false), 256);
+	VERIFY(&m, "aligned fit in shorter run");
+	pcpu_chunk_map_destroy(&m);
+}
+
+/* Equally long runs: the contig hint keeps the better aligned one. */
+static void test_tie_prefers_alignment(void)
+{
+	for (int order = 0; order < 2; order++) {
+		struct pcpu_chunk_map m;
+		int offs[256], n = 0, off;
+
+		CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 0, 0), 0);
+		while ((off = chunk_alloc(&m, 16, 4, false)) >= 0 && n < 256)
+			offs[n++] = off;
+		CHECK_EQ(n, 256);
+		/* runs of 4 bits at bit 12 (offs[3]) and bit 32 (offs[8]) */
+		CHECK_EQ(pcpu_chunk_free_area(&m, offs[order ? 3 : 8]), 16);
+		CHECK_EQ(pcpu_chunk_free_area(&m, offs[order ? 8 : 3]), 16);
+		VERIFY(&m, "tie");
+		CHECK_EQ(m.md_blocks[0].contig_hint, 4);
+		CHECK_EQ(m.md_blocks[0].contig_hint_start, 32);
+		CHECK_EQ(m.chunk_md.contig_hint_start, 32);
+		/* an aligned request goes straight to it */
+		CHECK_EQ(chunk_alloc(&m, 16, 128, false), 128);
+		VERIFY(&m, "tie used");
+		pcpu_chunk_map_destroy(&m);
+	}
+}
+
+/* ---- randomized, against a model ------------------------------------------------ */
+
+struct model {
+	int map_bits, nr_pages, vis_start, vis_end;  /* visible bits [vis_start, vis_end) */
+	unsigned char *used;      /* per bit: 1 allocated or hidden */
+	int *size_at;             /* per bit: bits of the allocation starting here, else 0 */
+	int *live_idx;            /* per bit: index in live[] of the allocation starting here */
+	int *live;                /* start bits of live allocations */
+	int nr_live;
+	bool *populated;
+	long free_bits;
+	int recent[16];           /* recently freed byte offsets, for double frees */
+};
+
+static void model_init(struct model *md, const struct pcpu_chunk_map *m)
+{
+	memset(md, 0, sizeof(*md));
+	md->map_bits = m->map_bits;
+	md->nr_pages = m->nr_pages;
+	md->vis_start = m->start_offset / PCPU_MIN_ALLOC_SIZE;
+	md->vis_end = m->map_bits - m->end_offset / PCPU_MIN_ALLOC_SIZE;
+	md->used = calloc((size_t)md->map_bits, 1);
+	md->size_at = calloc((size_t)md->map_bits, sizeof(int));
+	md->live_idx = calloc((size_t)md->map_bits, sizeof(int));
+	md->live = calloc((size_t)md->map_bits, sizeof(int));
+	md->populated = calloc((size_t)md->nr_pages, sizeof(bool));
+	if (!md->used || !md->size_at || !md->live_idx || !md->live || !md->populated)
+		abort();
+	for (int i = 0; i < md->map_bits; i++)
+		md->used[i] = i < md->vis_start || i >= md->vis_end;
+	md->free_bits = md->vis_end - md->vis_start;
+	for (int i = 0; i < 16; i++)
+		md->recent[i] = -1;
+}
+
+static void model_destroy(struct model *md)
+{
+	free(md->used);
+	free(md->size_at);
+	free(md->live_idx);
+	free(md->live);
+	free(md->populated);
+}
+
+/* Is there an aligned run of @bits free bits (on populated pages for @pop_only)?  The
+ * plain question asked of the plain byte map: every free run, first to last. */
+static bool model_has_fit(const struct model *md, int bits, int align_bits, bool pop_only)
+{
+	int bit = 0;
+
+	while (bit < md->map_bits) {
+		const unsigned char *free_at = memchr(md->used + bit, 0, (size_t)(md->map_bits - bit));
+		const unsigned char *used_at;
+		int run_start, run_end, page;
+
+		if (!free_at)
+			return false;
+		run_start = (int)(free_at - md->used);
+		page = run_start / BLOCK_BITS;
+		if (pop_only && !md->populated[page]) {
+			bit = (page + 1) * BLOCK_BITS;
+			continue;
+		}
+		used_at = memchr(free_at, 1, (size_t)(md->map_bits - run_start));
+		run_end = used_at ? (int)(used_at - md->used) : md->map_bits;
+		/* for pop_only the run also ends at the next unpopulated page */
+		while (pop_only && ++page * BLOCK_BITS < run_end)
+			if (!md->populated[page])
+				run_end = page * BLOCK_BITS;
+		if (((run_start + align_bits - 1) & ~(align_bits - 1)) + bits <= run_end)
+			return true;
+		bit = run_end;
+	}
+	return false;
+}
+
+static void model_add(struct model *md, int bit, int bits)
+{
+	bool clean = true;
+
+	for (int i = bit; i < bit + bits; i++) {
+		clean &= !md->used[i];
+		md->used[i] = 1;
+	}
+	CHECK(clean);
+	md->size_at[bit] = bits;
+	md->live_idx[bit] = md->nr_live;
+	md->live[md->nr_live++] = bit;
+	md->free_bits -= bits;
+}
+
+static void model_remove(struct model *md, int bit)
+{
+	int bits = md->size_at[bit], idx = md->live_idx[bit];
+
+	for (int i = bit; i < bit + bits; i++)
+		md->used[i] = 0;
+	md->size_at[bit] = 0;
+	md->live[idx] = md->live[--md->nr_live];
+	md->live_idx[md->live[idx]] = idx;
+	md->free_bits += bits;
+	md->recent[tu_rand() % 16] = bit * PCPU_MIN_ALLOC_SIZE;
+}
+
+/* Sizes weighted to small, as per-CPU counters and stats structures are. */
+static int random_bytes(void)
+{
+	unsigned r = (unsigned)(tu_rand() % 100);
+
+	if (r < 60)
+		return 4 * (1 + (int)(tu_rand() % 16));                 /* 4..64 */
+	if (r < 85)
+		return 1 + (int)(tu_rand() % 1024);                     /* ..1 KiB */
+	if (r < 97)
+		return 1 + (int)(tu_rand() % 8192);                     /* ..8 KiB */
+	return 1 + (int)(tu_rand() % 32768);                            /* ..32 KiB */
+}
+
+static size_t random_align(void)
+{
+	unsigned r = (unsigned)(tu_rand() % 100);
+
+	if (r < 50)
+		return (size_t)1 << (tu_rand() % 4);                    /* 1..8 */
+	if (r < 85)
+		return (size_t)1 << (4 + tu_rand() % 3);                /* 16..64 */
+	return (size_t)1 << (tu_rand() % 13);                           /* 1..4096 */
+}
+
+struct fuzz_stats {
+	long ops, allocs, alloc_fails, frees, bad_frees, verifies;
+};
+
+/* One allocation through find_fit + alloc_area, checked against the model. */
+static bool fuzz_alloc(struct pcpu_chunk_map *m, struct model *md, int bytes, size_t align,
+		       bool pop_only, struct fuzz_stats *st)
+{
+	int bits = (bytes + PCPU_MIN_ALLOC_SIZE - 1) / PCPU_MIN_ALLOC_SIZE;
+	int align_bits = align <= PCPU_MIN_ALLOC_SIZE ? 1 : (int)align / PCPU_MIN_ALLOC_SIZE;
+	int start = pcpu_chunk_find_fit(m, bits, align, pop_only), off, bit;
+
+	if (start < 0) {
+		st->alloc_fails++;
+		if (model_has_fit(md, bits, align_bits, pop_only)) {
+			fprintf(stderr, "find_fit(%d bits, align %zu, pop_only %d) failed, model "
+				"has a fit\n", bits, align, pop_only);
+			CHECK(false);
+		}
+		return false;
+	}
+	off = pcpu_chunk_alloc_area(m, bits, align, start);
+	if (off < 0) {
+		fprintf(stderr, "alloc_area(%d bits, align %zu) failed after find_fit -> %d\n",
+			bits, align, start);
+		CHECK(false);
+		return false;
+	}
+	st->allocs++;
+	bit = off / PCPU_MIN_ALLOC_SIZE;
+	CHECK(off % PCPU_MIN_ALLOC_SIZE == 0);
+	CHECK(align <= PCPU_MIN_ALLOC_SIZE || off % (int)align == 0);
+	CHECK(bit >= md->vis_start && bit + bits <= md->vis_end);
+	if (pop_only)
+		for (int p = bit / BLOCK_BITS; p <= (bit + bits - 1) / BLOCK_BITS; p++)
+			CHECK(md->populated[p]);
+	model_add(md, bit, bits);
+	CHECK_EQ(m->free_bytes, md->free_bits * PCPU_MIN_ALLOC_SIZE);
+	return true;
+}
+
+static void fuzz_free(struct pcpu_chunk_map *m, struct model *md, int bit, struct fuzz_stats *st)
+{
+	int bits = md->size_at[bit];
+
+	CHECK_EQ(pcpu_chunk_free_area(m, bit * PCPU_MIN_ALLOC_SIZE), bits * PCPU_MIN_ALLOC_SIZE);
+	model_remove(md, bit);
+	st->frees++;
+	CHECK_EQ(m->free_bytes, md->free_bits * PCPU_MIN_ALLOC_SIZE);
+}
+
+/* A free at an arbitrary offset: the model decides whether it is valid. */
+static void fuzz_wild_free(struct pcpu_chunk_map *m, struct model *md, struct fuzz_stats *st)
+{
+	int unit = md->map_bits * PCPU_MIN_ALLOC_SIZE, off, expect;
+	unsigned r = (unsigned)(tu_rand() % 6);
+	struct snapshot s;
+
+	if (r == 0)
+		off = (int)(tu_rand() % (uint64_t)unit);                     /* anywhere */
+	else if (r == 1)
+		off = (int)(tu_rand() % 3) - 1 + (tu_rand() % 2 ? unit : 0); /* edges */
+	else if (r == 2 || !md->nr_live)
+		off = md->recent[tu_rand() % 16];                              /* double */
+	else if (r == 3)
+		off = md->live[tu_rand() % (uint64_t)md->nr_live] * PCPU_MIN_ALLOC_SIZE +
+		      (int)(tu_rand() % 3 + 1);                                /* unaligned */
+	else
+		off = (md->live[tu_rand() % (uint64_t)md->nr_live] + 1 +
+		       (int)(tu_rand() % 8)) * PCPU_MIN_ALLOC_SIZE;            /* interior */
+
+	expect = -1;
+	if (off >= 0 && off < unit && off % PCPU_MIN_ALLOC_SIZE == 0 &&
+	    md->size_at[off / PCPU_MIN_ALLOC_SIZE])
+		expect = md->size_at[off / PCPU_MIN_ALLOC_SIZE] * PCPU_MIN_ALLOC_SIZE;
+	if (expect > 0) {
+		fuzz_free(m, md, off / PCPU_MIN_ALLOC_SIZE, st);
+		return;
+	}
+	snap_take(&s, m);
+	CHECK_EQ(pcpu_chunk_free_area(m, off), -1);
+	CHECK(snap_same(&s, m));
+	st->bad_frees++;
+}
+
+static void fuzz_populate(struct pcpu_chunk_map *m, struct model *md)
+{
+	int a = (int)(tu_rand() % (uint64_t)md->nr_pages);
+	int b = a + 1 + (int)(tu_rand() % (uint64_t)(md->nr_pages - a));
+	bool pop = tu_rand() % 3 != 0;
+
+	if (pop)
+		pcpu_chunk_mark_populated(m, a, b);
+	else
+		pcpu_chunk_mark_depopulated(m, a, b);
+	for (int p = a; p < b; p++)
+		md->populated[p] = pop;
+}
+
+static void fuzz_check_counters(const struct pcpu_chunk_map *m, const struct model *md)
+{
+	int pop = 0, empty_pop = 0;
+
+	for (int p = 0; p < md->nr_pages; p++) {
+		bool empty = true;
+
+		for (int i = p * BLOCK_BITS; i < (p + 1) * BLOCK_BITS && empty; i++)
+			empty = !md->used[i];
+		CHECK_EQ(pcpu_chunk_page_empty(m, p), empty);
+		pop += md->populated[p];
+		empty_pop += md->populated[p] && empty;
+	}
+	CHECK_EQ(m->nr_populated, pop);
+	CHECK_EQ(m->nr_empty_pop_pages, empty_pop);
+}
+
+static void fuzz_verify(const struct pcpu_chunk_map *m, const struct model *md,
+			struct fuzz_stats *st)
+{
+	st->verifies++;
+	VERIFY(m, "fuzz");
+	fuzz_check_counters(m, md);
+	for (int i = 0; i < md->map_bits; i++) {
+		int word = i / (8 * (int)sizeof(unsigned long));
+		int shift = i % (8 * (int)sizeof(unsigned long));
+		bool used = (m->alloc_map[word] >> shift) & 1;
+
+		if (used != (bool)md->used[i]) {
+			fprintf(stderr, "bit %d: chunk says %d, model says %d\n", i, used,
+				md->used[i]);
+			CHECK(false);
+			break;
+		}
+	}
+}
+
+/* One chunk shape, @ops random operations; bursts (fill up, empty, thin out) happen
+ * @burst_rate times per 10000 operations each. */
+static void fuzz_chunk(int nr_pages, int start_offset, int end_offset, long ops, int verify_every,
+		       int burst_rate, struct fuzz_stats *st)
+{
+	struct pcpu_chunk_map m;
+	struct model md;
+	long op;
+
+	if (pcpu_chunk_map_init(&m, (size_t)nr_pages * PAGE, start_offset, end_offset)) {
+		CHECK(false);
+		return;
+	}
+	model_init(&md, &m);
+	if (tu_rand() % 2) {
+		pcpu_chunk_mark_populated(&m, 0, nr_pages);
+		for (int p = 0; p < nr_pages; p++)
+			md.populated[p] = true;
+	}
+	fuzz_verify(&m, &md, st);
+
+	for (op = 0; op < ops; op++) {
+		unsigned burst = (unsigned)(tu_rand() % 10000);
+		unsigned r = (unsigned)(tu_rand() % 1000);
+
+		st->ops++;
+		if (burst < (unsigned)burst_rate) {
+			/* fill with one size until it no longer fits */
+			int bytes = random_bytes() % 256 + 4;
+			size_t align = random_align();
+
+			while (fuzz_alloc(&m, &md, bytes, align, false, st))
+				;
+			fuzz_verify(&m, &md, st);
+		} else if (burst < 2 * (unsigned)burst_rate) {
+			/* empty the chunk */
+			while (md.nr_live)
+				fuzz_free(&m, &md, md.live[tu_rand() % (uint64_t)md.nr_live], st);
+			fuzz_verify(&m, &md, st);
+			CHECK_EQ(m.chunk_md.contig_hint, md.vis_end - md.vis_start);
+		} else if (burst < 3 * (unsigned)burst_rate) {
+			/* free a random 10% to 90% */
+			int keep = md.nr_live * (int)(1 + tu_rand() % 9) / 10;
+
+			while (md.nr_live > keep)
+				fuzz_free(&m, &md, md.live[tu_rand() % (uint64_t)md.nr_live], st);
+			fuzz_verify(&m, &md, st);
+		} else if (r < 16) {
+			fuzz_populate(&m, &md);
+		} else if (r < 60) {
+			fuzz_wild_free(&m, &md, st);
+		} else if (r < 520) {
+			fuzz_alloc(&m, &md, random_bytes(), random_align(), tu_rand() % 5 == 0, st);
+		} else if (md.nr_live) {
+			fuzz_free(&m, &md, md.live[tu_rand() % (uint64_t)md.nr_live], st);
+		}
+		if (op % verify_every == 0)
+			fuzz_verify(&m, &md, st);
+		if (tu_failures)
+			break;
+	}
+	fuzz_verify(&m, &md, st);
+	model_destroy(&md);
+	pcpu_chunk_map_destroy(&m);
+}
+
+static int random_offset(int max_bytes)
+{
+	if (tu_rand() % 3 == 0)
+		return 0;
+	return (int)(tu_rand() % (uint64_t)(max_bytes / PCPU_MIN_ALLOC_SIZE)) * PCPU_MIN_ALLOC_SIZE;
+}
+
+static void test_fuzz(void)
+{
+	static const int shapes[] = { 1, 2, 3, 4, 5, 8, 13, 32 };
+	struct fuzz_stats st = { 0 };
+	long total = tu_scaled(2000000), per_shape;
+	int rounds = 4;
+	clock_t t0 = clock();
+
+	per_shape = total / (long)(rounds * (sizeof(shapes) / sizeof(shapes[0])));
+	if (per_shape < 1)
+		per_shape = 1;
+	for (int round = 0; round < rounds && !tu_failures; round++) {
+		for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]) && !tu_failures; i++) {
+			int pages = shapes[i], unit = pages * PAGE;
+			int so = random_offset(pages > 1 ? PAGE + PAGE / 2 : PAGE / 2);
+			int eo = random_offset(pages > 1 ? PAGE + PAGE / 2 : PAGE / 2);
+
+			if (so + eo >= unit)
+				eo = 0;
+			/* a full recount costs about as much as a few hundred bits per page of
+			 * operations: verify small chunks often, large ones less */
+			fuzz_chunk(pages, so, eo, per_shape, 8 * pages, 20, &st);
+		}
+	}
+	fprintf(stderr, "fuzz: %ld ops (%ld allocs, %ld failed allocs, %ld frees, %ld bad "
+		"frees, %ld full verifies) in %.2f s\n", st.ops, st.allocs, st.alloc_fails,
+		st.frees, st.bad_frees, st.verifies, (double)(clock() - t0) / CLOCKS_PER_SEC);
+}
+
+/* One large chunk as alloc.c will have them: 256 pages, fewer recounts. */
+static void test_fuzz_large(void)
+{
+	struct fuzz_stats st = { 0 };
+	clock_t t0 = clock();
+
+	fuzz_chunk(256, random_offset(3 * PAGE), random_offset(PAGE), tu_scaled(300000), 30000,
+		   2, &st);
+	fprintf(stderr, "fuzz 256 pages: %ld ops (%ld allocs, %ld failed) in %.2f s\n", st.ops,
+		st.allocs, st.alloc_fails, (double)(clock() - t0) / CLOCKS_PER_SEC);
+}
+
+/* ---- timing ---------------------------------------------------------------------- */
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* ns per alloc+free of 16 bits in a 256-page chunk kept about half full at random. */
+static void test_timing(void)
+{
+	struct pcpu_chunk_map m;
+	int nr = 256 * BLOCK_BITS / 16, n = 0, off, *live = malloc((size_t)nr * sizeof(int));
+	long iters = tu_scaled(2000000);
+	double t0, t_fill, t_pairs;
+
+	if (!live || pcpu_chunk_map_init(&m, 256 * PAGE, 0, 0)) {
+		CHECK(false);
+		free(live);
+		return;
+	}
+	t0 = now_ns();
+	while ((off = chunk_alloc(&m, 64, 4, false)) >= 0)
+		live[n++] = off;
+	t_fill = (now_ns() - t0) / n;
+	CHECK_EQ(n, nr);
+	for (int i = 0; i < nr / 2; i++) {
+		int j = (int)(tu_rand() % (uint64_t)n);
+
+		CHECK_EQ(pcpu_chunk_free_area(&m, live[j]), 64);
+		live[j] = live[--n];
+	}
+
+	t0 = now_ns();
+	for (long i = 0; i < iters; i++) {
+		int j = (int)(tu_rand() % (uint64_t)n);
+
+		off = chunk_alloc(&m, 64, 4, false);
+		if (pcpu_chunk_free_area(&m, live[j]) != 64 || off < 0) {
+			CHECK(false);
+			break;
+		}
+		live[j] = off;
+	}
+	t_pairs = (now_ns() - t0) / iters;
+	VERIFY(&m, "timing");
+	fprintf(stderr, "timing: 256-page chunk, 16-bit areas: %.1f ns per alloc while filling, "
+		"%.1f ns per alloc+free at ~50%% random fill\n", t_fill, t_pairs);
+	pcpu_chunk_map_destroy(&m);
+	free(live);
+}
+
+int main(void)
+{
+	tu_seed("test_chunk");
+	test_init_and_bad_args();
+	test_alloc_contig_start_and_middle();
+	test_free_merge_across_blocks();
+	test_full_then_empty();
+	test_hidden_offsets();
+	test_population();
+	test_bad_frees();
+	test_alignment_fallback();
+	test_tie_prefers_alignment();
+	if (!tu_failures)
+		test_fuzz();
+	if (!tu_failures)
+		test_fuzz_large();
+	if (!tu_failures)
+		test_timing();
+	TEST_DONE();
+}
