@@ -1,0 +1,1058 @@
+/* alloc.c - the per-CPU allocator: initialization, chunks, slots, alloc and free,
+ * population and the balance work.  The design follows the kernel's mm/percpu.c.
+ *
+ * Chunks and units.  Per-CPU memory comes in chunks.  A chunk holds one unit for every
+ * possible CPU (plus padding units, see below), all units the same size; an allocation
+ * at offset off of a chunk owns the bytes at off in every unit.  The per-CPU pointer
+ * returned to the caller is the address in the unit at offset 0 of the chunk (the first
+ * possible CPU's), and CPU c's copy is that address plus unit_offsets[c].  Every chunk
+ * has the same unit offsets, so pcpu_ptr() is one addition, whatever the chunk.
+ *
+ * Groups.  The first-chunk layout (layout.c, the kernel's build_alloc_info) puts CPUs
+ * at local NUMA distance in one group and lays groups out back to back, each padded to
+ * a whole number of allocations of units (upa units per atom-sized allocation).  Padding
+ * units have no CPU: they are never populated, so they cost address space only.  With
+ * more than one real node, each group's part of each chunk is bound to its node.
+ *
+ * Address space.  One reservation (the arena) holds every chunk, chunk i at
+ * arena + i * chunk_bytes; it is the userspace counterpart of the kernel's vmalloc area.
+ * Finding the chunk of an address is a division, and "is this a per-CPU pointer" is one
+ * range check (percpu.h inlines it).  Chunk 0 is the first chunk.
+ *
+ * The first chunk.  Each unit of the first chunk starts with the static region (copies
+ * of the registered "pcpu_data" sections, sections.c), then the reserved region (for
+ * sections registered after start-up: dlopen'd objects, as the kernel's module percpu),
+ * then the dynamic region.  As in the kernel, the reserved and the dynamic region are
+ * two chunk structures over the same memory, each with a map that hides the rest; the
+ * first chunk is populated whole at start-up, and the part of its units past the
+ * dynamic region is never used (the kernel gives it back to the page allocator).
+ *
+ * Maps and hints (chunk.c).  Each chunk has an allocation bitmap of 4-byte bits, a
+ * boundary bitmap, and per-page metadata blocks with contig/scan hints, first_free,
+ * left/right free, plus the same for the whole chunk.
+ *
+ * Slots.  Chunks sit on lists ("slots") by the size class of their largest free area;
+ * allocation scans from the smallest slot that can fit, so the fullest chunks serve
+ * first.  A chunk that fails a small request is parked in slot 0 until a free moves it.
+ * Three extra lists: free (entirely free chunks), to_depopulate and sidelined
+ * (isolated chunks, off limits to allocation while their empty pages are given back).
+ *
+ * Population.  Dynamic chunks are committed read-write but cost memory only once
+ * populated: allocation populates (prefaults) the pages its area covers in every used
+ * unit.  The balance work gives back the empty pages of chunks that are a quarter or
+ * more empty, frees surplus entirely-free chunks (keeping one), and keeps between
+ * PCPU_EMPTY_POP_PAGES_LOW and _HIGH empty populated pages for PCPU_GFP_ATOMIC
+ * allocations, which never populate.  The kernel runs balance from a workqueue; here it
+ * runs on the slow paths of alloc and free (there is no hidden thread) or when the
+ * application calls pcpu_balance().
+ *
+ * Locking.  pcpu.lock guards the maps, slots and counters and is never held across a
+ * system call; pcpu.alloc_mutex serializes what does make system calls (creating,
+ * populating, depopulating, destroying chunks).  Atomic allocations take only pcpu.lock.
+ * fork() is safe: atfork handlers hold both (and the sections lock) across it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "vm.h"
+
+struct pcpu_state pcpu = {
+	.alloc_mutex = PTHREAD_MUTEX_INITIALIZER,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+struct __pcpu_fast __pcpu_fast;
+
+static pthread_once_t init_once_control = PTHREAD_ONCE_INIT;
+
+void pcpu_fatal(const char *call, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "libpercpu: %s: ", call);
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", msg);
+	abort();
+}
+
+/* ---------------------------------------------------------------------------------
+ * Lists and slots
+ * --------------------------------------------------------------------------------- */
+
+static void list_init(struct pcpu_list *l)
+{
+	l->prev = l->next = l;
+}
+
+static bool list_empty(const struct pcpu_list *l)
+{
+	return l->next == l;
+}
+
+static void list_del_init(struct pcpu_list *e)
+{
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+	list_init(e);
+}
+
+static void list_add_front(struct pcpu_list *e, struct pcpu_list *head)
+{
+	e->next = head->next;
+	e->prev = head;
+	head->next->prev = e;
+	head->next = e;
+}
+
+static void list_add_tail(struct pcpu_list *e, struct pcpu_list *head)
+{
+	list_add_front(e, head->prev);
+}
+
+static struct pcpu_chunk *chunk_of(struct pcpu_list *l)
+{
+	return (struct pcpu_chunk *)l; /* list is the first member */
+}
+
+static int fls_size(size_t v)
+{
+	return v ? (int)(sizeof(long) * 8) - __builtin_clzl(v) : 0;
+}
+
+static int size_to_slot_raw(size_t bytes)
+{
+	int s = fls_size(bytes) - PCPU_SLOT_BASE_SHIFT + 2;
+	return s > 1 ? s : 1;
+}
+
+static int size_to_slot(size_t bytes)
+{
+	return bytes == pcpu.unit_size ? pcpu.free_slot : size_to_slot_raw(bytes);
+}
+
+static int chunk_slot(const struct pcpu_chunk *c)
+{
+	const struct pcpu_block_md *md = &c->map.chunk_md;
+
+	if (c->map.free_bytes < PCPU_MIN_ALLOC_SIZE || md->contig_hint == 0)
+		return 0;
+	return size_to_slot((size_t)md->contig_hint * PCPU_MIN_ALLOC_SIZE);
+}
+
+static void chunk_move(struct pcpu_chunk *c, int slot, bool front)
+{
+	if (c == pcpu.reserved_chunk)
+		return;
+	list_del_init(&c->list);
+	if (front)
+		list_add_front(&c->list, &pcpu.slots[slot]);
+	else
+		list_add_tail(&c->list, &pcpu.slots[slot]);
+}
+
+/* Moves @c to the slot its largest free area calls for; @oslot is where it was. */
+static void chunk_relocate(struct pcpu_chunk *c, int oslot)
+{
+	int nslot = chunk_slot(c);
+
+	if (c->isolated || c == pcpu.reserved_chunk)
+		return;
+	if (oslot != nslot)
+		chunk_move(c, nslot, oslot < nslot);
+}
+
+/* Keeps the global count of empty populated pages in step with a chunk's.  Isolated
+ * chunks and the reserved chunk do not count: atomic allocations cannot use them. */
+static void account_empty(struct pcpu_chunk *c, int before)
+{
+	int delta = c->map.nr_empty_pop_pages - before;
+
+	if (delta && !c->isolated && c != pcpu.reserved_chunk)
+		pcpu.nr_empty_pop_pages += delta;
+}
+
+static void chunk_isolate(struct pcpu_chunk *c)
+{
+	if (!c->isolated) {
+		c->isolated = true;
+		pcpu.nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
+	}
+	chunk_move(c, pcpu.to_depopulate_slot, true);
+}
+
+static void chunk_reintegrate(struct pcpu_chunk *c)
+{
+	if (c->isolated) {
+		c->isolated = false;
+		pcpu.nr_empty_pop_pages += c->map.nr_empty_pop_pages;
+		chunk_relocate(c, -1);
+	}
+}
+
+static void debug_verify(const struct pcpu_chunk *c, const char *when)
+{
+	char err[256];
+
+	if (pcpu.debug && pcpu_chunk_map_verify(&c->map, err, sizeof(err)) != 0)
+		pcpu_fatal("LIBPERCPU_DEBUG", "chunk %d inconsistent after %s: %s", c->index, when,
+			   err);
+}
+
+/* ---------------------------------------------------------------------------------
+ * Chunk creation, population, destruction (alloc_mutex held, lock not held)
+ * --------------------------------------------------------------------------------- */
+
+static char *chunk_area(int index)
+{
+	return pcpu.arena + (size_t)index * pcpu.chunk_bytes;
+}
+
+static bool topology_is_real_numa(void)
+{
+	return !pcpu.topo.simulated && pcpu.topo.nr_nodes > 1;
+}
+
+/* Binds each group's units in [area, area + chunk_bytes) to the node of its CPUs. */
+static void chunk_bind(char *area)
+{
+	if (!topology_is_real_numa())
+		return;
+	for (int g = 0; g < pcpu.ai->nr_groups; g++) {
+		const struct pcpu_group_info *gi = &pcpu.ai->groups[g];
+		int node = pcpu.topo.cpu_to_node[gi->cpu_map[0]];
+
+		/* A failed bind costs locality, not correctness: ignore it. */
+		(void)pcpu_vm->bind(area + gi->base_offset, (size_t)gi->nr_units * pcpu.unit_size,
+				    node);
+	}
+}
+
+static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
+{
+	size_t off = (size_t)rs * PCPU_PAGE_SIZE, len = (size_t)(re - rs) * PCPU_PAGE_SIZE;
+
+	for (int u = 0; u < pcpu.nr_used; u++) {
+		if (pcpu_vm->populate(c->base + pcpu.used_unit_base[u] + off, len) != 0) {
+			int saved = errno;
+			while (u-- > 0)
+				(void)pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
+			errno = saved == 0 ? ENOMEM : saved;
+			return -1;
+		}
+	}
+	pcpu.stats.nr_populate_calls++;
+	return 0;
+}
+
+static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
+{
+	size_t off = (size_t)rs * PCPU_PAGE_SIZE, len = (size_t)(re - rs) * PCPU_PAGE_SIZE;
+
+	for (int u = 0; u < pcpu.nr_used; u++)
+		(void)pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
+	pcpu.stats.nr_depopulate_calls++;
+}
+
+static struct pcpu_chunk *chunk_create(void)
+{
+	struct pcpu_chunk *c;
+	int index = -1;
+
+	pthread_mutex_lock(&pcpu.lock);
+	for (int i = 1; i < pcpu.max_chunks; i++) {
+		if (!pcpu.chunks[i]) {
+			index = i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pcpu.lock);
+	if (index < 0) {
+		errno = ENOMEM; /* the arena is full */
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	list_init(&c->list);
+	c->index = index;
+	c->base = chunk_area(index);
+	if (pcpu_chunk_map_init(&c->map, pcpu.unit_size, 0, 0) != 0)
+		goto out_free;
+	if (pcpu_vm->commit(c->base, pcpu.chunk_bytes, false) != 0)
+		goto out_map;
+	chunk_bind(c->base);
+
+	pthread_mutex_lock(&pcpu.lock);
+	pcpu.chunks[index] = c;
+	pcpu.nr_chunks++;
+	pcpu.stats.nr_chunks = (unsigned int)pcpu.nr_chunks;
+	if (pcpu.stats.nr_chunks > pcpu.stats.nr_max_chunks)
+		pcpu.stats.nr_max_chunks = pcpu.stats.nr_chunks;
+	chunk_relocate(c, -1);
+	pthread_mutex_unlock(&pcpu.lock);
+	return c;
+
+out_map:
+	pcpu_chunk_map_destroy(&c->map);
+out_free:
+	free(c);
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* @c is already off every list and out of the count of empty pages. */
+static void chunk_destroy(struct pcpu_chunk *c)
+{
+	pthread_mutex_lock(&pcpu.lock);
+	pcpu.chunks[c->index] = NULL;
+	pcpu.nr_chunks--;
+	pcpu.stats.nr_chunks = (unsigned int)pcpu.nr_chunks;
+	pthread_mutex_unlock(&pcpu.lock);
+	/* Back to PROT_NONE: every page of every unit is freed in one call. */
+	if (pcpu_vm->decommit(c->base, pcpu.chunk_bytes) != 0)
+		for (int rs = 0, re; pcpu_chunk_next_pop(&c->map, &rs, &re, c->map.nr_pages); rs = re)
+			chunk_depopulate(c, rs, re);
+	pcpu_chunk_map_destroy(&c->map);
+	free(c);
+}
+
+/* ---------------------------------------------------------------------------------
+ * Balance (alloc_mutex held, lock not held)
+ * --------------------------------------------------------------------------------- */
+
+static bool page_populated(const struct pcpu_chunk_map *m, int page)
+{
+	const int bpl = (int)(sizeof(long) * 8);
+	return (m->populated[page / bpl] >> (page % bpl)) & 1;
+}
+
+/* Destroys every entirely free chunk but one (with @empty_only, only those with no
+ * populated page). */
+static void balance_free(bool empty_only)
+{
+	struct pcpu_list doomed, *head = &pcpu.slots[pcpu.free_slot], *pos, *next;
+
+	list_init(&doomed);
+	pthread_mutex_lock(&pcpu.lock);
+	for (pos = head->next; pos != head; pos = next) {
+		struct pcpu_chunk *c = chunk_of(pos);
+
+		next = pos->next;
+		if (pos == head->next || c->immutable)
+			continue; /* spare the first one */
+		if (!empty_only || c->map.nr_populated == 0) {
+			pcpu.nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
+			list_del_init(&c->list);
+			list_add_tail(&c->list, &doomed);
+		}
+	}
+	pthread_mutex_unlock(&pcpu.lock);
+
+	while (!list_empty(&doomed)) {
+		struct pcpu_chunk *c = chunk_of(doomed.next);
+
+		list_del_init(&c->list);
+		chunk_destroy(c);
+	}
+}
+
+/* Gives back the empty pages of isolated chunks, scanning from the end so that the
+ * populated pages stay near the start; then returns each chunk to the slots, or
+ * sidelines it until it empties further. */
+static void reclaim_populated(void)
+{
+	struct pcpu_list *head = &pcpu.slots[pcpu.to_depopulate_slot];
+
+	pthread_mutex_lock(&pcpu.lock);
+	while (!list_empty(head)) {
+		struct pcpu_chunk *c = chunk_of(head->next);
+		bool reintegrate = false;
+		int end = -1;
+
+		for (int i = c->map.nr_pages - 1; i >= 0; i--) {
+			if (c->map.nr_empty_pop_pages == 0)
+				break;
+			/* keep enough for atomic allocations: put the chunk back instead */
+			if (pcpu.nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_HIGH) {
+				reintegrate = true;
+				break;
+			}
+			if (pcpu_chunk_page_empty(&c->map, i) && page_populated(&c->map, i)) {
+				if (end == -1)
+					end = i;
+				if (i > 0)
+					continue;
+				i--; /* the range reaches page 0: depopulate it now */
+			}
+			if (end == -1)
+				continue;
+			/* isolated: no allocation can land in [i + 1, end] meanwhile */
+			pthread_mutex_unlock(&pcpu.lock);
+			chunk_depopulate(c, i + 1, end + 1);
+			pthread_mutex_lock(&pcpu.lock);
+			pcpu_chunk_mark_depopulated(&c->map, i + 1, end + 1);
+			debug_verify(c, "depopulate");
+			end = -1;
+		}
+		if (reintegrate || c->map.free_bytes == (int)pcpu.unit_size)
+			chunk_reintegrate(c);
+		else
+			chunk_move(c, pcpu.sidelined_slot, false);
+	}
+	pthread_mutex_unlock(&pcpu.lock);
+}
+
+/* Tops the pool of empty populated pages up to PCPU_EMPTY_POP_PAGES_HIGH. */
+static void balance_populated(void)
+{
+	int nr_to_pop, tries = 0;
+
+retry:
+	pthread_mutex_lock(&pcpu.lock);
+	nr_to_pop = PCPU_EMPTY_POP_PAGES_HIGH - pcpu.nr_empty_pop_pages;
+	for (int slot = size_to_slot(PCPU_PAGE_SIZE); slot <= pcpu.free_slot && nr_to_pop > 0;
+	     slot++) {
+		struct pcpu_list *head = &pcpu.slots[slot], *pos;
+		struct pcpu_chunk *c = NULL;
+
+		for (pos = head->next; pos != head; pos = pos->next) {
+			if (chunk_of(pos)->map.nr_populated < chunk_of(pos)->map.nr_pages) {
+				c = chunk_of(pos);
+				break;
+			}
+		}
+		if (!c)
+			continue;
+		/* the chunk cannot go away: destroying takes alloc_mutex, which we hold */
+		for (int rs = 0, re; nr_to_pop > 0 && pcpu_chunk_next_unpop(&c->map, &rs, &re,
+									    c->map.nr_pages);
+		     rs = re) {
+			int nr = re - rs < nr_to_pop ? re - rs : nr_to_pop, ret, before;
+
+			pthread_mutex_unlock(&pcpu.lock);
+			ret = chunk_populate(c, rs, rs + nr);
+			pthread_mutex_lock(&pcpu.lock);
+			if (ret != 0) {
+				nr_to_pop = 0;
+				break;
+			}
+			before = c->map.nr_empty_pop_pages;
+			pcpu_chunk_mark_populated(&c->map, rs, rs + nr);
+			account_empty(c, before);
+			nr_to_pop -= nr;
+			re = rs + nr;
+		}
+	}
+	pthread_mutex_unlock(&pcpu.lock);
+	/* every chunk is fully populated: make a new one, as the kernel does */
+	if (nr_to_pop > 0 && tries++ == 0 && chunk_create())
+		goto retry;
+}
+
+static void balance_locked(void)
+{
+	pcpu.balance_pending = false;
+	balance_free(false);
+	reclaim_populated();
+	balance_populated();
+	balance_free(true);
+}
+
+void pcpu_balance(void)
+{
+	if (pcpu_ensure_init())
+		return;
+	pthread_mutex_lock(&pcpu.alloc_mutex);
+	balance_locked();
+	pthread_mutex_unlock(&pcpu.alloc_mutex);
+}
+
+/* ---------------------------------------------------------------------------------
+ * Allocation and free
+ * --------------------------------------------------------------------------------- */
+
+/* Tries the chunks of the slots from the one @bytes needs upwards (lock held). */
+static struct pcpu_chunk *alloc_from_slots(int bits, size_t align, bool atomic, int *offp)
+{
+	for (int slot = size_to_slot((size_t)bits * PCPU_MIN_ALLOC_SIZE); slot <= pcpu.free_slot;
+	     slot++) {
+		struct pcpu_list *head = &pcpu.slots[slot], *pos, *next;
+
+		for (pos = head->next; pos != head; pos = next) {
+			struct pcpu_chunk *c = chunk_of(pos);
+			int off, oslot, before;
+
+			next = pos->next;
+			off = pcpu_chunk_find_fit(&c->map, bits, align, atomic);
+			if (off < 0) {
+				if (slot < PCPU_SLOT_FAIL_HINT)
+					chunk_move(c, 0, false);
+				continue;
+			}
+			oslot = chunk_slot(c);
+			before = c->map.nr_empty_pop_pages;
+			off = pcpu_chunk_alloc_area(&c->map, bits, align, off);
+			if (off < 0)
+				continue;
+			account_empty(c, before);
+			chunk_relocate(c, oslot);
+			*offp = off;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static struct pcpu_chunk *alloc_reserved(int bits, size_t align, int *offp)
+{
+	struct pcpu_chunk *c = pcpu.reserved_chunk;
+	int off;
+
+	if (!c)
+		return NULL;
+	off = pcpu_chunk_find_fit(&c->map, bits, align, false);
+	if (off >= 0)
+		off = pcpu_chunk_alloc_area(&c->map, bits, align, off);
+	if (off < 0)
+		return NULL;
+	*offp = off;
+	return c;
+}
+
+/* Populates the pages of [off, off + bytes) of @c that are not (alloc_mutex held). */
+static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
+{
+	int page_start = off / PCPU_PAGE_SIZE;
+	int page_end = (int)((off + bytes + PCPU_PAGE_SIZE - 1) / PCPU_PAGE_SIZE);
+
+	for (int rs = page_start, re; pcpu_chunk_next_unpop(&c->map, &rs, &re, page_end); rs = re) {
+		int before;
+
+		if (chunk_populate(c, rs, re) != 0)
+			return -1;
+		pthread_mutex_lock(&pcpu.lock);
+		before = c->map.nr_empty_pop_pages;
+		pcpu_chunk_mark_populated(&c->map, rs, re);
+		account_empty(c, before);
+		pthread_mutex_unlock(&pcpu.lock);
+	}
+	return 0;
+}
+
+static void count_failure(void)
+{
+	pthread_mutex_lock(&pcpu.lock);
+	pcpu.stats.nr_alloc_failed++;
+	pthread_mutex_unlock(&pcpu.lock);
+}
+
+void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp)
+{
+	bool atomic = gfp & PCPU_GFP_ATOMIC;
+	struct pcpu_chunk *c;
+	bool need_balance;
+	int bits, off = -1;
+	char *ptr;
+
+	if (size == 0 || size > PCPU_MAX_ALLOC_SIZE || align > PCPU_PAGE_SIZE ||
+	    (align & (align - 1)) || (gfp & ~PCPU_GFP_ATOMIC)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (align < PCPU_MIN_ALLOC_SIZE)
+		align = PCPU_MIN_ALLOC_SIZE;
+	if (pcpu_ensure_init())
+		return NULL;
+	size = (size + PCPU_MIN_ALLOC_SIZE - 1) & ~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
+	bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
+
+	if (!atomic)
+		pthread_mutex_lock(&pcpu.alloc_mutex);
+	pthread_mutex_lock(&pcpu.lock);
+	if (reserved) {
+		c = alloc_reserved(bits, align, &off);
+		if (!c)
+			goto fail_unlock;
+		goto found;
+	}
+	for (bool created = false;; created = true) {
+		c = alloc_from_slots(bits, align, atomic, &off);
+		if (c)
+			break;
+		if (atomic) {
+			pcpu.balance_pending = true;
+			goto fail_unlock;
+		}
+		/* No room: add a chunk.  An entirely free chunk, or a new one, fits any
+		 * request; if one did not, something is wrong: fail rather than loop. */
+		if (created || !list_empty(&pcpu.slots[pcpu.free_slot]))
+			goto fail_unlock;
+		pthread_mutex_unlock(&pcpu.lock);
+		if (!chunk_create()) {
+			pthread_mutex_lock(&pcpu.lock);
+			goto fail_unlock;
+		}
+		pthread_mutex_lock(&pcpu.lock);
+	}
+found:
+	debug_verify(c, "alloc");
+	pthread_mutex_unlock(&pcpu.lock);
+
+	if (!atomic) {
+		if (populate_area(c, off, size) != 0) {
+			int before, oslot;
+
+			pthread_mutex_lock(&pcpu.lock);
+			oslot = chunk_slot(c);
+			before = c->map.nr_empty_pop_pages;
+			pcpu_chunk_free_area(&c->map, off);
+			account_empty(c, before);
+			chunk_relocate(c, oslot);
+			pthread_mutex_unlock(&pcpu.lock);
+			pthread_mutex_unlock(&pcpu.alloc_mutex);
+			count_failure();
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+
+	pthread_mutex_lock(&pcpu.lock);
+	pcpu.stats.nr_alloc++;
+	pcpu.stats.nr_cur_alloc++;
+	if (pcpu.stats.nr_cur_alloc > pcpu.stats.nr_max_alloc)
+		pcpu.stats.nr_max_alloc = pcpu.stats.nr_cur_alloc;
+	if (!pcpu.stats.min_alloc_size || size < pcpu.stats.min_alloc_size)
+		pcpu.stats.min_alloc_size = size;
+	if (size > pcpu.stats.max_alloc_size)
+		pcpu.stats.max_alloc_size = size;
+	need_balance = !atomic && (pcpu.nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_LOW ||
+				   pcpu.balance_pending);
+	pthread_mutex_unlock(&pcpu.lock);
+	if (need_balance)
+		balance_locked();
+	if (!atomic)
+		pthread_mutex_unlock(&pcpu.alloc_mutex);
+
+	ptr = c->base + off;
+	for (int u = 0; u < pcpu.nr_used; u++)
+		memset(ptr + pcpu.used_unit_base[u], 0, size);
+	return ptr;
+
+fail_unlock:
+	if (!reserved) /* a full reserved region is not a failure: callers fall back */
+		pcpu.stats.nr_alloc_failed++;
+	pthread_mutex_unlock(&pcpu.lock);
+	if (!atomic)
+		pthread_mutex_unlock(&pcpu.alloc_mutex);
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* Should @c give its empty pages back?  Not the first or reserved chunk; an isolated
+ * chunk that gained an empty page; or one that is a quarter empty while the pool of
+ * empty pages elsewhere is large enough without it. */
+static bool should_reclaim(const struct pcpu_chunk *c)
+{
+	if (c->immutable)
+		return false;
+	return (c->isolated && c->map.nr_empty_pop_pages) ||
+	       (pcpu.nr_empty_pop_pages > PCPU_EMPTY_POP_PAGES_HIGH + c->map.nr_empty_pop_pages &&
+		c->map.nr_empty_pop_pages >= c->map.nr_pages / 4);
+}
+
+/* The chunk that owns @a and the map offset of @a in it, or NULL (lock held). */
+static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
+{
+	uintptr_t rel = a - (uintptr_t)pcpu.arena;
+	size_t index, in_chunk;
+	struct pcpu_chunk *c;
+
+	if (!pcpu.initialized || rel >= pcpu.arena_bytes)
+		return NULL;
+	index = rel / pcpu.chunk_bytes;
+	in_chunk = rel % pcpu.chunk_bytes;
+	c = pcpu.chunks[index];
+	if (!c)
+		return NULL;
+	if (index == 0) {
+		if (in_chunk < pcpu.static_size)
+			return NULL; /* a static per-CPU variable */
+		if (pcpu.reserved_chunk && in_chunk < pcpu.static_size + pcpu.reserved_size)
+			c = pcpu.reserved_chunk;
+	}
+	if (a < (uintptr_t)c->base || a - (uintptr_t)c->base >= pcpu.unit_size)
+		return NULL; /* another CPU's copy, or a padding unit */
+	*offp = (int)(a - (uintptr_t)c->base);
+	return c;
+}
+
+void pcpu_free_internal(void *ptr, const char *caller)
+{
+	struct pcpu_chunk *c;
+	bool need_balance = false;
+	int off, oslot, before, freed;
+
+	if (!ptr)
+		return;
+	pthread_mutex_lock(&pcpu.lock);
+	c = chunk_lookup((uintptr_t)ptr, &off);
+	if (!c) {
+		pthread_mutex_unlock(&pcpu.lock);
+		pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
+	}
+	oslot = chunk_slot(c);
+	before = c->map.nr_empty_pop_pages;
+	freed = pcpu_chunk_free_area(&c->map, off);
+	if (freed < 0) {
+		pthread_mutex_unlock(&pcpu.lock);
+		pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
+			   ptr);
+	}
+	account_empty(c, before);
+	chunk_relocate(c, oslot);
+	debug_verify(c, "free");
+	pcpu.stats.nr_dealloc++;
+	pcpu.stats.nr_cur_alloc--;
+
+	if (!c->isolated && c->map.free_bytes == (int)pcpu.unit_size) {
+		/* more than one entirely free chunk: free the surplus */
+		struct pcpu_list *head = &pcpu.slots[pcpu.free_slot];
+		need_balance = head->next != &c->list || head->next->next != head;
+	} else if (should_reclaim(c)) {
+		chunk_isolate(c);
+		need_balance = true;
+	}
+	pthread_mutex_unlock(&pcpu.lock);
+
+	if (need_balance)
+		pcpu_balance();
+}
+
+void *pcpu_alloc(size_t size, size_t align)
+{
+	return pcpu_alloc_internal(size, align, false, PCPU_GFP_KERNEL);
+}
+
+void *pcpu_alloc_gfp(size_t size, size_t align, unsigned int gfp)
+{
+	return pcpu_alloc_internal(size, align, false, gfp);
+}
+
+void pcpu_free(void *ptr)
+{
+	pcpu_free_internal(ptr, "pcpu_free");
+}
+
+void *__pcpu_ptr_slow(const void *p, unsigned int cpu)
+{
+	uintptr_t a = (uintptr_t)p;
+	char *canon;
+
+	if (!p)
+		return NULL;
+	if (pcpu_ensure_init())
+		pcpu_fatal("pcpu_ptr", "library initialization failed: %s", strerror(pcpu.init_errno));
+	if (cpu >= pcpu.topo.nr_cpu_ids || !pcpu_topology_test(pcpu.topo.possible, cpu))
+		pcpu_fatal("pcpu_ptr", "(%p, %u): CPU %u is not a possible CPU (nr_cpu_ids %u)", p,
+			   cpu, cpu, pcpu.topo.nr_cpu_ids);
+	if (a - (uintptr_t)pcpu.arena < pcpu.arena_bytes)
+		canon = (char *)p;
+	else
+		canon = pcpu_sections_translate(p);
+	if (!canon)
+		pcpu_fatal("pcpu_ptr", "(%p, %u): %p is not a per-CPU pointer (neither from "
+			   "pcpu_alloc() nor a registered PCPU_DEFINE variable)", p, cpu, p);
+	return canon + pcpu.unit_offsets[cpu];
+}
+
+/* ---------------------------------------------------------------------------------
+ * Initialization
+ * --------------------------------------------------------------------------------- */
+
+static int env_size(const char *name, size_t *out)
+{
+	const char *v = secure_getenv(name);
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (n <= (1ull << 30) && (*end == 'K' || *end == 'k'))
+		n <<= 10, end++;
+	else if (n <= (1ull << 30) && (*end == 'M' || *end == 'm'))
+		n <<= 20, end++;
+	if (errno || *end || end == v || n > (1ull << 30)) {
+		fprintf(stderr, "libpercpu: %s=%s: not a size\n", name, v);
+		errno = EINVAL;
+		return -1;
+	}
+	*out = (size_t)n;
+	return 0;
+}
+
+static int read_topology(void)
+{
+	const char *spec = secure_getenv("LIBPERCPU_TOPOLOGY");
+	struct pcpu_topology real;
+	char err[256];
+
+	if (pcpu_topology_read_sysfs(&real, "/sys/devices/system") != 0) {
+		long n = sysconf(_SC_NPROCESSORS_CONF);
+		char fallback[32];
+
+		snprintf(fallback, sizeof(fallback), "0-%ld", n > 0 ? n - 1 : 0);
+		if (pcpu_topology_from_spec(&real, fallback, err, sizeof(err)) != 0)
+			return -1;
+		real.simulated = false;
+	}
+	if (!spec || !*spec) {
+		pcpu.topo = real;
+		return 0;
+	}
+	if (pcpu_topology_from_spec(&pcpu.topo, spec, err, sizeof(err)) != 0) {
+		fprintf(stderr, "libpercpu: LIBPERCPU_TOPOLOGY=%s: %s\n", spec, err);
+		pcpu_topology_free(&real);
+		errno = EINVAL;
+		return -1;
+	}
+	/* a simulated topology must give every real CPU a unit */
+	for (unsigned int cpu = 0; cpu < real.nr_cpu_ids; cpu++) {
+		if (pcpu_topology_test(real.possible, cpu) &&
+		    (cpu >= pcpu.topo.nr_cpu_ids || !pcpu_topology_test(pcpu.topo.possible, cpu))) {
+			fprintf(stderr, "libpercpu: LIBPERCPU_TOPOLOGY=%s lacks CPU %u of this "
+				"machine\n", spec, cpu);
+			pcpu_topology_free(&real);
+			pcpu_topology_free(&pcpu.topo);
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	pcpu_topology_free(&real);
+	return 0;
+}
+
+static int setup_units(void)
+{
+	const struct pcpu_alloc_info *ai = pcpu.ai;
+
+	pcpu.unit_size = ai->unit_size;
+	pcpu.unit_pages = (int)(ai->unit_size / PCPU_PAGE_SIZE);
+	pcpu.chunk_bytes = (size_t)ai->nr_units * ai->unit_size;
+	pcpu.unit_offsets = calloc(pcpu.topo.nr_cpu_ids, sizeof(*pcpu.unit_offsets));
+	pcpu.used_unit_base = calloc((size_t)ai->nr_units, sizeof(*pcpu.used_unit_base));
+	if (!pcpu.unit_offsets || !pcpu.used_unit_base)
+		return -1;
+	/* An impossible CPU's copy is a non-canonical address: using it faults at once
+	 * instead of aliasing another CPU's copy (pcpu_ptr's fast path checks only the
+	 * range of the CPU number; its slow path reports the CPU by name). */
+	for (unsigned int cpu = 0; cpu < pcpu.topo.nr_cpu_ids; cpu++)
+		pcpu.unit_offsets[cpu] = (ptrdiff_t)1 << 62;
+	pcpu_alloc_info_unit_offsets(ai, pcpu.unit_offsets);
+	pcpu.nr_used = 0;
+	for (int g = 0; g < ai->nr_groups; g++)
+		for (int u = 0; u < ai->groups[g].nr_units; u++)
+			if (ai->groups[g].cpu_map[u] != PCPU_NO_CPU)
+				pcpu.used_unit_base[pcpu.nr_used++] =
+					(ptrdiff_t)(ai->groups[g].base_offset + (size_t)u * ai->unit_size);
+	return 0;
+}
+
+static int setup_arena(void)
+{
+	size_t want = (size_t)1 << 40; /* 1 TiB of address space, as far as it goes */
+
+	for (; want >= 8 * pcpu.chunk_bytes; want /= 2) {
+		size_t chunks = want / pcpu.chunk_bytes;
+
+		if (chunks > (1u << 20))
+			chunks = 1u << 20;
+		pcpu.arena = pcpu_vm->reserve(chunks * pcpu.chunk_bytes, pcpu.ai->atom_size);
+		if (pcpu.arena) {
+			pcpu.max_chunks = (int)chunks;
+			pcpu.arena_bytes = chunks * pcpu.chunk_bytes;
+			break;
+		}
+	}
+	if (!pcpu.arena) {
+		errno = ENOMEM;
+		return -1;
+	}
+	pcpu.chunks = calloc((size_t)pcpu.max_chunks, sizeof(*pcpu.chunks));
+	return pcpu.chunks ? 0 : -1;
+}
+
+/* One of the two chunk structures over the first chunk's memory, covering
+ * [start, start + bytes) of each unit: its base is the page below start. */
+static struct pcpu_chunk *first_chunk_part(size_t start, size_t bytes)
+{
+	struct pcpu_chunk *c = calloc(1, sizeof(*c));
+	size_t aligned = start & ~(size_t)(PCPU_PAGE_SIZE - 1), head = start - aligned;
+	size_t region = (head + bytes + PCPU_PAGE_SIZE - 1) & ~(size_t)(PCPU_PAGE_SIZE - 1);
+
+	if (!c)
+		return NULL;
+	list_init(&c->list);
+	c->index = 0;
+	c->immutable = true;
+	c->base = pcpu.arena + aligned;
+	if (pcpu_chunk_map_init(&c->map, region, (int)head, (int)(region - head - bytes)) != 0) {
+		free(c);
+		return NULL;
+	}
+	pcpu_chunk_mark_populated(&c->map, 0, c->map.nr_pages);
+	return c;
+}
+
+static int setup_first_chunk(void)
+{
+	const struct pcpu_alloc_info *ai = pcpu.ai;
+	size_t size_sum = ai->static_size + ai->reserved_size + ai->dyn_size;
+	size_t static_aligned = (ai->static_size + PCPU_MIN_ALLOC_SIZE - 1) &
+				~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
+
+	/* Huge pages pay only when the used part fills most of the chunk. */
+	pcpu.use_huge_first_chunk = ai->atom_size > PCPU_PAGE_SIZE &&
+				    size_sum * (size_t)pcpu.nr_used * 2 >= pcpu.chunk_bytes;
+	if (pcpu_vm->commit(pcpu.arena, pcpu.chunk_bytes, pcpu.use_huge_first_chunk) != 0)
+		return -1;
+	chunk_bind(pcpu.arena);
+	for (int u = 0; u < pcpu.nr_used; u++)
+		if (pcpu_vm->populate(pcpu.arena + pcpu.used_unit_base[u], size_sum) != 0)
+			return -1;
+
+	pcpu.static_size = static_aligned;
+	pcpu.reserved_size = ai->reserved_size;
+	pcpu.dyn_size = ai->dyn_size - (static_aligned - ai->static_size);
+	if (pcpu.reserved_size) {
+		pcpu.reserved_chunk = first_chunk_part(static_aligned, pcpu.reserved_size);
+		if (!pcpu.reserved_chunk)
+			return -1;
+	}
+	pcpu.first_chunk = first_chunk_part(static_aligned + pcpu.reserved_size, pcpu.dyn_size);
+	if (!pcpu.first_chunk)
+		return -1;
+	pcpu.chunks[0] = pcpu.first_chunk;
+	pcpu.nr_chunks = 1;
+	pcpu.stats.nr_chunks = pcpu.stats.nr_max_chunks = 1;
+
+	pcpu.free_slot = size_to_slot_raw(pcpu.unit_size) + 1;
+	pcpu.to_depopulate_slot = pcpu.free_slot + 1;
+	pcpu.sidelined_slot = pcpu.to_depopulate_slot + 1;
+	pcpu.nr_slots = pcpu.sidelined_slot + 1;
+	pcpu.slots = calloc((size_t)pcpu.nr_slots, sizeof(*pcpu.slots));
+	if (!pcpu.slots)
+		return -1;
+	for (int i = 0; i < pcpu.nr_slots; i++)
+		list_init(&pcpu.slots[i]);
+	pcpu.nr_empty_pop_pages = pcpu.first_chunk->map.nr_empty_pop_pages;
+	chunk_relocate(pcpu.first_chunk, -1);
+	pcpu_sections_place_first(pcpu.arena);
+	return 0;
+}
+
+static void atfork_prepare(void)
+{
+	pcpu_sections_lock();
+	pthread_mutex_lock(&pcpu.alloc_mutex);
+	pthread_mutex_lock(&pcpu.lock);
+}
+
+static void atfork_release(void)
+{
+	pthread_mutex_unlock(&pcpu.lock);
+	pthread_mutex_unlock(&pcpu.alloc_mutex);
+	pcpu_sections_unlock();
+}
+
+static int do_init(void)
+{
+	struct pcpu_layout_params params = {
+		.reserved_size = PCPU_MODULE_RESERVE,
+		.dyn_size = PCPU_DYNAMIC_RESERVE,
+		.page_size = PCPU_PAGE_SIZE,
+	};
+	const char *debug = secure_getenv("LIBPERCPU_DEBUG");
+
+	pcpu.debug = debug && *debug && strcmp(debug, "0") != 0;
+	if (pcpu_vm_page_size() != PCPU_PAGE_SIZE) {
+		fprintf(stderr, "libpercpu: page size %zu not supported (4096 only)\n",
+			pcpu_vm_page_size());
+		errno = ENOTSUP;
+		return -1;
+	}
+	params.atom_size = pcpu_vm_thp_available() ? (2u << 20) : PCPU_PAGE_SIZE;
+	if (env_size("LIBPERCPU_RESERVED_SIZE", &params.reserved_size) ||
+	    env_size("LIBPERCPU_DYN_SIZE", &params.dyn_size) ||
+	    env_size("LIBPERCPU_ATOM_SIZE", &params.atom_size))
+		return -1;
+	params.reserved_size = (params.reserved_size + 3) & ~(size_t)3;
+	if (read_topology())
+		return -1;
+
+	pcpu_sections_lock();
+	params.static_size = pcpu_sections_layout();
+	pcpu.ai = pcpu_build_alloc_info(&pcpu.topo, &params);
+	if (!pcpu.ai)
+		fprintf(stderr, "libpercpu: no first-chunk layout for static %zu reserved %zu "
+			"dynamic %zu atom %zu: %s\n", params.static_size, params.reserved_size,
+			params.dyn_size, params.atom_size, strerror(errno));
+	if (!pcpu.ai || setup_units() || setup_arena() || setup_first_chunk()) {
+		int saved = errno ? errno : ENOMEM;
+		pcpu_sections_unlock();
+		errno = saved;
+		return -1;
+	}
+	pcpu.stats.unit_size = pcpu.unit_size;
+	pcpu.stats.static_size = pcpu.static_size;
+	pcpu.stats.reserved_size = pcpu.reserved_size;
+	pcpu.stats.dyn_size = pcpu.dyn_size;
+	pcpu.stats.atom_size = pcpu.ai->atom_size;
+	pcpu.stats.nr_units = (unsigned int)pcpu.ai->nr_units;
+	pcpu.stats.nr_groups = (unsigned int)pcpu.ai->nr_groups;
+	pcpu.stats.max_chunks = (unsigned int)pcpu.max_chunks;
+
+	__pcpu_fast.arena_base = (uintptr_t)pcpu.arena;
+	__pcpu_fast.arena_size = pcpu.arena_bytes;
+	__pcpu_fast.unit_offsets = pcpu.unit_offsets;
+	pcpu_cpu_init();
+	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, pcpu.topo.nr_cpu_ids, __ATOMIC_RELEASE);
+	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+	__atomic_store_n(&pcpu.initialized, true, __ATOMIC_RELEASE);
+	pcpu_sections_unlock();
+	return 0;
+}
+
+static void init_once(void)
+{
+	errno = 0;
+	if (do_init() != 0)
+		pcpu.init_errno = errno ? errno : ENOMEM;
+}
+
+int pcpu_ensure_init(void)
+{
+	if (__builtin_expect(__atomic_load_n(&pcpu.initialized, __ATOMIC_ACQUIRE), 1))
+		return 0;
+	pthread_once(&init_once_control, init_once);
+	if (!__atomic_load_n(&pcpu.initialized, __ATOMIC_ACQUIRE)) {
+		errno = pcpu.init_errno;
+		return -1;
+	}
+	return 0;
+}
+
+int pcpu_init(void)
+{
+	return pcpu_ensure_init();
+}

@@ -1,0 +1,132 @@
+/* cpu.c - which CPU the calling thread runs on.  The fast path (percpu.h) reads cpu_id
+ * from the thread's rseq area at thread pointer + __pcpu_fast.rseq_offset.  This file
+ * chooses that area once: glibc's own registration when it made one (__rseq_offset,
+ * __rseq_size), else an area of ours registered per thread on first use and unregistered
+ * at thread exit; where rseq is unavailable (ENOSYS, seccomp) it points at an area that
+ * stays unregistered so that every call takes the slow path, sched_getcpu(). */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define PCPU_RSEQ_SIG 0x53053053u
+#elif defined(__aarch64__)
+#define PCPU_RSEQ_SIG 0xd428bc00u
+#else
+#define PCPU_RSEQ_SIG 0x53053053u
+#endif
+#define PCPU_RSEQ_FLAG_UNREGISTER 1
+#define PCPU_RSEQ_CPU_ID_UNINITIALIZED ((uint32_t)-1)
+
+/* The kernel's struct rseq, version 0 layout (32 bytes, 32-byte aligned). */
+struct pcpu_rseq_area {
+	uint32_t cpu_id_start;
+	uint32_t cpu_id;
+	uint64_t rseq_cs;
+	uint32_t flags;
+	uint32_t node_id;
+	uint32_t mm_cid;
+	uint32_t pad;
+} __attribute__((aligned(32)));
+
+/* glibc 2.35+ exports these; weak so that the library loads under any libc. */
+extern const ptrdiff_t __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
+
+/* Initial-exec TLS: its offset from the thread pointer is the same in every thread. */
+static __thread struct pcpu_rseq_area own_area
+	__attribute__((tls_model("initial-exec"))) = { .cpu_id = PCPU_RSEQ_CPU_ID_UNINITIALIZED };
+static __thread int own_state __attribute__((tls_model("initial-exec"))); /* 0 new, 1 registered, -1 failed */
+
+enum { MODE_GLIBC, MODE_OWN, MODE_GETCPU };
+static int cpu_mode = MODE_GETCPU;
+static pthread_key_t exit_key;
+
+static const char *const mode_names[] = {
+	[MODE_GLIBC] = "rseq (glibc registration)",
+	[MODE_OWN] = "rseq (libpercpu registration)",
+	[MODE_GETCPU] = "sched_getcpu (rseq unavailable)",
+};
+
+static long rseq_syscall(struct pcpu_rseq_area *area, int flags)
+{
+	return syscall(SYS_rseq, area, sizeof(*area), flags, PCPU_RSEQ_SIG);
+}
+
+static void unregister_at_exit(void *arg)
+{
+	(void)arg;
+	/* The kernel writes to the area until unregistered; the area dies with the thread. */
+	if (own_state == 1 && rseq_syscall(&own_area, PCPU_RSEQ_FLAG_UNREGISTER) == 0)
+		own_state = 0;
+}
+
+static int register_own(void)
+{
+	if (own_state)
+		return own_state > 0 ? 0 : -1;
+	if (rseq_syscall(&own_area, 0) != 0) {
+		own_state = -1;
+		return -1;
+	}
+	own_state = 1;
+	/* any non-NULL value makes the key's destructor run at thread exit */
+	pthread_setspecific(exit_key, &own_area);
+	return 0;
+}
+
+void pcpu_cpu_init(void)
+{
+	const char *force = secure_getenv("LIBPERCPU_CPU_SOURCE");
+
+	if (&__rseq_size && &__rseq_offset && __rseq_size >= 8 &&
+	    !(force && strcmp(force, "getcpu") == 0)) {
+		cpu_mode = MODE_GLIBC;
+		__pcpu_fast.rseq_offset = __rseq_offset;
+		return;
+	}
+	__pcpu_fast.rseq_offset = (char *)&own_area - (char *)__pcpu_thread_pointer();
+	if (force && strcmp(force, "getcpu") == 0) {
+		own_state = -1;
+		cpu_mode = MODE_GETCPU;
+		return;
+	}
+	if (pthread_key_create(&exit_key, unregister_at_exit) == 0 && register_own() == 0) {
+		cpu_mode = MODE_OWN;
+		return;
+	}
+	/* EINVAL/EBUSY: another registration (an unknown libc's) owns this thread */
+	cpu_mode = MODE_GETCPU;
+}
+
+PCPU_API const char *pcpu_cpu_source(void)
+{
+	if (pcpu_ensure_init())
+		return mode_names[MODE_GETCPU];
+	return mode_names[cpu_mode];
+}
+
+unsigned int __pcpu_current_cpu_slow(void)
+{
+	int cpu;
+
+	if (pcpu_ensure_init())
+		pcpu_fatal("pcpu_current_cpu", "library initialization failed: %s",
+			   strerror(pcpu.init_errno));
+	if (cpu_mode == MODE_OWN && own_state == 0 && register_own() == 0 &&
+	    own_area.cpu_id < pcpu.topo.nr_cpu_ids)
+		return own_area.cpu_id;
+	cpu = sched_getcpu();
+	if (cpu >= 0 && (unsigned int)cpu < pcpu.topo.nr_cpu_ids)
+		return (unsigned int)cpu;
+	/* getcpu failed, or a CPU outside the possible mask (hotplug racing the sysfs
+	 * read): any possible CPU's copy is correct to use, the first one is. */
+	return (unsigned int)pcpu_next_possible_cpu(-1);
+}

@@ -1,0 +1,102 @@
+/* internal.h - state and functions shared by the library's files; never installed. */
+#ifndef PCPU_SRC_INTERNAL_H
+#define PCPU_SRC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "percpu.h"
+#include "chunk.h"
+#include "layout.h"
+#include "topology.h"
+
+#define PCPU_HIDDEN __attribute__((visibility("hidden")))
+
+#define PCPU_MODULE_RESERVE (8u << 10)     /* default reserved region, as the kernel's */
+#define PCPU_DYNAMIC_RESERVE (28u << 10)   /* default first-chunk dynamic region */
+#define PCPU_EMPTY_POP_PAGES_LOW 2
+#define PCPU_EMPTY_POP_PAGES_HIGH 4
+#define PCPU_SLOT_BASE_SHIFT 5
+#define PCPU_SLOT_FAIL_HINT 3
+
+/* A chunk: one reservation in the arena holding every unit, plus its allocation map.
+ * The first chunk's address range is shared by the reserved chunk (its map covers the
+ * reserved region) and the first dynamic chunk (its map covers the dynamic region). */
+struct pcpu_list {
+	struct pcpu_list *prev, *next;
+};
+
+struct pcpu_chunk {
+	struct pcpu_list list;      /* on a slot list (first member: see chunk_of) */
+	struct pcpu_chunk_map map;
+	char *base;                 /* map offset 0 of the unit at offset 0 */
+	int index;                  /* arena slot */
+	bool isolated;              /* off the slot lists, awaiting depopulation */
+	bool immutable;             /* first chunk or reserved chunk: never destroyed */
+};
+
+/* Global allocator state (alloc.c).  pcpu.lock guards maps, slots and counters and is
+ * never held across a system call; pcpu.alloc_mutex serializes the slow paths that
+ * create chunks and populate or depopulate pages.  Order: alloc_mutex, then lock. */
+struct pcpu_state {
+	pthread_mutex_t alloc_mutex;
+	pthread_mutex_t lock;
+	bool initialized;
+	int init_errno;
+
+	struct pcpu_topology topo;
+	struct pcpu_alloc_info *ai;
+	ptrdiff_t *unit_offsets;     /* nr_cpu_ids entries */
+	ptrdiff_t *used_unit_base;   /* offsets of the units that have a CPU, nr_used entries */
+	int nr_used;
+	size_t unit_size;
+	size_t chunk_bytes;          /* nr_units * unit_size */
+	int unit_pages;
+
+	char *arena;                 /* reserved address space for every chunk */
+	size_t arena_bytes;
+	int max_chunks;
+	struct pcpu_chunk **chunks;  /* max_chunks entries, by arena slot */
+	int nr_chunks;
+
+	struct pcpu_chunk *first_chunk;
+	struct pcpu_chunk *reserved_chunk;
+	size_t static_size, reserved_size, dyn_size;
+
+	int nr_slots, free_slot, to_depopulate_slot, sidelined_slot;
+	struct pcpu_list *slots;     /* nr_slots circular lists of chunks, by contig hint */
+
+	int nr_empty_pop_pages;      /* over non-isolated, non-reserved chunks */
+	bool balance_pending;
+
+	struct pcpu_stats stats;
+	bool debug;                  /* LIBPERCPU_DEBUG: verify maps after each change */
+	bool use_huge_first_chunk;
+};
+
+extern struct pcpu_state pcpu PCPU_HIDDEN;
+
+/* alloc.c */
+int pcpu_ensure_init(void) PCPU_HIDDEN;               /* 0, or -1 with errno */
+void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp) PCPU_HIDDEN;
+void pcpu_free_internal(void *ptr, const char *caller) PCPU_HIDDEN;
+__attribute__((noreturn, format(printf, 2, 3)))
+void pcpu_fatal(const char *call, const char *fmt, ...) PCPU_HIDDEN;
+
+/* sections.c: the registry of static per-CPU sections.  Init calls
+ * pcpu_sections_lock(), pcpu_sections_layout() to size the static region,
+ * pcpu_sections_place_first() once the first chunk is populated, then
+ * pcpu_sections_unlock(). */
+void pcpu_sections_lock(void) PCPU_HIDDEN;
+void pcpu_sections_unlock(void) PCPU_HIDDEN;
+size_t pcpu_sections_layout(void) PCPU_HIDDEN;
+void pcpu_sections_place_first(char *first_chunk_base) PCPU_HIDDEN;
+void *pcpu_sections_translate(const void *p) PCPU_HIDDEN;  /* canonical address or NULL */
+unsigned int pcpu_sections_count(void) PCPU_HIDDEN;
+
+/* cpu.c */
+void pcpu_cpu_init(void) PCPU_HIDDEN;
+
+#endif

@@ -1,0 +1,136 @@
+/* vm.c - the address-space backend: the only file that calls mmap, munmap, madvise and
+ * mbind.  Chunks are reserved PROT_NONE, committed read-write without reservation of
+ * swap (MAP_NORESERVE), populated by prefaulting (so that running out of memory is an
+ * error return rather than a fault later), depopulated with MADV_DONTNEED. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#define PCPU_MPOL_PREFERRED 1
+
+static void *os_reserve(size_t size, size_t align)
+{
+	size_t span = size + align;
+	char *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* trim to the alignment */
+	uintptr_t a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+	size_t head = a - (uintptr_t)p, tail = span - head - size;
+	if (head)
+		munmap(p, head);
+	if (tail)
+		munmap((char *)a + size, tail);
+	return (void *)a;
+}
+
+static int os_commit(void *addr, size_t size, bool huge)
+{
+	void *p = mmap(addr, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	/* Huge pages only where asked: dynamic chunks populate page by page. */
+	madvise(addr, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	return 0;
+}
+
+static int os_decommit(void *addr, size_t size)
+{
+	void *p = mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+		       -1, 0);
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+static int populate_supported = 1; /* MADV_POPULATE_WRITE: Linux 5.14 and later */
+
+static int os_populate(void *addr, size_t size)
+{
+	if (__atomic_load_n(&populate_supported, __ATOMIC_RELAXED)) {
+		if (madvise(addr, size, MADV_POPULATE_WRITE) == 0)
+			return 0;
+		if (errno != EINVAL)
+			return -1; /* ENOMEM, EFAULT, ... */
+		__atomic_store_n(&populate_supported, 0, __ATOMIC_RELAXED);
+	}
+	/* Older kernels: touch each page.  The range holds no live allocation (it is
+	 * unpopulated), so writing a zero there changes nothing anyone reads. */
+	size_t page = pcpu_vm_page_size();
+	for (size_t off = 0; off < size; off += page)
+		((volatile char *)addr)[off] = 0;
+	return 0;
+}
+
+static int os_depopulate(void *addr, size_t size)
+{
+	return madvise(addr, size, MADV_DONTNEED);
+}
+
+static int os_bind(void *addr, size_t size, int node)
+{
+	unsigned long mask[16] = { 0 };
+
+	if (node < 0 || node >= (int)(sizeof(mask) * 8)) {
+		errno = EINVAL;
+		return -1;
+	}
+	mask[node / (8 * sizeof(long))] = 1ul << (node % (8 * sizeof(long)));
+	return (int)syscall(SYS_mbind, addr, size, PCPU_MPOL_PREFERRED, mask,
+			    (unsigned long)(sizeof(mask) * 8), 0ul);
+}
+
+static void os_release(void *addr, size_t size)
+{
+	munmap(addr, size);
+}
+
+const struct pcpu_vm_ops pcpu_vm_os = {
+	.reserve = os_reserve,
+	.commit = os_commit,
+	.decommit = os_decommit,
+	.populate = os_populate,
+	.depopulate = os_depopulate,
+	.bind = os_bind,
+	.release = os_release,
+};
+
+const struct pcpu_vm_ops *pcpu_vm = &pcpu_vm_os;
+
+bool pcpu_vm_thp_available(void)
+{
+	char buf[128];
+	int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strstr(buf, "[never]") == NULL;
+}
+
+size_t pcpu_vm_page_size(void)
+{
+	static size_t page;
+	size_t p = __atomic_load_n(&page, __ATOMIC_RELAXED);
+
+	if (!p) {
+		p = (size_t)sysconf(_SC_PAGESIZE);
+		__atomic_store_n(&page, p, __ATOMIC_RELAXED);
+	}
+	return p;
+}

@@ -1,0 +1,38 @@
+/* vm.h - the only interface through which libpercpu touches the address space: reserve,
+ * commit, populate, depopulate, bind to a node, release.  Everything above it is plain C.
+ * Tests swap pcpu_vm for a wrapper that injects failures or records calls. */
+#ifndef PCPU_SRC_VM_H
+#define PCPU_SRC_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pcpu_vm_ops {
+	/* Reserves @size bytes of address space aligned to @align, inaccessible and costing
+	 * no memory.  Returns the address, or NULL with errno. */
+	void *(*reserve)(size_t size, size_t align);
+	/* Makes [addr, addr+size) of a reservation readable and writable, still costing no
+	 * memory until populated.  @huge: whether transparent huge pages are wanted. */
+	int (*commit)(void *addr, size_t size, bool huge);
+	/* Returns [addr, addr+size) to the reserved, inaccessible state; memory is freed. */
+	int (*decommit)(void *addr, size_t size);
+	/* Backs [addr, addr+size) (page aligned) with memory now.  -1 with ENOMEM if not. */
+	int (*populate)(void *addr, size_t size);
+	/* Gives the memory of [addr, addr+size) back; the pages read as zero afterwards. */
+	int (*depopulate)(void *addr, size_t size);
+	/* Asks that memory for [addr, addr+size) come from NUMA node @node. */
+	int (*bind)(void *addr, size_t size, int node);
+	/* Unmaps a whole reservation. */
+	void (*release)(void *addr, size_t size);
+};
+
+extern const struct pcpu_vm_ops pcpu_vm_os;  /* the real one: mmap, madvise, mbind */
+extern const struct pcpu_vm_ops *pcpu_vm;    /* the one in use */
+
+/* Transparent huge pages: true unless /sys/kernel/mm/transparent_hugepage/enabled says
+ * [never] (or does not exist). */
+bool pcpu_vm_thp_available(void);
+/* The system page size. */
+size_t pcpu_vm_page_size(void);
+
+#endif
