@@ -1,0 +1,363 @@
+/* test_alloc_errors.c - bad input, misuse and failure paths of the allocator: EINVAL
+ * cases change nothing, out-of-memory returns ENOMEM and leaves the allocator
+ * consistent, double free / wild pointers / bad CPUs abort with a message naming the
+ * call and the address, atomic allocations never populate, and fork works, also while
+ * other threads are inside the allocator. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "testutil.h"
+#include "vm.h"
+
+static void stats(struct pcpu_stats *st)
+{
+	CHECK_EQ(pcpu_get_stats(st), 0);
+}
+
+static void test_einval(void)
+{
+	struct pcpu_stats before, after;
+	static const struct {
+		size_t size, align;
+	} bad[] = {
+		{ 0, 4 }, { PCPU_MAX_ALLOC_SIZE + 1, 4 }, { (size_t)-1, 4 }, { 8, 3 },
+		{ 8, 12 }, { 8, 8192 }, { 8, (size_t)1 << 40 }, { 0, 0 },
+	};
+
+	stats(&before);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		CHECK(pcpu_alloc(bad[i].size, bad[i].align) == NULL);
+		CHECK_EQ(errno, EINVAL);
+	}
+	errno = 0;
+	CHECK(pcpu_alloc_gfp(8, 8, 0x80) == NULL); /* unknown flag */
+	CHECK_EQ(errno, EINVAL);
+	stats(&after);
+	CHECK_EQ(after.nr_alloc, before.nr_alloc);
+	CHECK_EQ(after.nr_cur_alloc, before.nr_cur_alloc);
+	CHECK_EQ(after.nr_chunks, before.nr_chunks);
+	CHECK_EQ(after.free_bytes, before.free_bytes);
+
+	/* the limits themselves are fine */
+	void *p = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, PCPU_PAGE_SIZE);
+	CHECK(p != NULL);
+	CHECK_EQ((uintptr_t)p % PCPU_PAGE_SIZE, 0);
+	pcpu_free(p);
+	p = pcpu_alloc(1, 0);
+	CHECK(p != NULL);
+	pcpu_free(p);
+	pcpu_free(NULL); /* no-op */
+	CHECK_EQ(pcpu_get_stats(NULL), -1);
+}
+
+/* Runs @fn in a child and checks it aborts with a message containing @want and the
+ * address the child reports through a pipe. */
+static void expect_abort(const char *name, void (*fn)(int fd), const char *want)
+{
+	int out[2], err[2];
+	char buf[4096] = "", addr[64] = "";
+	pid_t pid;
+	int status;
+	ssize_t n;
+
+	CHECK_EQ(pipe(out), 0);
+	CHECK_EQ(pipe(err), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(out[0]);
+		close(err[0]);
+		dup2(err[1], 2);
+		signal(SIGABRT, SIG_DFL);
+		fn(out[1]);
+		_exit(0); /* not reached if the misuse is caught */
+	}
+	close(out[1]);
+	close(err[1]);
+	n = read(out[0], addr, sizeof(addr) - 1);
+	addr[n > 0 ? n : 0] = '\0';
+	n = 0;
+	for (ssize_t r; (r = read(err[0], buf + n, sizeof(buf) - 1 - (size_t)n)) > 0;)
+		n += r;
+	buf[n] = '\0';
+	close(out[0]);
+	close(err[0]);
+	waitpid(pid, &status, 0);
+	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT))
+		fprintf(stderr, "%s: child did not abort (status %#x)\n", name, status);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	if (!strstr(buf, want) || !strstr(buf, addr) || !strstr(buf, "libpercpu: "))
+		fprintf(stderr, "%s: message \"%s\" lacks \"%s\" or address \"%s\"\n", name, buf,
+			want, addr);
+	CHECK(strstr(buf, want) != NULL);
+	CHECK(addr[0] && strstr(buf, addr) != NULL);
+}
+
+static void say(int fd, const void *p)
+{
+	char s[64];
+	int n = snprintf(s, sizeof(s), "%p", p);
+	CHECK_EQ(write(fd, s, (size_t)n), n);
+	close(fd);
+}
+
+static void double_free(int fd)
+{
+	void *p = pcpu_alloc(16, 8);
+	say(fd, p);
+	pcpu_free(p);
+	pcpu_free(p);
+}
+
+static void interior_free(int fd)
+{
+	char *p = pcpu_alloc(64, 8);
+	say(fd, p + 8);
+	pcpu_free(p + 8);
+}
+
+static void malloc_free(int fd)
+{
+	void *p = calloc(1, 32);
+	say(fd, p);
+	pcpu_free(p);
+}
+
+static void other_cpu_copy_free(int fd)
+{
+	/* a CPU's copy is not the per-CPU pointer; use the last possible CPU's copy */
+	int last = 0;
+	unsigned int cpu;
+	char *p = pcpu_alloc(64, 8);
+
+	pcpu_for_each_possible_cpu(cpu)
+		last = (int)cpu;
+	if (pcpu_ptr(p, last) == p) /* a one-CPU machine: use an interior address */
+		p += 4;
+	else
+		p = pcpu_ptr(p, last);
+	say(fd, p);
+	pcpu_free(p);
+}
+
+static void bad_cpu(int fd)
+{
+	void *p = pcpu_alloc(16, 8);
+	say(fd, p);
+	(void)pcpu_ptr(p, pcpu_nr_cpu_ids() + 3);
+}
+
+static void not_percpu(int fd)
+{
+	static long x;
+	say(fd, &x);
+	(void)pcpu_ptr(&x, 0);
+}
+
+static void test_misuse(void)
+{
+	expect_abort("double free", double_free, "double free");
+	expect_abort("interior free", interior_free, "not the start of a live");
+	expect_abort("malloc free", malloc_free, "is not a per-CPU pointer");
+	expect_abort("copy free", other_cpu_copy_free, "pcpu_free");
+	expect_abort("bad cpu", bad_cpu, "is not a possible CPU");
+	expect_abort("not percpu", not_percpu, "is not a per-CPU pointer");
+}
+
+/* ---- out of memory: a backend that fails on demand ---- */
+static int fail_populate, fail_commit;
+
+static int failing_populate(void *a, size_t s)
+{
+	if (fail_populate && --fail_populate == 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return pcpu_vm_os.populate(a, s);
+}
+
+static int failing_commit(void *a, size_t s, bool huge)
+{
+	if (fail_commit) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return pcpu_vm_os.commit(a, s, huge);
+}
+
+static struct pcpu_vm_ops failing_vm;
+
+static void test_enomem(void)
+{
+	struct pcpu_stats before, after;
+	void *keep[4096];
+	int n = 0;
+
+	failing_vm = pcpu_vm_os;
+	failing_vm.populate = failing_populate;
+	failing_vm.commit = failing_commit;
+	pcpu_vm = &failing_vm;
+
+	/* commit failing: a new chunk cannot be made.  Fill until one would be needed. */
+	fail_commit = 1;
+	for (n = 0; n < 4096; n++) {
+		keep[n] = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, 4);
+		if (!keep[n])
+			break;
+	}
+	CHECK(n < 4096);
+	CHECK_EQ(errno, ENOMEM);
+	stats(&before);
+	errno = 0;
+	CHECK(pcpu_alloc(PCPU_MAX_ALLOC_SIZE, 4) == NULL);
+	CHECK_EQ(errno, ENOMEM);
+	stats(&after);
+	CHECK_EQ(after.nr_chunks, before.nr_chunks);
+	CHECK_EQ(after.nr_cur_alloc, before.nr_cur_alloc);
+	CHECK_EQ(after.free_bytes, before.free_bytes);
+	fail_commit = 0;
+
+	/* populate failing on the first call: nothing allocated, nothing leaked */
+	stats(&before);
+	fail_populate = 1;
+	errno = 0;
+	void *p = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, 4);
+	CHECK(p == NULL);
+	CHECK_EQ(errno, ENOMEM);
+	stats(&after);
+	CHECK_EQ(after.nr_cur_alloc, before.nr_cur_alloc);
+	CHECK(after.nr_alloc_failed > before.nr_alloc_failed);
+	/* populate failing later, for the second unit or a later page range */
+	for (int k = 2; k < 6; k++) {
+		fail_populate = k;
+		p = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, 4);
+		if (p) {
+			keep[n++] = p;
+		} else {
+			CHECK_EQ(errno, ENOMEM);
+		}
+	}
+	fail_populate = 0;
+	pcpu_vm = &pcpu_vm_os;
+
+	/* consistent afterwards: every map verifies, allocation works, frees work */
+	for (int i = 0; i < pcpu.max_chunks; i++) {
+		char err[256];
+		if (pcpu.chunks[i] && pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
+			fprintf(stderr, "chunk %d: %s\n", i, err);
+			CHECK(0);
+		}
+	}
+	p = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, 4);
+	CHECK(p != NULL);
+	pcpu_free(p);
+	for (int i = 0; i < n; i++)
+		pcpu_free(keep[i]);
+	pcpu_balance();
+	stats(&after);
+	CHECK(after.nr_chunks <= 2);
+}
+
+static void test_atomic(void)
+{
+	struct pcpu_stats before, after;
+	void *p;
+
+	pcpu_balance(); /* tops up the pool of empty populated pages */
+	stats(&before);
+	CHECK(before.nr_empty_pop_pages >= PCPU_EMPTY_POP_PAGES_LOW);
+	p = pcpu_alloc_gfp(64, 8, PCPU_GFP_ATOMIC);
+	CHECK(p != NULL);
+	stats(&after);
+	CHECK_EQ(after.nr_populate_calls, before.nr_populate_calls); /* never populates */
+	CHECK_EQ(after.nr_chunks, before.nr_chunks);
+	unsigned int cpu;
+	pcpu_for_each_possible_cpu(cpu)
+		CHECK_EQ(*(long *)pcpu_ptr(p, cpu), 0);
+	pcpu_free(p);
+
+	/* more than the populated pool holds: atomic fails, normal succeeds */
+	void *big[64];
+	int n = 0, failed = 0;
+	stats(&before);
+	for (n = 0; n < 64; n++) {
+		big[n] = pcpu_alloc_gfp(PCPU_MAX_ALLOC_SIZE, 4, PCPU_GFP_ATOMIC);
+		if (!big[n]) {
+			failed = 1;
+			CHECK_EQ(errno, ENOMEM);
+			break;
+		}
+	}
+	CHECK(failed);
+	stats(&after);
+	CHECK_EQ(after.nr_populate_calls, before.nr_populate_calls);
+	CHECK_EQ(after.nr_chunks, before.nr_chunks);
+	p = pcpu_alloc_gfp(PCPU_MAX_ALLOC_SIZE, 4, PCPU_GFP_KERNEL);
+	CHECK(p != NULL);
+	pcpu_free(p);
+	for (int i = 0; i < n; i++)
+		pcpu_free(big[i]);
+}
+
+/* ---- fork ---- */
+static volatile int stop_threads;
+
+static void *churn(void *arg)
+{
+	(void)arg;
+	while (!stop_threads) {
+		void *p[16];
+		for (int i = 0; i < 16; i++)
+			p[i] = pcpu_alloc(8 + (size_t)i * 200, 8);
+		for (int i = 0; i < 16; i++)
+			pcpu_free(p[i]);
+	}
+	return NULL;
+}
+
+static void test_fork(void)
+{
+	pthread_t t[2];
+
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, churn, NULL);
+	for (int round = 0; round < 20; round++) {
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0) {
+			/* the other threads are gone; the allocator must work */
+			for (int i = 0; i < 1000; i++) {
+				long *p = pcpu_alloc(sizeof(long) * 4, 8);
+				if (!p)
+					_exit(2);
+				*(long *)pcpu_this_ptr(p) = i;
+				pcpu_free(p);
+			}
+			pcpu_balance();
+			_exit(0);
+		}
+		CHECK(pid > 0);
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	stop_threads = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+}
+
+int main(void)
+{
+	CHECK_EQ(pcpu_init(), 0);
+	test_einval();
+	test_misuse();
+	test_atomic();
+	test_enomem();
+	test_fork();
+	TEST_DONE();
+}

@@ -1,0 +1,133 @@
+/* test_population.c - pages cost memory only once an allocation covers them, and are
+ * given back when empty: the populated map of every chunk must match, page by page and
+ * unit by unit, what mincore() says is resident; and the process's resident memory with
+ * 1,000,000 live 64-byte allocations must be within 15% of 64 MB per possible CPU, and
+ * fall back when they are freed. */
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#ifndef UNDER_SANITIZER
+#define UNDER_SANITIZER 0
+#endif
+
+/* Compares populated bits with residency for every dynamic chunk and used unit. */
+static void check_residency_matches(const char *when)
+{
+	unsigned char *vec = malloc((size_t)pcpu.unit_pages);
+	int mismatches = 0;
+
+	for (int i = 1; i < pcpu.max_chunks; i++) {
+		struct pcpu_chunk *c = pcpu.chunks[i];
+		if (!c)
+			continue;
+		for (int u = 0; u < pcpu.nr_used; u++) {
+			CHECK_EQ(mincore(c->base + pcpu.used_unit_base[u], pcpu.unit_size, vec), 0);
+			for (int pg = 0; pg < pcpu.unit_pages; pg++) {
+				bool pop = (c->map.populated[pg / (8 * sizeof(long))] >>
+					    (pg % (8 * sizeof(long)))) & 1;
+				if (pop != (vec[pg] & 1))
+					mismatches++;
+			}
+		}
+	}
+	if (mismatches)
+		fprintf(stderr, "%s: %d pages whose residency differs from the populated map\n",
+			when, mismatches);
+	CHECK_EQ(mismatches, 0);
+	free(vec);
+}
+
+static size_t populated_pages(void)
+{
+	struct pcpu_stats st;
+	pcpu_get_stats(&st);
+	return st.nr_populated_pages;
+}
+
+static long rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+int main(void)
+{
+	long n = UNDER_SANITIZER ? 100000 : 1000000;
+	void **objs = malloc((size_t)n * sizeof(void *));
+	size_t first_pages, pages_live, pages_after;
+	long rss0, rss1, rss2;
+
+	memset(objs, 0, (size_t)n * sizeof(void *)); /* resident before the baseline */
+	CHECK_EQ(pcpu_init(), 0);
+	pcpu_balance();
+	first_pages = populated_pages();
+	rss0 = rss_kib();
+
+	for (long i = 0; i < n; i++) {
+		objs[i] = pcpu_alloc(64, 4);
+		if (!objs[i]) {
+			CHECK(!"allocation failed");
+			n = i;
+			break;
+		}
+		/* writing every copy is what a user does; it must not add memory */
+		unsigned int cpu;
+		pcpu_for_each_possible_cpu(cpu)
+			memset(pcpu_ptr(objs[i], cpu), 0x5a, 64);
+	}
+	pages_live = populated_pages();
+	rss1 = rss_kib();
+	check_residency_matches("with live allocations");
+	/* 64 objects per page: the populated pages are what the objects need, plus the
+	 * small pool of empty populated pages kept for atomic allocations */
+	size_t need = (size_t)(n * 64 + PCPU_PAGE_SIZE - 1) / PCPU_PAGE_SIZE;
+	fprintf(stderr, "populated pages per unit: %zu before, %zu with %ld objects (need %zu)\n",
+		first_pages, pages_live, n, need);
+	CHECK(pages_live >= need);
+	CHECK(pages_live <= first_pages + need + PCPU_EMPTY_POP_PAGES_HIGH + 2);
+
+	double expect_kib = (double)n * 64 * pcpu_num_possible_cpus() / 1024;
+	fprintf(stderr, "RSS: %ld KiB before, %ld KiB live (+%ld, ideal %.0f)\n", rss0, rss1,
+		rss1 - rss0, expect_kib);
+	if (!UNDER_SANITIZER) {
+		CHECK((rss1 - rss0) <= expect_kib * 1.15);
+		CHECK((rss1 - rss0) >= expect_kib * 0.95);
+	}
+
+	/* free every other one, then the rest */
+	for (long i = 0; i < n; i += 2)
+		pcpu_free(objs[i]);
+	check_residency_matches("after freeing half");
+	for (long i = 1; i < n; i += 2)
+		pcpu_free(objs[i]);
+	pcpu_balance();
+	pages_after = populated_pages();
+	rss2 = rss_kib();
+	check_residency_matches("after freeing all");
+	fprintf(stderr, "after free: %zu populated pages per unit, RSS %ld KiB\n", pages_after,
+		rss2);
+	CHECK(pages_after <= first_pages + PCPU_EMPTY_POP_PAGES_HIGH + 2);
+	if (!UNDER_SANITIZER)
+		CHECK(rss2 - rss0 <= (rss1 - rss0) / 10);
+	free(objs);
+	TEST_DONE();
+}
