@@ -90,10 +90,20 @@ tests: all $(TESTS)
 check-one: tests
 	B=$(B) sh tests/run.sh $(TESTS)
 
+# Installs into a scratch prefix and builds an example the way a user would, with
+# pkg-config, against the installed headers and library only.
+check-install: all
+	rm -rf $(B)/prefix && $(MAKE) install PREFIX=$(CURDIR)/$(B)/prefix >/dev/null
+	PKG_CONFIG_PATH=$(B)/prefix/lib/pkgconfig $(CC) -Wall -Wextra -Werror -o $(B)/installed-demo \
+		examples/demo.c $$(PKG_CONFIG_PATH=$(B)/prefix/lib/pkgconfig pkg-config --cflags --libs libpercpu) -lpthread
+	$(B)/installed-demo >/dev/null && $(B)/prefix/bin/percpu-info >/dev/null
+	@echo "install: headers, libraries, pkg-config, percpu-info and man pages work"
+
 # The full suite: plain build, then ASan+UBSan, then TSan (shorter runs under the
 # sanitizers), then everything compiled again with clang -Werror.
 check:
 	$(MAKE) check-one
+	$(MAKE) check-install
 	PCPU_TEST_SCALE=0.2 $(MAKE) check-one B=build-asan SAN=asan
 	PCPU_TEST_SCALE=0.1 $(MAKE) check-one B=build-tsan SAN=tsan
 	@if command -v clang >/dev/null; then $(MAKE) tests B=build-clang CC=clang; \
@@ -111,6 +121,17 @@ $(B)/bench/%: bench/%.c $(AR_LIB)
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
+# Each name documented on a group page gets a page that points to it.
+MAN_LINKS := pcpu_alloc_gfp:pcpu_alloc pcpu_alloc_type:pcpu_alloc pcpu_free:pcpu_alloc \
+	pcpu_balance:pcpu_alloc pcpu_this_ptr:pcpu_ptr pcpu_var:pcpu_ptr \
+	pcpu_current_cpu:pcpu_ptr pcpu_cpu_source:pcpu_ptr PCPU_DECLARE:PCPU_DEFINE \
+	pcpu_get_stats:pcpu_stats pcpu_dump_stats:pcpu_stats pcpu_dump_layout:pcpu_stats \
+	pcpu_init:pcpu_cpus pcpu_nr_cpu_ids:pcpu_cpus pcpu_num_possible_cpus:pcpu_cpus \
+	pcpu_num_online_cpus:pcpu_cpus pcpu_cpu_possible:pcpu_cpus pcpu_cpu_online:pcpu_cpus \
+	pcpu_cpu_to_node:pcpu_cpus pcpu_next_possible_cpu:pcpu_cpus \
+	pcpu_next_online_cpu:pcpu_cpus pcpu_for_each_possible_cpu:pcpu_cpus \
+	pcpu_for_each_online_cpu:pcpu_cpus
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/percpu $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man1
@@ -121,13 +142,15 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libpercpu.so
 	install -m 644 $(AR_LIB) $(DESTDIR)$(PREFIX)/lib/libpercpu.a
 	install -m 755 $(INFO) $(DESTDIR)$(PREFIX)/bin/percpu-info
-	-install -m 644 man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/ 2>/dev/null
-	-install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/ 2>/dev/null
+	install -m 644 man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for l in $(MAN_LINKS); do \
+		echo ".so man3/$${l#*:}.3" > $(DESTDIR)$(PREFIX)/share/man/man3/$${l%%:*}.3; done
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' libpercpu.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpercpu.pc
 
 clean:
 	rm -rf build build-asan build-tsan build-clang
 
-.PHONY: all tests check check-one demo bench install clean
+.PHONY: all tests check check-one check-install demo bench install clean
 .DELETE_ON_ERROR:

@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_alloc: setup failed\n");
 		return 1;
 	}
-	memset(objs, 0, (size_t)n * sizeof(void *));
+	memset(objs, 0xff, (size_t)n * sizeof(void *)); /* resident before any baseline */
 	printf("bench_alloc: N = %ld allocations, align 4, %u possible CPUs (resident memory of\n"
 	       "libpercpu counts every CPU's copy: ideal = N * S * CPUs)\n\n",
 	       n, pcpu_num_possible_cpus());

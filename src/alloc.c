@@ -381,8 +381,12 @@ static void reclaim_populated(void)
 		for (int i = c->map.nr_pages - 1; i >= 0; i--) {
 			if (c->map.nr_empty_pop_pages == 0)
 				break;
-			/* keep enough for atomic allocations: put the chunk back instead */
-			if (pcpu.nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_HIGH) {
+			/* Keep enough for atomic allocations: put the chunk back instead.  The
+			 * kernel compares only the other chunks' pool with the high mark, so a
+			 * chunk reintegrated when the pool is short keeps every empty page it
+			 * has; counting this chunk's pages too keeps the pool near the mark. */
+			if (pcpu.nr_empty_pop_pages + c->map.nr_empty_pop_pages <=
+			    PCPU_EMPTY_POP_PAGES_HIGH) {
 				reintegrate = true;
 				break;
 			}
@@ -463,6 +467,9 @@ static void balance_locked(void)
 	pcpu.balance_pending = false;
 	balance_free(false);
 	reclaim_populated();
+	/* reclaim may have put entirely free chunks back: free the surplus now rather
+	 * than on the next run (the kernel's workqueue would simply run again) */
+	balance_free(false);
 	balance_populated();
 	balance_free(true);
 }
@@ -528,38 +535,103 @@ static struct pcpu_chunk *alloc_reserved(int bits, size_t align, int *offp)
 	return c;
 }
 
-/* Populates the pages of [off, off + bytes) of @c that are not (alloc_mutex held). */
+static void page_range(int off, size_t bytes, int *page_start, int *page_end)
+{
+	*page_start = off / PCPU_PAGE_SIZE;
+	*page_end = (int)((off + bytes + PCPU_PAGE_SIZE - 1) / PCPU_PAGE_SIZE);
+}
+
+/* Whether every page of [off, off + bytes) is populated (lock held). */
+static bool area_populated(const struct pcpu_chunk *c, int off, size_t bytes)
+{
+	int ps, pe, rs;
+
+	page_range(off, bytes, &ps, &pe);
+	rs = ps;
+	int re;
+	return !pcpu_chunk_next_unpop(&c->map, &rs, &re, pe);
+}
+
+/* Populates the pages of [off, off + bytes) of @c that are not.  Takes alloc_mutex:
+ * every change of a populated bit happens under it, so the map can be read without
+ * pcpu.lock here, and no page of the area can be depopulated meanwhile (the area's
+ * allocation keeps its pages from being empty). */
 static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 {
-	int page_start = off / PCPU_PAGE_SIZE;
-	int page_end = (int)((off + bytes + PCPU_PAGE_SIZE - 1) / PCPU_PAGE_SIZE);
+	int ps, pe, ret = 0;
 
-	for (int rs = page_start, re; pcpu_chunk_next_unpop(&c->map, &rs, &re, page_end); rs = re) {
+	page_range(off, bytes, &ps, &pe);
+	pthread_mutex_lock(&pcpu.alloc_mutex);
+	for (int rs = ps, re; pcpu_chunk_next_unpop(&c->map, &rs, &re, pe); rs = re) {
 		int before;
 
-		if (chunk_populate(c, rs, re) != 0)
-			return -1;
+		if (chunk_populate(c, rs, re) != 0) {
+			ret = -1;
+			break;
+		}
 		pthread_mutex_lock(&pcpu.lock);
 		before = c->map.nr_empty_pop_pages;
 		pcpu_chunk_mark_populated(&c->map, rs, re);
 		account_empty(c, before);
 		pthread_mutex_unlock(&pcpu.lock);
 	}
-	return 0;
+	pthread_mutex_unlock(&pcpu.alloc_mutex);
+	return ret;
 }
 
-static void count_failure(void)
+static void count_alloc(size_t size)
 {
-	pthread_mutex_lock(&pcpu.lock);
-	pcpu.stats.nr_alloc_failed++;
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu.stats.nr_alloc++;
+	pcpu.stats.nr_cur_alloc++;
+	if (pcpu.stats.nr_cur_alloc > pcpu.stats.nr_max_alloc)
+		pcpu.stats.nr_max_alloc = pcpu.stats.nr_cur_alloc;
+	if (!pcpu.stats.min_alloc_size || size < pcpu.stats.min_alloc_size)
+		pcpu.stats.min_alloc_size = size;
+	if (size > pcpu.stats.max_alloc_size)
+		pcpu.stats.max_alloc_size = size;
 }
 
+/* No chunk had room: add chunks until one fits (alloc_mutex serializes creators). */
+static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, int *offp)
+{
+	struct pcpu_chunk *c = NULL;
+
+	pthread_mutex_lock(&pcpu.alloc_mutex);
+	pthread_mutex_lock(&pcpu.lock);
+	for (bool created = false;; created = true) {
+		c = alloc_from_slots(bits, align, false, offp);
+		if (c) {
+			count_alloc(size);
+			break;
+		}
+		/* An entirely free chunk, or a new one, fits any request: if one did not,
+		 * something is wrong; fail rather than loop. */
+		if (created || !list_empty(&pcpu.slots[pcpu.free_slot])) {
+			pcpu.stats.nr_alloc_failed++;
+			break;
+		}
+		pthread_mutex_unlock(&pcpu.lock);
+		if (!chunk_create()) {
+			pthread_mutex_lock(&pcpu.lock);
+			pcpu.stats.nr_alloc_failed++;
+			break;
+		}
+		pthread_mutex_lock(&pcpu.lock);
+	}
+	if (c)
+		debug_verify(c, "alloc");
+	pthread_mutex_unlock(&pcpu.lock);
+	pthread_mutex_unlock(&pcpu.alloc_mutex);
+	return c;
+}
+
+/* Allocation takes pcpu.lock once on the common path; population, chunk creation and
+ * the balance work take alloc_mutex on their own.  Atomic allocations only take areas
+ * whose pages are all populated (pcpu_chunk_find_fit's pop_only). */
 void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp)
 {
-	bool atomic = gfp & PCPU_GFP_ATOMIC;
+	bool atomic = gfp & PCPU_GFP_ATOMIC, populated = true, need_balance;
 	struct pcpu_chunk *c;
-	bool need_balance;
 	int bits, off = -1;
 	char *ptr;
 
@@ -575,86 +647,49 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 	size = (size + PCPU_MIN_ALLOC_SIZE - 1) & ~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
 	bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
 
-	if (!atomic)
-		pthread_mutex_lock(&pcpu.alloc_mutex);
 	pthread_mutex_lock(&pcpu.lock);
-	if (reserved) {
-		c = alloc_reserved(bits, align, &off);
-		if (!c)
-			goto fail_unlock;
-		goto found;
+	c = reserved ? alloc_reserved(bits, align, &off) : alloc_from_slots(bits, align, atomic, &off);
+	if (c) {
+		count_alloc(size);
+		populated = atomic || area_populated(c, off, size);
+		debug_verify(c, "alloc");
+	} else if (atomic) {
+		pcpu.stats.nr_alloc_failed++;
+		pcpu.balance_pending = true; /* the next blocking call tops the pool up */
 	}
-	for (bool created = false;; created = true) {
-		c = alloc_from_slots(bits, align, atomic, &off);
-		if (c)
-			break;
-		if (atomic) {
-			pcpu.balance_pending = true;
-			goto fail_unlock;
-		}
-		/* No room: add a chunk.  An entirely free chunk, or a new one, fits any
-		 * request; if one did not, something is wrong: fail rather than loop. */
-		if (created || !list_empty(&pcpu.slots[pcpu.free_slot]))
-			goto fail_unlock;
-		pthread_mutex_unlock(&pcpu.lock);
-		if (!chunk_create()) {
-			pthread_mutex_lock(&pcpu.lock);
-			goto fail_unlock;
-		}
-		pthread_mutex_lock(&pcpu.lock);
-	}
-found:
-	debug_verify(c, "alloc");
-	pthread_mutex_unlock(&pcpu.lock);
-
-	if (!atomic) {
-		if (populate_area(c, off, size) != 0) {
-			int before, oslot;
-
-			pthread_mutex_lock(&pcpu.lock);
-			oslot = chunk_slot(c);
-			before = c->map.nr_empty_pop_pages;
-			pcpu_chunk_free_area(&c->map, off);
-			account_empty(c, before);
-			chunk_relocate(c, oslot);
-			pthread_mutex_unlock(&pcpu.lock);
-			pthread_mutex_unlock(&pcpu.alloc_mutex);
-			count_failure();
-			errno = ENOMEM;
-			return NULL;
-		}
-	}
-
-	pthread_mutex_lock(&pcpu.lock);
-	pcpu.stats.nr_alloc++;
-	pcpu.stats.nr_cur_alloc++;
-	if (pcpu.stats.nr_cur_alloc > pcpu.stats.nr_max_alloc)
-		pcpu.stats.nr_max_alloc = pcpu.stats.nr_cur_alloc;
-	if (!pcpu.stats.min_alloc_size || size < pcpu.stats.min_alloc_size)
-		pcpu.stats.min_alloc_size = size;
-	if (size > pcpu.stats.max_alloc_size)
-		pcpu.stats.max_alloc_size = size;
 	need_balance = !atomic && (pcpu.nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_LOW ||
 				   pcpu.balance_pending);
 	pthread_mutex_unlock(&pcpu.lock);
+
+	if (!c && !atomic && !reserved)
+		c = alloc_new_chunk(bits, align, size, &off);
+	if (!c) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!populated && populate_area(c, off, size) != 0) {
+		int before, oslot;
+
+		pthread_mutex_lock(&pcpu.lock);
+		oslot = chunk_slot(c);
+		before = c->map.nr_empty_pop_pages;
+		pcpu_chunk_free_area(&c->map, off);
+		account_empty(c, before);
+		chunk_relocate(c, oslot);
+		pcpu.stats.nr_alloc--;
+		pcpu.stats.nr_cur_alloc--;
+		pcpu.stats.nr_alloc_failed++;
+		pthread_mutex_unlock(&pcpu.lock);
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (need_balance)
-		balance_locked();
-	if (!atomic)
-		pthread_mutex_unlock(&pcpu.alloc_mutex);
+		pcpu_balance();
 
 	ptr = c->base + off;
 	for (int u = 0; u < pcpu.nr_used; u++)
 		memset(ptr + pcpu.used_unit_base[u], 0, size);
 	return ptr;
-
-fail_unlock:
-	if (!reserved) /* a full reserved region is not a failure: callers fall back */
-		pcpu.stats.nr_alloc_failed++;
-	pthread_mutex_unlock(&pcpu.lock);
-	if (!atomic)
-		pthread_mutex_unlock(&pcpu.alloc_mutex);
-	errno = ENOMEM;
-	return NULL;
 }
 
 /* Should @c give its empty pages back?  Not the first or reserved chunk; an isolated
@@ -728,8 +763,12 @@ void pcpu_free_internal(void *ptr, const char *caller)
 		struct pcpu_list *head = &pcpu.slots[pcpu.free_slot];
 		need_balance = head->next != &c->list || head->next->next != head;
 	} else if (should_reclaim(c)) {
+		/* The kernel's balance work runs later from a workqueue and so reclaims many
+		 * pages at a time; without a thread, batch instead: an already isolated
+		 * chunk waits until it has PCPU_RECLAIM_BATCH empty pages, or is empty. */
+		need_balance = !c->isolated || c->map.nr_empty_pop_pages >= PCPU_RECLAIM_BATCH ||
+			       c->map.free_bytes == (int)pcpu.unit_size;
 		chunk_isolate(c);
-		need_balance = true;
 	}
 	pthread_mutex_unlock(&pcpu.lock);
 

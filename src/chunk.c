@@ -61,6 +61,16 @@
  *   - when a block's contig run cannot hold an aligned request, that block's bitmap is
  *     searched for a better aligned run instead of skipping the block.
  *
+ * Cost.  Bitmaps are searched a word at a time (count trailing zeros), and a short
+ * request that does not fit at the first free bit is matched against all the holes of
+ * a word at once (run_starts).  A typical allocation or free touches one block: a few
+ * words of each bitmap and two sets of hints.  Moving chunk_md.first_free past full
+ * blocks uses a map with one bit per block that has free space.  The slow paths are the
+ * kernel's: when an allocation breaks the chunk's contig run, the rescan walks the block
+ * hints after the scan run, O(blocks) (but filling from the front stays O(1), see
+ * above); and an aligned request that no contig run can take may look at the bitmap of
+ * every block with a long enough run before answering -1, O(bitmap words).
+ *
  * nr_empty_pop_pages counts pages that are populated and hold no allocation.  (The
  * kernel counts pages made empty or full by the hint updates and adds newly populated
  * pages blindly, relying on the caller to populate exactly the pages it just allocated
@@ -1045,7 +1055,7 @@ bool pcpu_chunk_next_pop(const struct pcpu_chunk_map *m, int *rs, int *re, int e
 
 bool pcpu_chunk_page_empty(const struct pcpu_chunk_map *m, int page)
 {
-	return block_empty(&m->md_blocks[page]);
+	return page >= 0 && page < m->nr_pages && block_empty(&m->md_blocks[page]);
 }
 
 /* ---- verification -------------------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #define PCPU_DYNAMIC_RESERVE (28u << 10)   /* default first-chunk dynamic region */
 #define PCPU_EMPTY_POP_PAGES_LOW 2
 #define PCPU_EMPTY_POP_PAGES_HIGH 4
+#define PCPU_RECLAIM_BATCH 16 /* empty pages an isolated chunk gathers before reclaim */
 #define PCPU_SLOT_BASE_SHIFT 5
 #define PCPU_SLOT_FAIL_HINT 3
 

@@ -116,10 +116,10 @@ int main(void)
 	iterations = tu_scaled(300000);
 	CHECK_EQ(pcpu_init(), 0);
 	pcpu_get_stats(&before);
-	for (int i = 0; i < THREADS; i++) {
+	for (int i = 0; i < THREADS; i++)
 		pthread_mutex_init(&mailbox_lock[i], NULL);
+	for (int i = 0; i < THREADS; i++)
 		pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i);
-	}
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
 	for (int i = 0; i < THREADS; i++) {

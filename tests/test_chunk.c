@@ -509,6 +509,21 @@ static bool model_has_fit(const struct model *md, int bits, int align_bits, bool
 	return false;
 }
 
+/* First aligned run of @bits free bits starting in [from, limit - bits], or -1. */
+static int model_first_fit(const struct model *md, int from, int limit, int bits, int align_bits)
+{
+	for (int bit = (from + align_bits - 1) & ~(align_bits - 1); bit + bits <= limit;
+	     bit += align_bits) {
+		int i = bit;
+
+		while (i < bit + bits && !md->used[i])
+			i++;
+		if (i == bit + bits)
+			return bit;
+	}
+	return -1;
+}
+
 static void model_add(struct model *md, int bit, int bits)
 {
 	bool clean = true;
@@ -611,6 +626,28 @@ static void fuzz_free(struct pcpu_chunk_map *m, struct model *md, int bit, struc
 	model_remove(md, bit);
 	st->frees++;
 	CHECK_EQ(m->free_bytes, md->free_bits * PCPU_MIN_ALLOC_SIZE);
+}
+
+/*
+ * alloc_area from an arbitrary start, not one find_fit chose: it must take exactly the
+ * first aligned fit in the window it searches, [start, start + bits + one block).
+ */
+static void fuzz_alloc_from(struct pcpu_chunk_map *m, struct model *md, struct fuzz_stats *st)
+{
+	int bits = (random_bytes() + PCPU_MIN_ALLOC_SIZE - 1) / PCPU_MIN_ALLOC_SIZE;
+	size_t align = random_align();
+	int align_bits = align <= PCPU_MIN_ALLOC_SIZE ? 1 : (int)align / PCPU_MIN_ALLOC_SIZE;
+	int start = (int)(tu_rand() % (uint64_t)md->map_bits);
+	int limit = start + bits + BLOCK_BITS < md->map_bits ? start + bits + BLOCK_BITS
+							     : md->map_bits;
+	int expect = model_first_fit(md, start, limit, bits, align_bits);
+	int off = pcpu_chunk_alloc_area(m, bits, align, start);
+
+	CHECK_EQ(off, expect < 0 ? -1 : expect * PCPU_MIN_ALLOC_SIZE);
+	if (off >= 0 && off == expect * PCPU_MIN_ALLOC_SIZE) {
+		model_add(md, expect, bits);
+		st->allocs++;
+	}
 }
 
 /* A free at an arbitrary offset: the model decides whether it is valid. */
@@ -749,6 +786,8 @@ static void fuzz_chunk(int nr_pages, int start_offset, int end_offset, long ops,
 			fuzz_populate(&m, &md);
 		} else if (r < 60) {
 			fuzz_wild_free(&m, &md, st);
+		} else if (r < 80) {
+			fuzz_alloc_from(&m, &md, st);
 		} else if (r < 520) {
 			fuzz_alloc(&m, &md, random_bytes(), random_align(), tu_rand() % 5 == 0, st);
 		} else if (md.nr_live) {
@@ -806,7 +845,7 @@ static void test_fuzz_large(void)
 	struct fuzz_stats st = { 0 };
 	clock_t t0 = clock();
 
-	fuzz_chunk(256, random_offset(3 * PAGE), random_offset(PAGE), tu_scaled(300000), 30000,
+	fuzz_chunk(256, random_offset(3 * PAGE), random_offset(PAGE), tu_scaled(150000), 30000,
 		   2, &st);
 	fprintf(stderr, "fuzz 256 pages: %ld ops (%ld allocs, %ld failed) in %.2f s\n", st.ops,
 		st.allocs, st.alloc_fails, (double)(clock() - t0) / CLOCKS_PER_SEC);
