@@ -216,9 +216,12 @@ static char *chunk_area(int index)
 	return pcpu.arena + (size_t)index * pcpu.chunk_bytes;
 }
 
+/* Tests set this to see binding on a simulated topology through a fake backend. */
+bool pcpu_bind_simulated_nodes;
+
 static bool topology_is_real_numa(void)
 {
-	return !pcpu.topo.simulated && pcpu.topo.nr_nodes > 1;
+	return (!pcpu.topo.simulated || pcpu_bind_simulated_nodes) && pcpu.topo.nr_nodes > 1;
 }
 
 /* Binds each group's units in [area, area + chunk_bytes) to the node of its CPUs. */

@@ -78,6 +78,7 @@ struct pcpu_state {
 };
 
 extern struct pcpu_state pcpu PCPU_HIDDEN;
+extern bool pcpu_bind_simulated_nodes PCPU_HIDDEN; /* test hook: bind simulated nodes */
 
 /* alloc.c */
 int pcpu_ensure_init(void) PCPU_HIDDEN;               /* 0, or -1 with errno */
