@@ -148,15 +148,26 @@ static int chunk_slot(const struct pcpu_chunk *c)
 	return size_to_slot((size_t)md->contig_hint * PCPU_MIN_ALLOC_SIZE);
 }
 
+/* Takes @c off its slot list, keeping the mask of non-empty slots right. */
+static void chunk_unlink(struct pcpu_chunk *c)
+{
+	list_del_init(&c->list);
+	if (c->slot >= 0 && list_empty(&pcpu.slots[c->slot]))
+		pcpu.slot_mask &= ~(1ull << c->slot);
+	c->slot = -1;
+}
+
 static void chunk_move(struct pcpu_chunk *c, int slot, bool front)
 {
 	if (c == pcpu.reserved_chunk)
 		return;
-	list_del_init(&c->list);
+	chunk_unlink(c);
 	if (front)
 		list_add_front(&c->list, &pcpu.slots[slot]);
 	else
 		list_add_tail(&c->list, &pcpu.slots[slot]);
+	pcpu.slot_mask |= 1ull << slot;
+	c->slot = slot;
 }
 
 /* Moves @c to the slot its largest free area calls for; @oslot is where it was. */
@@ -286,6 +297,7 @@ static struct pcpu_chunk *chunk_create(void)
 	if (!c)
 		return NULL;
 	list_init(&c->list);
+	c->slot = -1;
 	c->index = index;
 	c->base = chunk_area(index);
 	if (pcpu_chunk_map_init(&c->map, pcpu.unit_size, 0, 0) != 0)
@@ -354,7 +366,7 @@ static void balance_free(bool empty_only)
 			continue; /* spare the first one */
 		if (!empty_only || c->map.nr_populated == 0) {
 			pcpu.nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
-			list_del_init(&c->list);
+			chunk_unlink(c);
 			list_add_tail(&c->list, &doomed);
 		}
 	}
@@ -493,8 +505,12 @@ void pcpu_balance(void)
 /* Tries the chunks of the slots from the one @bytes needs upwards (lock held). */
 static struct pcpu_chunk *alloc_from_slots(int bits, size_t align, bool atomic, int *offp)
 {
-	for (int slot = size_to_slot((size_t)bits * PCPU_MIN_ALLOC_SIZE); slot <= pcpu.free_slot;
-	     slot++) {
+	int first = size_to_slot((size_t)bits * PCPU_MIN_ALLOC_SIZE);
+	/* non-empty slots from the first that can fit up to the free slot */
+	uint64_t mask = pcpu.slot_mask & (~0ull << first) & (~0ull >> (63 - pcpu.free_slot));
+
+	for (; mask; mask &= mask - 1) {
+		int slot = __builtin_ctzll(mask);
 		struct pcpu_list *head = &pcpu.slots[slot], *pos, *next;
 
 		for (pos = head->next; pos != head; pos = next) {
@@ -716,8 +732,13 @@ static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 
 	if (!pcpu.initialized || rel >= pcpu.arena_bytes)
 		return NULL;
-	index = rel / pcpu.chunk_bytes;
-	in_chunk = rel % pcpu.chunk_bytes;
+	if (pcpu.chunk_shift) { /* the usual case: no division on the free path */
+		index = rel >> pcpu.chunk_shift;
+		in_chunk = rel & (pcpu.chunk_bytes - 1);
+	} else {
+		index = rel / pcpu.chunk_bytes;
+		in_chunk = rel % pcpu.chunk_bytes;
+	}
 	c = pcpu.chunks[index];
 	if (!c)
 		return NULL;
@@ -891,6 +912,8 @@ static int setup_units(void)
 	pcpu.unit_size = ai->unit_size;
 	pcpu.unit_pages = (int)(ai->unit_size / PCPU_PAGE_SIZE);
 	pcpu.chunk_bytes = (size_t)ai->nr_units * ai->unit_size;
+	if ((pcpu.chunk_bytes & (pcpu.chunk_bytes - 1)) == 0)
+		pcpu.chunk_shift = __builtin_ctzl(pcpu.chunk_bytes);
 	pcpu.unit_offsets = calloc(pcpu.topo.nr_cpu_ids, sizeof(*pcpu.unit_offsets));
 	pcpu.used_unit_base = calloc((size_t)ai->nr_units, sizeof(*pcpu.used_unit_base));
 	if (!pcpu.unit_offsets || !pcpu.used_unit_base)
@@ -945,6 +968,7 @@ static struct pcpu_chunk *first_chunk_part(size_t start, size_t bytes)
 	if (!c)
 		return NULL;
 	list_init(&c->list);
+	c->slot = -1;
 	c->index = 0;
 	c->immutable = true;
 	c->base = pcpu.arena + aligned;
@@ -992,6 +1016,10 @@ static int setup_first_chunk(void)
 	pcpu.to_depopulate_slot = pcpu.free_slot + 1;
 	pcpu.sidelined_slot = pcpu.to_depopulate_slot + 1;
 	pcpu.nr_slots = pcpu.sidelined_slot + 1;
+	if (pcpu.nr_slots > 64) { /* unit sizes up to 2^65 bytes: cannot happen */
+		errno = EINVAL;
+		return -1;
+	}
 	pcpu.slots = calloc((size_t)pcpu.nr_slots, sizeof(*pcpu.slots));
 	if (!pcpu.slots)
 		return -1;

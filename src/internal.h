@@ -34,6 +34,7 @@ struct pcpu_chunk {
 	struct pcpu_chunk_map map;
 	char *base;                 /* map offset 0 of the unit at offset 0 */
 	int index;                  /* arena slot */
+	int slot;                   /* allocator slot list it is on, -1 if none */
 	bool isolated;              /* off the slot lists, awaiting depopulation */
 	bool immutable;             /* first chunk or reserved chunk: never destroyed */
 };
@@ -54,6 +55,7 @@ struct pcpu_state {
 	int nr_used;
 	size_t unit_size;
 	size_t chunk_bytes;          /* nr_units * unit_size */
+	int chunk_shift;             /* log2(chunk_bytes) if a power of two, else 0 */
 	int unit_pages;
 
 	char *arena;                 /* reserved address space for every chunk */
@@ -68,6 +70,7 @@ struct pcpu_state {
 
 	int nr_slots, free_slot, to_depopulate_slot, sidelined_slot;
 	struct pcpu_list *slots;     /* nr_slots circular lists of chunks, by contig hint */
+	uint64_t slot_mask;          /* bit s set: slots[s] is not empty */
 
 	int nr_empty_pop_pages;      /* over non-isolated, non-reserved chunks */
 	bool balance_pending;
