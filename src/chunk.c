@@ -889,17 +889,28 @@ static int block_fit(const struct pcpu_chunk_map *m, int idx, int alloc_bits,
 	return off < 0 ? -1 : base + off;
 }
 
-/* If pages [first, last] are all populated, returns -1; otherwise the page just past
- * the first unpopulated stretch among them. */
-static int populated_or_skip(const struct pcpu_chunk_map *m, int first, int last)
+/* For a pop_only search: -1 if the pages under bits [bit, bit + nr_bits) are all
+ * populated (or @pop_only is false), otherwise the page just past the first unpopulated
+ * stretch among them, where the search goes on: every area starting before it would
+ * need an unpopulated page. */
+static int unpopulated_skip(const struct pcpu_chunk_map *m, bool pop_only, int bit, int nr_bits)
 {
-	int hole = find_next_zero(m->populated, last + 1, first);
+	int last = bit_to_block(bit + nr_bits - 1), hole;
 
+	if (!pop_only)
+		return -1;
+	hole = find_next_zero(m->populated, last + 1, bit_to_block(bit));
 	if (hole > last)
 		return -1;
 	return find_next_one(m->populated, m->nr_pages, hole + 1);
 }
 
+/*
+ * pcpu_find_block_fit's walk: reject on the chunk's contig hint, start after the chunk's
+ * scan run when the request is longer than it, then block by block: a run carried over
+ * from the free ends of the blocks before, the block's own runs, then its free end.  For
+ * pop_only, a candidate over an unpopulated page moves the walk past that stretch.
+ */
 int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, bool pop_only)
 {
 	const struct pcpu_block_md *cmd = &m->chunk_md;
@@ -919,9 +930,7 @@ int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, 
 		if (carry_start >= 0) {
 			carry += md->left_free;
 			if (carry >= alloc_bits) {
-				skip = pop_only ? populated_or_skip(m, bit_to_block(carry_start),
-								    bit_to_block(carry_start + alloc_bits - 1))
-						: -1;
+				skip = unpopulated_skip(m, pop_only, carry_start, alloc_bits);
 				if (skip < 0)
 					return carry_start;
 				carry_start = -1;
@@ -938,7 +947,7 @@ int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, 
 		/* inside this block */
 		found = block_fit(m, idx, alloc_bits, align_bits, bit);
 		if (found >= 0) {
-			skip = pop_only ? populated_or_skip(m, idx, idx) : -1;
+			skip = unpopulated_skip(m, pop_only, block_to_bit(idx), BLOCK_BITS);
 			if (skip < 0)
 				return found;
 			bit = block_to_bit(skip);
@@ -963,7 +972,8 @@ int pcpu_chunk_alloc_area(struct pcpu_chunk_map *m, int alloc_bits, size_t align
 {
 	int align_bits, end, bit;
 
-	if (alloc_bits <= 0 || !align_valid(align) || start < 0 || start >= m->map_bits)
+	if (alloc_bits <= 0 || alloc_bits > m->map_bits || !align_valid(align) || start < 0 ||
+	    start >= m->map_bits)
 		return -1;
 	align_bits = align_to_bits(align);
 

@@ -1,6 +1,7 @@
 /* test_chunk.c - the chunk bitmap allocator (src/chunk.c): each hint case by hand, then
  * millions of random operations checked against a plain reference model, then a timing
  * figure for the benchmark's access pattern. */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static size_t map_words(int bits)
 
 static void snap_take(struct snapshot *s, const struct pcpu_chunk_map *m)
 {
-	s->copy = *m;
+	memcpy(&s->copy, m, sizeof(*m));  /* padding included, for the memcmp below */
 	s->alloc_map = malloc(map_words(m->map_bits) * sizeof(unsigned long));
 	s->bound_map = malloc(map_words(m->map_bits + 1) * sizeof(unsigned long));
 	s->populated = malloc(map_words(m->nr_pages) * sizeof(unsigned long));
@@ -72,11 +73,11 @@ static void snap_take(struct snapshot *s, const struct pcpu_chunk_map *m)
 /* True if @m still equals the snapshot; frees the snapshot. */
 static bool snap_same(struct snapshot *s, const struct pcpu_chunk_map *m)
 {
+	size_t word = sizeof(unsigned long);
 	bool same = !memcmp(&s->copy, m, sizeof(*m)) &&
-		!memcmp(s->alloc_map, m->alloc_map, map_words(m->map_bits) * sizeof(unsigned long)) &&
-		!memcmp(s->bound_map, m->bound_map,
-			map_words(m->map_bits + 1) * sizeof(unsigned long)) &&
-		!memcmp(s->populated, m->populated, map_words(m->nr_pages) * sizeof(unsigned long)) &&
+		!memcmp(s->alloc_map, m->alloc_map, map_words(m->map_bits) * word) &&
+		!memcmp(s->bound_map, m->bound_map, map_words(m->map_bits + 1) * word) &&
+		!memcmp(s->populated, m->populated, map_words(m->nr_pages) * word) &&
 		!memcmp(s->md_blocks, m->md_blocks, (size_t)m->nr_pages * sizeof(*m->md_blocks));
 
 	free(s->alloc_map);
@@ -124,6 +125,11 @@ static void test_init_and_bad_args(void)
 	CHECK_EQ(pcpu_chunk_find_fit(&m, 1, 8192, false), -1);   /* above a page */
 	CHECK_EQ(pcpu_chunk_find_fit(&m, 1, 4, true), -1);       /* nothing populated */
 	CHECK_EQ(pcpu_chunk_find_fit(&m, 4096, 4096, false), 0);
+	CHECK_EQ(pcpu_chunk_alloc_area(&m, INT_MAX, 4, 0), -1);
+	CHECK_EQ(pcpu_chunk_alloc_area(&m, 4, 4, -1), -1);
+	CHECK_EQ(pcpu_chunk_alloc_area(&m, 4, 4, 4096), -1);
+	CHECK_EQ(pcpu_chunk_alloc_area(&m, 4096, 4, 1), -1);  /* window ends at the map */
+	VERIFY(&m, "refused allocations");
 	pcpu_chunk_map_destroy(&m);
 
 	CHECK_EQ(pcpu_chunk_map_init(&m, 0, 0, 0), -1);
@@ -484,8 +490,8 @@ static bool model_has_fit(const struct model *md, int bits, int align_bits, bool
 	int bit = 0;
 
 	while (bit < md->map_bits) {
-		const unsigned char *free_at = memchr(md->used + bit, 0, (size_t)(md->map_bits - bit));
-		const unsigned char *used_at;
+		size_t left = (size_t)(md->map_bits - bit);
+		const unsigned char *free_at = memchr(md->used + bit, 0, left), *used_at;
 		int run_start, run_end, page;
 
 		if (!free_at)
@@ -512,14 +518,17 @@ static bool model_has_fit(const struct model *md, int bits, int align_bits, bool
 /* First aligned run of @bits free bits starting in [from, limit - bits], or -1. */
 static int model_first_fit(const struct model *md, int from, int limit, int bits, int align_bits)
 {
-	for (int bit = (from + align_bits - 1) & ~(align_bits - 1); bit + bits <= limit;
-	     bit += align_bits) {
+	int bit = (from + align_bits - 1) & ~(align_bits - 1);
+
+	while (bit + bits <= limit) {
 		int i = bit;
 
 		while (i < bit + bits && !md->used[i])
 			i++;
 		if (i == bit + bits)
 			return bit;
+		/* every start up to the used bit overlaps it */
+		bit = (i + align_bits) & ~(align_bits - 1);
 	}
 	return -1;
 }
@@ -845,7 +854,7 @@ static void test_fuzz_large(void)
 	struct fuzz_stats st = { 0 };
 	clock_t t0 = clock();
 
-	fuzz_chunk(256, random_offset(3 * PAGE), random_offset(PAGE), tu_scaled(150000), 30000,
+	fuzz_chunk(256, random_offset(3 * PAGE), random_offset(PAGE), tu_scaled(100000), 25000,
 		   2, &st);
 	fprintf(stderr, "fuzz 256 pages: %ld ops (%ld allocs, %ld failed) in %.2f s\n", st.ops,
 		st.allocs, st.alloc_fails, (double)(clock() - t0) / CLOCKS_PER_SEC);
