@@ -276,6 +276,12 @@ static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
 	pcpu.stats.nr_depopulate_calls++;
 }
 
+static size_t meta_bytes(void)
+{
+	return (pcpu_chunk_map_meta_bytes(pcpu.unit_size) + PCPU_PAGE_SIZE - 1) &
+	       ~(size_t)(PCPU_PAGE_SIZE - 1);
+}
+
 static struct pcpu_chunk *chunk_create(void)
 {
 	struct pcpu_chunk *c;
@@ -300,8 +306,14 @@ static struct pcpu_chunk *chunk_create(void)
 	c->slot = -1;
 	c->index = index;
 	c->base = chunk_area(index);
-	if (pcpu_chunk_map_init(&c->map, pcpu.unit_size, 0, 0) != 0)
+	/* the maps get a mapping of their own: they go back to the system with the
+	 * chunk instead of staying in malloc's heap */
+	c->meta = pcpu_vm->reserve(meta_bytes(), PCPU_PAGE_SIZE);
+	if (!c->meta)
 		goto out_free;
+	if (pcpu_vm->commit(c->meta, meta_bytes(), false) != 0 ||
+	    pcpu_chunk_map_init_mem(&c->map, pcpu.unit_size, 0, 0, c->meta) != 0)
+		goto out_meta;
 	if (pcpu_vm->commit(c->base, pcpu.chunk_bytes, false) != 0)
 		goto out_map;
 	chunk_bind(c->base);
@@ -318,6 +330,8 @@ static struct pcpu_chunk *chunk_create(void)
 
 out_map:
 	pcpu_chunk_map_destroy(&c->map);
+out_meta:
+	pcpu_vm->release(c->meta, meta_bytes());
 out_free:
 	free(c);
 	errno = ENOMEM;
@@ -337,6 +351,7 @@ static void chunk_destroy(struct pcpu_chunk *c)
 		for (int rs = 0, re; pcpu_chunk_next_pop(&c->map, &rs, &re, c->map.nr_pages); rs = re)
 			chunk_depopulate(c, rs, re);
 	pcpu_chunk_map_destroy(&c->map);
+	pcpu_vm->release(c->meta, meta_bytes());
 	free(c);
 }
 

@@ -793,8 +793,23 @@ static void chunk_init_hints(struct pcpu_chunk_map *m)
 
 /* ---- set-up ------------------------------------------------------------------------ */
 
+size_t pcpu_chunk_map_meta_bytes(size_t unit_bytes)
+{
+	int map_bits = bytes_to_bits((int)unit_bytes), nr_pages = (int)(unit_bytes / PCPU_PAGE_SIZE);
+
+	return ((size_t)bits_to_words(map_bits) + (size_t)bits_to_words(map_bits + 1) +
+		(size_t)bits_to_words(nr_pages) * 2) * sizeof(unsigned long) +
+	       (size_t)nr_pages * sizeof(struct pcpu_block_md);
+}
+
 int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, int start_offset,
 			int end_offset)
+{
+	return pcpu_chunk_map_init_mem(m, unit_bytes, start_offset, end_offset, NULL);
+}
+
+int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, int start_offset,
+			    int end_offset, void *mem)
 {
 	int map_bits, start_bits, end_bits, idx;
 
@@ -811,17 +826,21 @@ int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, int start_o
 	m->map_bits = map_bits = bytes_to_bits((int)unit_bytes);
 	m->start_offset = start_offset;
 	m->end_offset = end_offset;
-	m->alloc_map = calloc((size_t)bits_to_words(map_bits), sizeof(unsigned long));
-	m->bound_map = calloc((size_t)bits_to_words(map_bits + 1), sizeof(unsigned long));
-	m->populated = calloc((size_t)bits_to_words(m->nr_pages), sizeof(unsigned long));
-	/* md_blocks, then the non-full map (see nonfull_map()) */
-	m->md_blocks = calloc(1, (size_t)m->nr_pages * sizeof(*m->md_blocks) +
-			      (size_t)bits_to_words(m->nr_pages) * sizeof(unsigned long));
-	if (!m->alloc_map || !m->bound_map || !m->populated || !m->md_blocks) {
-		pcpu_chunk_map_destroy(m);
-		errno = ENOMEM;
-		return -1;
+	if (!mem) {
+		mem = calloc(1, pcpu_chunk_map_meta_bytes(unit_bytes));
+		if (!mem) {
+			errno = ENOMEM;
+			return -1;
+		}
+		m->meta_owned = true;
 	}
+	m->meta = mem;
+	/* one block: alloc map, bound map, populated map, md_blocks, then the non-full
+	 * map (see nonfull_map()), each starting on a word */
+	m->alloc_map = mem;
+	m->bound_map = m->alloc_map + bits_to_words(map_bits);
+	m->populated = m->bound_map + bits_to_words(map_bits + 1);
+	m->md_blocks = (struct pcpu_block_md *)(m->populated + bits_to_words(m->nr_pages));
 
 	/* the hidden head and tail are allocations that are never freed */
 	start_bits = bytes_to_bits(start_offset);
@@ -846,10 +865,8 @@ int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, int start_o
 
 void pcpu_chunk_map_destroy(struct pcpu_chunk_map *m)
 {
-	free(m->alloc_map);
-	free(m->bound_map);
-	free(m->populated);
-	free(m->md_blocks);
+	if (m->meta_owned)
+		free(m->meta);
 	memset(m, 0, sizeof(*m));
 }
 

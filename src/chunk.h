@@ -42,6 +42,8 @@ struct pcpu_chunk_map {
 	unsigned long *populated;  /* nr_pages bits */
 	struct pcpu_block_md chunk_md;
 	struct pcpu_block_md *md_blocks; /* nr_pages entries */
+	void *meta;            /* the one block holding the maps above */
+	bool meta_owned;       /* allocated by pcpu_chunk_map_init, freed by destroy */
 };
 
 /* Sets up the maps of a chunk whose units are @unit_bytes long (a multiple of
@@ -50,6 +52,12 @@ struct pcpu_chunk_map {
  * Returns 0 or -1 with errno ENOMEM/EINVAL. */
 int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, int start_offset,
 			int end_offset);
+/* The same, with the maps in caller-provided memory: @mem is zero-filled, word-aligned
+ * and pcpu_chunk_map_meta_bytes(@unit_bytes) long, and stays the caller's (the allocator
+ * maps it separately so that it goes back to the system with its chunk). */
+int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, int start_offset,
+			    int end_offset, void *mem);
+size_t pcpu_chunk_map_meta_bytes(size_t unit_bytes);
 void pcpu_chunk_map_destroy(struct pcpu_chunk_map *m);
 
 /* Finds where an area of @alloc_bits bits aligned to @align bytes (power of two,

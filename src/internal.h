@@ -33,6 +33,7 @@ struct pcpu_chunk {
 	struct pcpu_list list;      /* on a slot list (first member: see chunk_of) */
 	struct pcpu_chunk_map map;
 	char *base;                 /* map offset 0 of the unit at offset 0 */
+	void *meta;                 /* dynamic chunks: the mapping holding the maps */
 	int index;                  /* arena slot */
 	int slot;                   /* allocator slot list it is on, -1 if none */
 	bool isolated;              /* off the slot lists, awaiting depopulation */

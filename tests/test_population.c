@@ -128,7 +128,7 @@ int main(void)
 		rss2);
 	CHECK(pages_after <= first_pages + PCPU_EMPTY_POP_PAGES_HIGH + 2);
 	if (!UNDER_SANITIZER)
-		CHECK(rss2 - rss0 <= (rss1 - rss0) / 10);
+		CHECK(rss2 - rss0 <= (rss1 - rss0) / 20);
 	free(objs);
 	TEST_DONE();
 }
