@@ -209,6 +209,23 @@ static void chunk_reintegrate(struct pcpu_chunk *c)
 	}
 }
 
+/* Should @c give its empty pages back?  Not the first or reserved chunk; an isolated
+ * chunk that gained an empty page; or one that is a quarter empty while the pool of
+ * empty pages elsewhere is large enough without it. */
+static bool should_reclaim(const struct pcpu_chunk *c)
+{
+	int pool_without = pcpu.nr_empty_pop_pages - (c->isolated ? 0 : c->map.nr_empty_pop_pages);
+
+	if (c->immutable || !c->map.nr_empty_pop_pages)
+		return false;
+	/* Beyond the kernel: an entirely free chunk (the one balance keeps) gives back its
+	 * pages too when the pool is full without them; the kernel leaves them. */
+	return c->isolated ||
+	       (pool_without > PCPU_EMPTY_POP_PAGES_HIGH &&
+		(c->map.nr_empty_pop_pages >= c->map.nr_pages / 4 ||
+		 c->map.free_bytes == (int)pcpu.unit_size));
+}
+
 static void debug_verify(const struct pcpu_chunk *c, const char *when)
 {
 	char err[256];
@@ -492,10 +509,25 @@ retry:
 		goto retry;
 }
 
+/* Sends the entirely free chunks that should give pages back to reclaim. */
+static void isolate_free_chunks(void)
+{
+	struct pcpu_list *head = &pcpu.slots[pcpu.free_slot], *pos, *next;
+
+	pthread_mutex_lock(&pcpu.lock);
+	for (pos = head->next; pos != head; pos = next) {
+		next = pos->next;
+		if (should_reclaim(chunk_of(pos)))
+			chunk_isolate(chunk_of(pos));
+	}
+	pthread_mutex_unlock(&pcpu.lock);
+}
+
 static void balance_locked(void)
 {
 	pcpu.balance_pending = false;
 	balance_free(false);
+	isolate_free_chunks();
 	reclaim_populated();
 	/* reclaim may have put entirely free chunks back: free the surplus now rather
 	 * than on the next run (the kernel's workqueue would simply run again) */
@@ -726,18 +758,6 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 	return ptr;
 }
 
-/* Should @c give its empty pages back?  Not the first or reserved chunk; an isolated
- * chunk that gained an empty page; or one that is a quarter empty while the pool of
- * empty pages elsewhere is large enough without it. */
-static bool should_reclaim(const struct pcpu_chunk *c)
-{
-	if (c->immutable)
-		return false;
-	return (c->isolated && c->map.nr_empty_pop_pages) ||
-	       (pcpu.nr_empty_pop_pages > PCPU_EMPTY_POP_PAGES_HIGH + c->map.nr_empty_pop_pages &&
-		c->map.nr_empty_pop_pages >= c->map.nr_pages / 4);
-}
-
 /* The chunk that owns @a and the map offset of @a in it, or NULL (lock held). */
 static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 {
@@ -797,17 +817,17 @@ void pcpu_free_internal(void *ptr, const char *caller)
 	pcpu.stats.nr_dealloc++;
 	pcpu.stats.nr_cur_alloc--;
 
-	if (!c->isolated && c->map.free_bytes == (int)pcpu.unit_size) {
-		/* more than one entirely free chunk: free the surplus */
-		struct pcpu_list *head = &pcpu.slots[pcpu.free_slot];
-		need_balance = head->next != &c->list || head->next->next != head;
-	} else if (should_reclaim(c)) {
+	if (should_reclaim(c)) {
 		/* The kernel's balance work runs later from a workqueue and so reclaims many
 		 * pages at a time; without a thread, batch instead: an already isolated
 		 * chunk waits until it has PCPU_RECLAIM_BATCH empty pages, or is empty. */
 		need_balance = !c->isolated || c->map.nr_empty_pop_pages >= PCPU_RECLAIM_BATCH ||
 			       c->map.free_bytes == (int)pcpu.unit_size;
 		chunk_isolate(c);
+	} else if (!c->isolated && c->map.free_bytes == (int)pcpu.unit_size) {
+		/* more than one entirely free chunk: free the surplus */
+		struct pcpu_list *head = &pcpu.slots[pcpu.free_slot];
+		need_balance = head->next != &c->list || head->next->next != head;
 	}
 	pthread_mutex_unlock(&pcpu.lock);
 
