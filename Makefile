@@ -114,9 +114,9 @@ demo: $(B)/examples/demo
 
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
-$(B)/bench/%: bench/%.c $(AR_LIB)
+$(B)/bench/%: bench/%.c tests/testutil.h $(AR_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done

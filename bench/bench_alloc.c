@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "percpu.h"
+#include "testutil.h"
 
 enum { IN_ORDER, ALTERNATE, REVERSE, NR_PATTERNS };
 static const char *const pattern_names[] = { "in order", "alternate", "reverse" };
@@ -27,20 +28,6 @@ static double now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static long rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kib = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kib;
 }
 
 static void *alloc_percpu_obj(size_t size)
@@ -90,7 +77,7 @@ static int run(void **objs, long n, size_t size, void *(*al)(size_t), void (*fr)
 
 	memset(r, 0, sizeof(*r));
 	for (int pat = 0; pat < NR_PATTERNS; pat++) {
-		long rss0 = rss_kib();
+		long rss0 = tu_rss_kib();
 		double t0 = now_ns();
 		for (long i = 0; i < n; i++) {
 			objs[i] = al(size);
@@ -101,7 +88,7 @@ static int run(void **objs, long n, size_t size, void *(*al)(size_t), void (*fr)
 		}
 		double t1 = now_ns();
 		if (pat == 0)
-			r->rss_kib = rss_kib() - rss0;
+			r->rss_kib = tu_rss_kib() - rss0;
 		free_pattern(objs, n, pat, fr);
 		double t2 = now_ns();
 		alloc_total += t1 - t0;

@@ -525,7 +525,9 @@ static void isolate_free_chunks(void)
 
 static void balance_locked(void)
 {
+	pthread_mutex_lock(&pcpu.lock); /* balance_pending is read and set under it */
 	pcpu.balance_pending = false;
+	pthread_mutex_unlock(&pcpu.lock);
 	balance_free(false);
 	isolate_free_chunks();
 	reclaim_populated();

@@ -55,20 +55,6 @@ static size_t populated_pages(void)
 	return st.nr_populated_pages;
 }
 
-static long rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kib = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kib;
-}
-
 int main(void)
 {
 	long n = UNDER_SANITIZER ? 100000 : 1000000;
@@ -81,7 +67,7 @@ int main(void)
 	CHECK_EQ(pcpu_init(), 0);
 	pcpu_balance();
 	first_pages = populated_pages();
-	rss0 = rss_kib();
+	rss0 = tu_rss_kib();
 
 	for (long i = 0; i < n; i++) {
 		objs[i] = pcpu_alloc(64, 4);
@@ -96,7 +82,7 @@ int main(void)
 			memset(pcpu_ptr(objs[i], cpu), 0x5a, 64);
 	}
 	pages_live = populated_pages();
-	rss1 = rss_kib();
+	rss1 = tu_rss_kib();
 	check_residency_matches("with live allocations");
 	/* 64 objects per page: the populated pages are what the objects need, plus the
 	 * small pool of empty populated pages kept for atomic allocations */
@@ -122,7 +108,7 @@ int main(void)
 		pcpu_free(objs[i]);
 	pcpu_balance();
 	pages_after = populated_pages();
-	rss2 = rss_kib();
+	rss2 = tu_rss_kib();
 	check_residency_matches("after freeing all");
 	fprintf(stderr, "after free: %zu populated pages per unit, RSS %ld KiB\n", pages_after,
 		rss2);

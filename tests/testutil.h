@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static int tu_failures;
+static int tu_failures __attribute__((unused));
 
 #define CHECK(cond)                                                                 \
 	do {                                                                        \
@@ -45,7 +45,7 @@ static int tu_failures;
 		return 0;                                                           \
 	} while (0)
 
-static uint64_t tu_rng_state;
+static uint64_t tu_rng_state __attribute__((unused));
 
 static inline uint64_t tu_rand(void)
 {
@@ -63,6 +63,21 @@ static inline uint64_t tu_seed(const char *test)
 	tu_rng_state = seed;
 	fprintf(stderr, "%s: seed %" PRIu64 " (set PCPU_TEST_SEED to repeat)\n", test, seed);
 	return seed;
+}
+
+/* The process's resident memory in KiB (VmRSS), or -1. */
+static inline long tu_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
 }
 
 /* Scales iteration counts: PCPU_TEST_SCALE=0.1 for quick runs under heavy sanitizers. */
