@@ -13,6 +13,7 @@ struct pair {
 	char name[12];
 };
 
+DECLARE_PER_CPU(long, counter); /* as a header would, before the definition */
 DEFINE_PER_CPU(long, counter) = 42;
 static DEFINE_PER_CPU(int[5], array) = { 1, 2, 3, 4, 5 };
 DEFINE_PER_CPU(struct pair, pair) = { 7, "seven" };
@@ -21,8 +22,6 @@ DEFINE_PER_CPU_SHARED_ALIGNED(long, shared_aligned) = 9;
 DEFINE_PER_CPU_PAGE_ALIGNED(char, page_buf[100]) = "page";
 DEFINE_PER_CPU_READ_MOSTLY(unsigned, read_mostly) = 0xabcd;
 static DEFINE_PER_CPU(long, zeroed);
-
-DECLARE_PER_CPU(long, counter); /* redeclaring is fine, as in the kernel */
 
 int main(void)
 {
