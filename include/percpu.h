@@ -75,9 +75,10 @@ PCPU_API int pcpu_init(void);
 
 /* Allocation flags for pcpu_alloc_gfp(). */
 #define PCPU_GFP_KERNEL 0u  /* may block, may populate pages and create chunks */
-#define PCPU_GFP_ATOMIC 1u  /* never populates pages, never creates chunks, never makes a
-			     * system call other than a brief futex wait if the allocator
-			     * lock is contended: serves only already-populated memory */
+#define PCPU_GFP_ATOMIC 1u  /* once the library is initialized: never populates pages,
+			     * never creates chunks, never makes a system call other than a
+			     * brief futex wait if the allocator lock is contended; serves
+			     * only already-populated memory */
 #define PCPU_GFP_NOWAIT PCPU_GFP_ATOMIC
 
 /* Largest size pcpu_alloc() accepts (the kernel's PCPU_MIN_UNIT_SIZE). */
@@ -151,8 +152,11 @@ PCPU_API void pcpu_balance(void);
  *
  * pcpu_ptr(p, cpu): pointer to CPU @cpu's copy of the per-CPU object @p (from
  * pcpu_alloc, or &var of a static per-CPU variable).  @cpu must be a possible CPU; a
- * pointer that is not per-CPU, or a CPU out of range, is reported and aborts the process.
- * NULL gives NULL.  Safe in signal handlers once the object exists.
+ * pointer outside all per-CPU memory and all registered sections, or a CPU number at or
+ * above nr_cpu_ids, is reported and aborts the process (a pointer inside per-CPU memory
+ * that is not an object's per-CPU pointer, such as another CPU's copy or a freed object,
+ * is not detected).  NULL gives NULL.  Safe in signal handlers once the library is
+ * initialized.
  *
  * pcpu_this_ptr(p): the copy of the CPU this thread runs on now.  Without exclusion the
  * thread may move to another CPU right after; the pointer stays valid (every copy lives
@@ -237,13 +241,13 @@ PCPU_API void __pcpu_unregister_section(char *start);
 static inline void *__pcpu_thread_pointer(void)
 {
 #if defined(__x86_64__)
-	void *tp;
-	__asm__("mov %%fs:0, %0" : "=r"(tp));
-	return tp;
+	void *__pcpu_tp;
+	__asm__("mov %%fs:0, %0" : "=r"(__pcpu_tp));
+	return __pcpu_tp;
 #elif defined(__aarch64__)
-	void *tp;
-	__asm__("mrs %0, tpidr_el0" : "=r"(tp));
-	return tp;
+	void *__pcpu_tp;
+	__asm__("mrs %0, tpidr_el0" : "=r"(__pcpu_tp));
+	return __pcpu_tp;
 #else
 	return __builtin_thread_pointer();
 #endif
@@ -254,12 +258,13 @@ static inline unsigned int pcpu_current_cpu(void)
 	/* struct rseq: cpu_id_start at +0, cpu_id at +4.  cpu_id is negative until the
 	 * thread is registered, which the unsigned comparison sends to the slow path, as
 	 * it does before initialization (nr_cpu_ids 0). */
-	const volatile uint32_t *rs =
+	unsigned int __pcpu_nr = __atomic_load_n(&__pcpu_fast.nr_cpu_ids, __ATOMIC_ACQUIRE);
+	const volatile uint32_t *__pcpu_rs =
 		(const volatile uint32_t *)((char *)__pcpu_thread_pointer() + __pcpu_fast.rseq_offset);
-	unsigned int cpu = rs[1];
+	unsigned int __pcpu_cpu = __pcpu_rs[1];
 
-	if (__builtin_expect(cpu < __pcpu_fast.nr_cpu_ids, 1))
-		return cpu;
+	if (__builtin_expect(__pcpu_cpu < __pcpu_nr, 1))
+		return __pcpu_cpu;
 	return __pcpu_current_cpu_slow();
 }
 
@@ -284,18 +289,23 @@ __attribute__((destructor(102), used)) static void __pcpu_dso_unregister(void)
 		__pcpu_unregister_section(__start_pcpu_data);
 }
 
-static inline void *__pcpu_ptr(const void *p, unsigned int cpu)
+static inline void *__pcpu_ptr(const void *__pcpu_p, unsigned int __pcpu_cpu)
 {
-	uintptr_t a = (uintptr_t)p;
-	const struct __pcpu_fast *f = &__pcpu_fast;
+	/* nr_cpu_ids is published last by initialization: acquire it first */
+	unsigned int __pcpu_nr = __atomic_load_n(&__pcpu_fast.nr_cpu_ids, __ATOMIC_ACQUIRE);
+	uintptr_t __pcpu_a = (uintptr_t)__pcpu_p;
+	intptr_t __pcpu_delta;
 
-	if (__builtin_expect(a - f->arena_base < f->arena_size && cpu < f->nr_cpu_ids, 1))
-		return (char *)p + f->unit_offsets[cpu];
+	if (__builtin_expect(__pcpu_a - __pcpu_fast.arena_base < __pcpu_fast.arena_size &&
+			     __pcpu_cpu < __pcpu_nr, 1))
+		return (char *)__pcpu_p + __pcpu_fast.unit_offsets[__pcpu_cpu];
 	/* A static variable of this object: its image address plus the object's delta. */
-	if (a - (uintptr_t)__start_pcpu_data < (uintptr_t)__stop_pcpu_data - (uintptr_t)__start_pcpu_data &&
-	    __pcpu_dso_delta && cpu < f->nr_cpu_ids)
-		return (char *)p + __pcpu_dso_delta + f->unit_offsets[cpu];
-	return __pcpu_ptr_slow(p, cpu);
+	__pcpu_delta = __atomic_load_n(&__pcpu_dso_delta, __ATOMIC_ACQUIRE);
+	if (__pcpu_a - (uintptr_t)__start_pcpu_data <
+		    (uintptr_t)__stop_pcpu_data - (uintptr_t)__start_pcpu_data &&
+	    __pcpu_delta && __pcpu_cpu < __pcpu_nr)
+		return (char *)__pcpu_p + __pcpu_delta + __pcpu_fast.unit_offsets[__pcpu_cpu];
+	return __pcpu_ptr_slow(__pcpu_p, __pcpu_cpu);
 }
 
 #ifdef __cplusplus

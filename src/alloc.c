@@ -226,6 +226,26 @@ static bool should_reclaim(const struct pcpu_chunk *c)
 		 c->map.free_bytes == (int)pcpu.unit_size));
 }
 
+/* After an area of @c was freed (lock held): does the balance work have work to do? */
+static bool after_free(struct pcpu_chunk *c)
+{
+	if (should_reclaim(c)) {
+		/* The kernel's balance work runs later from a workqueue and so reclaims many
+		 * pages at a time; without a thread, batch instead: an already isolated
+		 * chunk waits until it has PCPU_RECLAIM_BATCH empty pages, or is empty. */
+		bool now = !c->isolated || c->map.nr_empty_pop_pages >= PCPU_RECLAIM_BATCH ||
+			   c->map.free_bytes == (int)pcpu.unit_size;
+		chunk_isolate(c);
+		return now;
+	}
+	if (!c->isolated && c->map.free_bytes == (int)pcpu.unit_size) {
+		/* more than one entirely free chunk: free the surplus */
+		struct pcpu_list *head = &pcpu.slots[pcpu.free_slot];
+		return head->next != &c->list || head->next->next != head;
+	}
+	return false;
+}
+
 static void debug_verify(const struct pcpu_chunk *c, const char *when)
 {
 	char err[256];
@@ -280,7 +300,7 @@ static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
 			return -1;
 		}
 	}
-	pcpu.stats.nr_populate_calls++;
+	__atomic_fetch_add(&pcpu.stats.nr_populate_calls, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -290,7 +310,7 @@ static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
 
 	for (int u = 0; u < pcpu.nr_used; u++)
 		(void)pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
-	pcpu.stats.nr_depopulate_calls++;
+	__atomic_fetch_add(&pcpu.stats.nr_depopulate_calls, 1, __ATOMIC_RELAXED);
 }
 
 static size_t meta_bytes(void)
@@ -299,7 +319,9 @@ static size_t meta_bytes(void)
 	       ~(size_t)(PCPU_PAGE_SIZE - 1);
 }
 
-static struct pcpu_chunk *chunk_create(void)
+/* Makes a chunk.  With @listed it goes on its slot list at once; without, the caller
+ * gets it off every list (under pcpu.lock) to allocate from first. */
+static struct pcpu_chunk *chunk_create(bool listed)
 {
 	struct pcpu_chunk *c;
 	int index = -1;
@@ -337,11 +359,17 @@ static struct pcpu_chunk *chunk_create(void)
 
 	pthread_mutex_lock(&pcpu.lock);
 	pcpu.chunks[index] = c;
+	if (index >= pcpu.chunk_hwm)
+		pcpu.chunk_hwm = index + 1;
 	pcpu.nr_chunks++;
 	pcpu.stats.nr_chunks = (unsigned int)pcpu.nr_chunks;
 	if (pcpu.stats.nr_chunks > pcpu.stats.nr_max_chunks)
 		pcpu.stats.nr_max_chunks = pcpu.stats.nr_chunks;
-	chunk_relocate(c, -1);
+	if (listed) {
+		chunk_relocate(c, -1);
+	} else {
+		c->isolated = true; /* off the lists until the caller has its area */
+	}
 	pthread_mutex_unlock(&pcpu.lock);
 	return c;
 
@@ -505,7 +533,7 @@ retry:
 	}
 	pthread_mutex_unlock(&pcpu.lock);
 	/* every chunk is fully populated: make a new one, as the kernel does */
-	if (nr_to_pop > 0 && tries++ == 0 && chunk_create())
+	if (nr_to_pop > 0 && tries++ == 0 && chunk_create(true))
 		goto retry;
 }
 
@@ -659,35 +687,57 @@ static void count_alloc(size_t size)
 		pcpu.stats.max_alloc_size = size;
 }
 
-/* No chunk had room: add chunks until one fits (alloc_mutex serializes creators). */
-static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, int *offp)
+/* Sidelined chunks are kept off the slot lists so that their depopulated, fragmented
+ * space is not refilled page by page; before making a new chunk, though, put them back
+ * (lock held). */
+static bool reintegrate_sidelined(void)
 {
-	struct pcpu_chunk *c = NULL;
+	struct pcpu_list *head = &pcpu.slots[pcpu.sidelined_slot];
+	bool any = !list_empty(head);
+
+	while (!list_empty(head))
+		chunk_reintegrate(chunk_of(head->next));
+	return any;
+}
+
+/* No chunk had room: reuse sidelined chunks, else make a chunk and take the area from
+ * it before any other thread can see it.  alloc_mutex serializes creators.  Sets
+ * *populated: whether the area's pages are all populated already. */
+static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, int *offp,
+					  bool *populated)
+{
+	struct pcpu_chunk *c;
 
 	pthread_mutex_lock(&pcpu.alloc_mutex);
 	pthread_mutex_lock(&pcpu.lock);
-	for (bool created = false;; created = true) {
+	c = alloc_from_slots(bits, align, false, offp);
+	if (!c && reintegrate_sidelined())
 		c = alloc_from_slots(bits, align, false, offp);
+	pthread_mutex_unlock(&pcpu.lock);
+	if (!c) {
+		c = chunk_create(false);
+		pthread_mutex_lock(&pcpu.lock);
 		if (c) {
-			count_alloc(size);
-			break;
+			int off = pcpu_chunk_find_fit(&c->map, bits, align, false);
+
+			if (off >= 0)
+				off = pcpu_chunk_alloc_area(&c->map, bits, align, off);
+			c->isolated = false;
+			chunk_relocate(c, -1);
+			if (off < 0) /* a new chunk fits any valid request: cannot happen */
+				c = NULL;
+			*offp = off;
 		}
-		/* An entirely free chunk, or a new one, fits any request: if one did not,
-		 * something is wrong; fail rather than loop. */
-		if (created || !list_empty(&pcpu.slots[pcpu.free_slot])) {
-			pcpu.stats.nr_alloc_failed++;
-			break;
-		}
-		pthread_mutex_unlock(&pcpu.lock);
-		if (!chunk_create()) {
-			pthread_mutex_lock(&pcpu.lock);
-			pcpu.stats.nr_alloc_failed++;
-			break;
-		}
+	} else {
 		pthread_mutex_lock(&pcpu.lock);
 	}
-	if (c)
+	if (c) {
+		count_alloc(size);
+		*populated = area_populated(c, *offp, size);
 		debug_verify(c, "alloc");
+	} else {
+		pcpu.stats.nr_alloc_failed++;
+	}
 	pthread_mutex_unlock(&pcpu.lock);
 	pthread_mutex_unlock(&pcpu.alloc_mutex);
 	return c;
@@ -730,7 +780,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 	pthread_mutex_unlock(&pcpu.lock);
 
 	if (!c && !atomic && !reserved)
-		c = alloc_new_chunk(bits, align, size, &off);
+		c = alloc_new_chunk(bits, align, size, &off, &populated);
 	if (!c) {
 		errno = ENOMEM;
 		return NULL;
@@ -744,10 +794,13 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 		pcpu_chunk_free_area(&c->map, off);
 		account_empty(c, before);
 		chunk_relocate(c, oslot);
+		need_balance = c != pcpu.reserved_chunk && after_free(c);
 		pcpu.stats.nr_alloc--;
 		pcpu.stats.nr_cur_alloc--;
 		pcpu.stats.nr_alloc_failed++;
 		pthread_mutex_unlock(&pcpu.lock);
+		if (need_balance)
+			pcpu_balance();
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -819,18 +872,7 @@ void pcpu_free_internal(void *ptr, const char *caller)
 	pcpu.stats.nr_dealloc++;
 	pcpu.stats.nr_cur_alloc--;
 
-	if (should_reclaim(c)) {
-		/* The kernel's balance work runs later from a workqueue and so reclaims many
-		 * pages at a time; without a thread, batch instead: an already isolated
-		 * chunk waits until it has PCPU_RECLAIM_BATCH empty pages, or is empty. */
-		need_balance = !c->isolated || c->map.nr_empty_pop_pages >= PCPU_RECLAIM_BATCH ||
-			       c->map.free_bytes == (int)pcpu.unit_size;
-		chunk_isolate(c);
-	} else if (!c->isolated && c->map.free_bytes == (int)pcpu.unit_size) {
-		/* more than one entirely free chunk: free the surplus */
-		struct pcpu_list *head = &pcpu.slots[pcpu.free_slot];
-		need_balance = head->next != &c->list || head->next->next != head;
-	}
+	need_balance = after_free(c);
 	pthread_mutex_unlock(&pcpu.lock);
 
 	if (need_balance)
@@ -1046,6 +1088,7 @@ static int setup_first_chunk(void)
 	if (!pcpu.first_chunk)
 		return -1;
 	pcpu.chunks[0] = pcpu.first_chunk;
+	pcpu.chunk_hwm = 1;
 	pcpu.nr_chunks = 1;
 	pcpu.stats.nr_chunks = pcpu.stats.nr_max_chunks = 1;
 
@@ -1082,6 +1125,14 @@ static void atfork_release(void)
 	pcpu_sections_unlock();
 }
 
+/* Registered when the library is loaded, before any of its locks can be taken, so that
+ * a fork() at any moment (registration, initialization, allocation) finds them free in
+ * the child. */
+__attribute__((constructor(101))) static void register_atfork(void)
+{
+	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+}
+
 static int do_init(void)
 {
 	struct pcpu_layout_params params = {
@@ -1091,23 +1142,26 @@ static int do_init(void)
 	};
 	const char *debug = secure_getenv("LIBPERCPU_DEBUG");
 
+	/* held throughout: a fork() waits for initialization to finish (atfork_prepare) */
+	pcpu_sections_lock();
 	pcpu.debug = debug && *debug && strcmp(debug, "0") != 0;
 	if (pcpu_vm_page_size() != PCPU_PAGE_SIZE) {
 		fprintf(stderr, "libpercpu: page size %zu not supported (4096 only)\n",
 			pcpu_vm_page_size());
+		pcpu_sections_unlock();
 		errno = ENOTSUP;
 		return -1;
 	}
 	params.atom_size = pcpu_vm_thp_available() ? (2u << 20) : PCPU_PAGE_SIZE;
 	if (env_size("LIBPERCPU_RESERVED_SIZE", &params.reserved_size) ||
 	    env_size("LIBPERCPU_DYN_SIZE", &params.dyn_size) ||
-	    env_size("LIBPERCPU_ATOM_SIZE", &params.atom_size))
+	    env_size("LIBPERCPU_ATOM_SIZE", &params.atom_size) || read_topology()) {
+		int saved = errno;
+		pcpu_sections_unlock();
+		errno = saved;
 		return -1;
+	}
 	params.reserved_size = (params.reserved_size + 3) & ~(size_t)3;
-	if (read_topology())
-		return -1;
-
-	pcpu_sections_lock();
 	params.static_size = pcpu_sections_layout();
 	pcpu.ai = pcpu_build_alloc_info(&pcpu.topo, &params);
 	if (!pcpu.ai)
@@ -1134,7 +1188,6 @@ static int do_init(void)
 	__pcpu_fast.unit_offsets = pcpu.unit_offsets;
 	pcpu_cpu_init();
 	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, pcpu.topo.nr_cpu_ids, __ATOMIC_RELEASE);
-	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
 	__atomic_store_n(&pcpu.initialized, true, __ATOMIC_RELEASE);
 	pcpu_sections_unlock();
 	return 0;

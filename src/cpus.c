@@ -44,6 +44,8 @@ int pcpu_cpu_to_node(unsigned int cpu)
 
 static int next_in(const uint64_t *bits, unsigned int nbits, int cpu)
 {
+	if (cpu >= (int)nbits)
+		return (int)nbits;
 	for (unsigned int c = (unsigned int)(cpu + 1); c < nbits; c++)
 		if (pcpu_topology_test(bits, c))
 			return (int)c;

@@ -63,6 +63,7 @@ struct pcpu_state {
 	size_t arena_bytes;
 	int max_chunks;
 	struct pcpu_chunk **chunks;  /* max_chunks entries, by arena slot */
+	int chunk_hwm;               /* highest arena slot ever used + 1 */
 	int nr_chunks;
 
 	struct pcpu_chunk *first_chunk;

@@ -22,6 +22,7 @@ struct pcpu_section {
 	size_t first_off;       /* offset in the static region, for PCPU_SEC_FIRST */
 	void *alloc;            /* pcpu_alloc_internal() result for RESERVED/DYNAMIC */
 	int where;
+	unsigned int seq;       /* odd while a writer changes the entry (a seqlock) */
 };
 enum { SEC_PENDING, SEC_FIRST, SEC_RESERVED, SEC_DYNAMIC };
 
@@ -38,6 +39,19 @@ void pcpu_sections_lock(void)
 void pcpu_sections_unlock(void)
 {
 	pthread_mutex_unlock(&sec_mutex);
+}
+
+/* Writers (sec_mutex held) bracket every change of an entry's start, stop or canon so
+ * that a lock-free reader never pairs one object's start with another's stop. */
+static void sec_write_begin(struct pcpu_section *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void sec_write_end(struct pcpu_section *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 }
 
 static struct pcpu_section *sec_at(int i)
@@ -73,7 +87,9 @@ static void sec_publish(struct pcpu_section *s, char *canon)
 	for (unsigned int cpu = 0; cpu < pcpu.topo.nr_cpu_ids; cpu++)
 		if (pcpu_topology_test(pcpu.topo.possible, cpu))
 			memcpy(canon + pcpu.unit_offsets[cpu], (const void *)s->start, size);
-	__atomic_store_n(&s->canon, (uintptr_t)canon, __ATOMIC_RELEASE);
+	sec_write_begin(s);
+	__atomic_store_n(&s->canon, (uintptr_t)canon, __ATOMIC_RELAXED);
+	sec_write_end(s);
 	__atomic_store_n(s->delta, (intptr_t)((uintptr_t)canon - s->start), __ATOMIC_RELEASE);
 }
 
@@ -141,22 +157,24 @@ void __pcpu_register_section(char *start, char *stop, intptr_t *delta)
 	if (!s)
 		pcpu_fatal("pcpu_register_section", "out of memory registering section %p",
 			   (void *)start);
-	__atomic_store_n(&s->canon, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->start, (uintptr_t)start, __ATOMIC_RELAXED);
+	/* the entry is retired (stop 0): set it up, then make it live in one step */
 	s->delta = delta;
 	s->alloc = NULL;
 	s->first_off = 0;
 	s->where = SEC_PENDING;
-	if (pcpu.initialized) {
-		s->size = (size_t)(stop - start);
-		if (sec_place_late(s) != 0)
-			pcpu_fatal("pcpu_register_section",
-				   "no per-CPU memory for the %zu-byte static section %p: %s",
-				   (size_t)(stop - start), (void *)start, strerror(errno));
-	}
 	s->size = (size_t)(stop - start);
-	__atomic_store_n(&s->stop, (uintptr_t)stop, __ATOMIC_RELEASE);
-	nr_live++;
+	sec_write_begin(s);
+	__atomic_store_n(&s->canon, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->start, (uintptr_t)start, __ATOMIC_RELAXED);
+	sec_write_end(s);
+	if (pcpu.initialized && sec_place_late(s) != 0)
+		pcpu_fatal("pcpu_register_section",
+			   "no per-CPU memory for the %zu-byte static section %p: %s",
+			   (size_t)(stop - start), (void *)start, strerror(errno));
+	sec_write_begin(s);
+	__atomic_store_n(&s->stop, (uintptr_t)stop, __ATOMIC_RELAXED);
+	sec_write_end(s);
+	__atomic_fetch_add(&nr_live, 1, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&sec_mutex);
 }
@@ -169,8 +187,10 @@ void __pcpu_unregister_section(char *start)
 	s = sec_find((uintptr_t)start);
 	if (s) {
 		/* retire the range first, so that lookups stop matching it */
+		sec_write_begin(s);
 		__atomic_store_n(&s->stop, 0, __ATOMIC_RELEASE);
-		nr_live--;
+		sec_write_end(s);
+		__atomic_fetch_sub(&nr_live, 1, __ATOMIC_RELAXED);
 		if (s->where == SEC_RESERVED || s->where == SEC_DYNAMIC) {
 			__atomic_store_n(s->delta, 0, __ATOMIC_RELEASE);
 			pcpu_free_internal(s->alloc, "dlclose");
@@ -218,13 +238,19 @@ void *pcpu_sections_translate(const void *p)
 
 	for (int i = 0; i < cap; i++) {
 		struct pcpu_section *s = sec_at(i);
-		uintptr_t stop = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
-		uintptr_t start = __atomic_load_n(&s->start, __ATOMIC_RELAXED);
-		uintptr_t canon;
+		uintptr_t start, stop, canon;
+		unsigned int seq;
 
+		do {
+			while ((seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE)) & 1)
+				; /* a writer is changing it: a few stores, under sec_mutex */
+			stop = __atomic_load_n(&s->stop, __ATOMIC_RELAXED);
+			start = __atomic_load_n(&s->start, __ATOMIC_RELAXED);
+			canon = __atomic_load_n(&s->canon, __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		} while (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq);
 		if (a < start || a >= stop)
 			continue;
-		canon = __atomic_load_n(&s->canon, __ATOMIC_ACQUIRE);
 		return canon ? (void *)(canon + (a - start)) : NULL;
 	}
 	return NULL;
@@ -232,5 +258,5 @@ void *pcpu_sections_translate(const void *p)
 
 unsigned int pcpu_sections_count(void)
 {
-	return nr_live;
+	return __atomic_load_n(&nr_live, __ATOMIC_RELAXED);
 }

@@ -17,7 +17,9 @@ int pcpu_get_stats(struct pcpu_stats *st)
 	st->nr_static_sections = pcpu_sections_count();
 	st->nr_populated_pages = 0;
 	st->free_bytes = 0;
-	for (int i = 0; i < pcpu.max_chunks; i++) {
+	st->nr_populate_calls = __atomic_load_n(&pcpu.stats.nr_populate_calls, __ATOMIC_RELAXED);
+	st->nr_depopulate_calls = __atomic_load_n(&pcpu.stats.nr_depopulate_calls, __ATOMIC_RELAXED);
+	for (int i = 0; i < pcpu.chunk_hwm; i++) {
 		const struct pcpu_chunk *c = pcpu.chunks[i];
 		if (!c)
 			continue;
