@@ -42,11 +42,12 @@ void pcpu_sections_unlock(void)
 }
 
 /* Writers (sec_mutex held) bracket every change of an entry's start, stop or canon so
- * that a lock-free reader never pairs one object's start with another's stop. */
+ * that a lock-free reader never pairs one object's start with another's stop.  The
+ * fields are stored with release and loaded with acquire, which orders them against
+ * the sequence count without fences (which ThreadSanitizer cannot follow). */
 static void sec_write_begin(struct pcpu_section *s)
 {
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
 static void sec_write_end(struct pcpu_section *s)
@@ -88,7 +89,7 @@ static void sec_publish(struct pcpu_section *s, char *canon)
 		if (pcpu_topology_test(pcpu.topo.possible, cpu))
 			memcpy(canon + pcpu.unit_offsets[cpu], (const void *)s->start, size);
 	sec_write_begin(s);
-	__atomic_store_n(&s->canon, (uintptr_t)canon, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->canon, (uintptr_t)canon, __ATOMIC_RELEASE);
 	sec_write_end(s);
 	__atomic_store_n(s->delta, (intptr_t)((uintptr_t)canon - s->start), __ATOMIC_RELEASE);
 }
@@ -164,15 +165,15 @@ void __pcpu_register_section(char *start, char *stop, intptr_t *delta)
 	s->where = SEC_PENDING;
 	s->size = (size_t)(stop - start);
 	sec_write_begin(s);
-	__atomic_store_n(&s->canon, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->start, (uintptr_t)start, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->canon, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->start, (uintptr_t)start, __ATOMIC_RELEASE);
 	sec_write_end(s);
 	if (pcpu.initialized && sec_place_late(s) != 0)
 		pcpu_fatal("pcpu_register_section",
 			   "no per-CPU memory for the %zu-byte static section %p: %s",
 			   (size_t)(stop - start), (void *)start, strerror(errno));
 	sec_write_begin(s);
-	__atomic_store_n(&s->stop, (uintptr_t)stop, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stop, (uintptr_t)stop, __ATOMIC_RELEASE);
 	sec_write_end(s);
 	__atomic_fetch_add(&nr_live, 1, __ATOMIC_RELAXED);
 out:
@@ -244,10 +245,9 @@ void *pcpu_sections_translate(const void *p)
 		do {
 			while ((seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE)) & 1)
 				; /* a writer is changing it: a few stores, under sec_mutex */
-			stop = __atomic_load_n(&s->stop, __ATOMIC_RELAXED);
-			start = __atomic_load_n(&s->start, __ATOMIC_RELAXED);
-			canon = __atomic_load_n(&s->canon, __ATOMIC_RELAXED);
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			stop = __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
+			start = __atomic_load_n(&s->start, __ATOMIC_ACQUIRE);
+			canon = __atomic_load_n(&s->canon, __ATOMIC_ACQUIRE);
 		} while (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq);
 		if (a < start || a >= stop)
 			continue;
