@@ -230,11 +230,17 @@ struct __pcpu_fast {
 	const ptrdiff_t *unit_offsets; /* per CPU: unit offset from a chunk's base */
 	unsigned int nr_cpu_ids;       /* 0 until initialized */
 	ptrdiff_t rseq_offset;         /* thread pointer to the thread's struct rseq */
+	int use_rseq;                  /* this_cpu operations may use rseq sections */
 };
 extern PCPU_API struct __pcpu_fast __pcpu_fast;
 
 PCPU_API void *__pcpu_ptr_slow(const void *p, unsigned int cpu);
 PCPU_API unsigned int __pcpu_current_cpu_slow(void);
+PCPU_API void *__pcpu_canon_slow(const void *p);
+PCPU_API _Bool __pcpu_rseq_thread_ok(void);
+__attribute__((noreturn)) PCPU_API void __pcpu_bad_double(const void *p);
+PCPU_API _Bool __pcpu_cmpxchg_double_atomic(uint64_t *p, uint64_t o1, uint64_t o2, uint64_t n1,
+					    uint64_t n2);
 PCPU_API void __pcpu_register_section(char *start, char *stop, intptr_t *delta);
 PCPU_API void __pcpu_unregister_section(char *start);
 
@@ -307,6 +313,11 @@ static inline void *__pcpu_ptr(const void *__pcpu_p, unsigned int __pcpu_cpu)
 		return (char *)__pcpu_p + __pcpu_delta + __pcpu_fast.unit_offsets[__pcpu_cpu];
 	return __pcpu_ptr_slow(__pcpu_p, __pcpu_cpu);
 }
+
+#include <percpu/this_cpu.h>
+#include <percpu/remote.h>
+#include <percpu/getcpu.h>
+#include <percpu/counter.h>
 
 #ifdef __cplusplus
 }

@@ -894,6 +894,22 @@ void pcpu_free(void *ptr)
 	pcpu_free_internal(ptr, "pcpu_free");
 }
 
+void *__pcpu_canon_slow(const void *p)
+{
+	char *canon;
+
+	if (pcpu_ensure_init())
+		pcpu_fatal("this_cpu operation", "library initialization failed: %s",
+			   strerror(pcpu.init_errno));
+	if ((uintptr_t)p - (uintptr_t)pcpu.arena < pcpu.arena_bytes)
+		return (void *)p;
+	canon = pcpu_sections_translate(p);
+	if (!canon)
+		pcpu_fatal("this_cpu operation", "%p is not a per-CPU object (neither from "
+			   "pcpu_alloc() nor a registered PCPU_DEFINE variable)", p);
+	return canon;
+}
+
 void *__pcpu_ptr_slow(const void *p, unsigned int cpu)
 {
 	uintptr_t a = (uintptr_t)p;

@@ -90,6 +90,7 @@ void pcpu_cpu_init(void)
 	    !(force && strcmp(force, "getcpu") == 0)) {
 		cpu_mode = MODE_GLIBC;
 		__pcpu_fast.rseq_offset = __rseq_offset;
+		__pcpu_fast.use_rseq = 1;
 		return;
 	}
 	__pcpu_fast.rseq_offset = (char *)&own_area - (char *)__pcpu_thread_pointer();
@@ -100,6 +101,7 @@ void pcpu_cpu_init(void)
 	}
 	if (pthread_key_create(&exit_key, unregister_at_exit) == 0 && register_own() == 0) {
 		cpu_mode = MODE_OWN;
+		__pcpu_fast.use_rseq = 1;
 		return;
 	}
 	/* EINVAL/EBUSY: another registration (an unknown libc's) owns this thread */
@@ -111,6 +113,22 @@ PCPU_API const char *pcpu_cpu_source(void)
 	if (pcpu_ensure_init())
 		return mode_names[MODE_GETCPU];
 	return mode_names[cpu_mode];
+}
+
+/* A this_cpu operation found no CPU in the thread's rseq area: register the thread's
+ * own area if that is the mode; true if rseq sections can now be used by this thread. */
+_Bool __pcpu_rseq_thread_ok(void)
+{
+	if (pcpu_ensure_init() || cpu_mode == MODE_GETCPU)
+		return 0;
+	if (cpu_mode == MODE_OWN && own_state == 0)
+		register_own();
+	if (cpu_mode == MODE_OWN)
+		return own_state == 1;
+	/* glibc's area: usable only if it holds a CPU (someone may have unregistered it) */
+	const volatile uint32_t *area = (const volatile uint32_t *)((char *)__pcpu_thread_pointer() +
+								     __pcpu_fast.rseq_offset);
+	return area[1] < pcpu.topo.nr_cpu_ids;
 }
 
 unsigned int __pcpu_current_cpu_slow(void)

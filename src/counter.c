@@ -1,0 +1,217 @@
+/* counter.c - batched per-CPU counters, after the kernel's lib/percpu_counter.c.
+ *
+ * State: a shared 64-bit count under a mutex, and a 32-bit delta per possible CPU
+ * (pcpu_alloc).  The value of the counter is count + the sum of the deltas.
+ *
+ * Adds.  The fast path adds to the delta of the CPU the thread runs on with a this_cpu
+ * try_cmpxchg loop, as long as the new delta stays within (-batch, batch); the update is
+ * atomic with respect to every other this_cpu operation on that CPU's copy, whichever
+ * thread runs it.  Past the batch, the slow path takes the lock, swaps this CPU's delta
+ * for 0 with this_cpu xchg and adds it and the amount to the count.  The xchg happens
+ * inside the lock (the kernel's, since preemption and interrupts are off around it, has
+ * the same effect): an amount is always either in a delta or in the count, never in a
+ * thread's hands between the two while the lock is free.  The thread may have moved to
+ * another CPU between the failed check and the lock; it then folds that CPU's delta,
+ * which is as correct (any delta may be folded at any time under the lock).
+ *
+ * Sums.  Under the lock, count + every possible CPU's delta read with atomic loads.  A
+ * delta changes outside the lock only by a fast-path add of its own CPU, which is an add
+ * that overlaps the sum; moves between the deltas and the count need the lock.  So a sum
+ * counts every add completed before it, and any subset of those overlapping it.  The
+ * kernel sums the online (and dying) CPUs and folds the deltas of a CPU that goes
+ * offline from a hotplug callback; userspace gets no such callback, so the deltas of
+ * every possible CPU are summed, and pcpu_counter_compare_batch() bounds the error of
+ * the count by possible CPUs, not online ones (plus one: see there).
+ *
+ * Set writes every delta remotely with atomic stores.  The this_cpu operations are
+ * atomic only with respect to their own CPU (an rseq commit is a plain store), so a set
+ * racing with adds can lose updates; as in the kernel, callers must not let it race.
+ *
+ * The lock is a pthread mutex, adaptive where glibc offers it: the critical sections
+ * are a few instructions (a fold) or one pass over the CPUs (a sum), so a short spin
+ * usually wins, while a waiter still sleeps if the holder is preempted.  A raw spinlock,
+ * as the kernel's, would spin for a whole time slice behind a preempted holder: the
+ * kernel disables preemption around it, userspace cannot.
+ *
+ * Arithmetic on the count is modulo 2^64 (done on uint64_t), like the kernel's, which is
+ * compiled with -fno-strict-overflow.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int64_t wrap_add(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+int32_t pcpu_counter_batch(void)
+{
+	static int32_t batch; /* 0 until computed; the online CPUs never change after init */
+	int32_t b = __atomic_load_n(&batch, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(b == 0, 0)) {
+		unsigned int nr = pcpu_num_online_cpus(); /* 0 if the library cannot initialize */
+
+		b = nr > 16 ? (nr > INT32_MAX / 2 ? INT32_MAX : (int32_t)(2 * nr)) : 32;
+		if (nr)
+			__atomic_store_n(&batch, b, __ATOMIC_RELAXED);
+	}
+	return b;
+}
+
+int pcpu_counter_init(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp)
+{
+	pthread_mutexattr_t attr;
+	int err;
+
+	if (!fbc) {
+		errno = EINVAL;
+		return -1;
+	}
+	fbc->counters = NULL; /* destroyable whatever happens below */
+	fbc->count = amount;
+	if (gfp & ~PCPU_GFP_ATOMIC) {
+		errno = EINVAL;
+		return -1;
+	}
+	fbc->counters = pcpu_alloc_gfp(sizeof(int32_t), sizeof(int32_t), gfp);
+	if (!fbc->counters)
+		return -1; /* errno ENOMEM from pcpu_alloc_gfp() */
+
+	err = pthread_mutexattr_init(&attr);
+	if (!err) {
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+		err = pthread_mutex_init(&fbc->lock, &attr);
+		pthread_mutexattr_destroy(&attr);
+	}
+	if (err) {
+		pcpu_free(fbc->counters);
+		fbc->counters = NULL;
+		errno = err == EAGAIN ? ENOMEM : err;
+		return -1;
+	}
+	return 0;
+}
+
+void pcpu_counter_destroy(struct pcpu_counter *fbc)
+{
+	if (!fbc || !fbc->counters)
+		return;
+	pcpu_free(fbc->counters);
+	fbc->counters = NULL;
+	pthread_mutex_destroy(&fbc->lock);
+}
+
+void pcpu_counter_set(struct pcpu_counter *fbc, int64_t amount)
+{
+	unsigned int cpu;
+
+	pthread_mutex_lock(&fbc->lock);
+	pcpu_for_each_possible_cpu(cpu)
+		__atomic_store_n(pcpu_ptr(fbc->counters, cpu), 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&fbc->count, amount, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&fbc->lock);
+}
+
+/* The slow path: fold this CPU's delta and @amount into the count. */
+__attribute__((noinline)) static void fold(struct pcpu_counter *fbc, int64_t amount)
+{
+	int32_t delta;
+	int64_t count;
+
+	pthread_mutex_lock(&fbc->lock);
+	delta = pcpu_this_xchg(*fbc->counters, 0);
+	count = __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
+	__atomic_store_n(&fbc->count, wrap_add(wrap_add(count, delta), amount), __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&fbc->lock);
+}
+
+void pcpu_counter_add_batch(struct pcpu_counter *fbc, int64_t amount, int32_t batch)
+{
+	int32_t delta = pcpu_this_read(*fbc->counters);
+	int64_t next;
+
+	do {
+		/* |delta| < 2^31, so only a huge @amount overflows; it folds. */
+		if (__builtin_add_overflow((int64_t)delta, amount, &next) ||
+		    next >= (int64_t)batch || next <= -(int64_t)batch) {
+			fold(fbc, amount);
+			return;
+		}
+	} while (!pcpu_this_try_cmpxchg(*fbc->counters, &delta, (int32_t)next));
+}
+
+void pcpu_counter_add(struct pcpu_counter *fbc, int64_t amount)
+{
+	pcpu_counter_add_batch(fbc, amount, pcpu_counter_batch());
+}
+
+void pcpu_counter_inc(struct pcpu_counter *fbc)
+{
+	pcpu_counter_add_batch(fbc, 1, pcpu_counter_batch());
+}
+
+void pcpu_counter_dec(struct pcpu_counter *fbc)
+{
+	pcpu_counter_add_batch(fbc, -1, pcpu_counter_batch());
+}
+
+int64_t pcpu_counter_read(const struct pcpu_counter *fbc)
+{
+	return __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
+}
+
+int64_t pcpu_counter_read_positive(const struct pcpu_counter *fbc)
+{
+	int64_t v = pcpu_counter_read(fbc);
+
+	return v > 0 ? v : 0;
+}
+
+int64_t pcpu_counter_sum(struct pcpu_counter *fbc)
+{
+	unsigned int cpu;
+	int64_t v;
+
+	pthread_mutex_lock(&fbc->lock);
+	v = __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
+	pcpu_for_each_possible_cpu(cpu)
+		v = wrap_add(v, __atomic_load_n(pcpu_ptr(fbc->counters, cpu), __ATOMIC_RELAXED));
+	pthread_mutex_unlock(&fbc->lock);
+	return v;
+}
+
+int64_t pcpu_counter_sum_positive(struct pcpu_counter *fbc)
+{
+	int64_t v = pcpu_counter_sum(fbc);
+
+	return v > 0 ? v : 0;
+}
+
+int pcpu_counter_compare_batch(struct pcpu_counter *fbc, int64_t rhs, int32_t batch)
+{
+	/* Every delta is within (-batch, batch) if every add used at most @batch, and so is
+	 * the one a fold in progress holds between its xchg and its store to the count
+	 * (other threads may meanwhile refill that CPU's delta: the kernel's fold runs with
+	 * interrupts off and has no such window).  Hence one batch more than the kernel. */
+	uint64_t slack = (uint64_t)(batch > 0 ? batch : 0) * (pcpu_num_possible_cpus() + 1ull);
+	int64_t count = pcpu_counter_read(fbc);
+
+	/* The differences are computed in uint64_t: exact, as count and rhs are ordered. */
+	if (count > rhs && (uint64_t)count - (uint64_t)rhs > slack)
+		return 1;
+	if (count < rhs && (uint64_t)rhs - (uint64_t)count > slack)
+		return -1;
+	count = pcpu_counter_sum(fbc);
+	return count > rhs ? 1 : count < rhs ? -1 : 0;
+}
+
+int pcpu_counter_compare(struct pcpu_counter *fbc, int64_t rhs)
+{
+	return pcpu_counter_compare_batch(fbc, rhs, pcpu_counter_batch());
+}

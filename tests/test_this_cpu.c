@@ -1,0 +1,294 @@
+/* test_this_cpu.c - the this_cpu operations.  (1) Every operation and width against its
+ * definition, on a thread pinned to each CPU in turn: the copy of that CPU changes as
+ * the definition says, every other copy and the neighbouring bytes stay as they were.
+ * (2) Exactness under migration and signals: threads run millions of inc / add /
+ * add_return / try_cmpxchg loops while another thread moves them between CPUs and
+ * interrupts them with signals whose handler also uses this_cpu operations; the sum over
+ * all CPUs must equal the number of updates exactly.  The whole test runs in each mode:
+ * glibc's rseq, the library's own rseq registration, and the atomic fallback. */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <time.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "percpu.h"
+#include "testutil.h"
+
+struct widths {
+	uint8_t b;
+	uint8_t guard1;
+	uint16_t w;
+	uint32_t l;
+	uint64_t q;
+	void *ptr;
+	uint64_t pair[2] __attribute__((aligned(16)));
+};
+
+PCPU_DEFINE(struct widths, static_w);
+
+static int pin(unsigned int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Checks that only @cpu's copy differs from the model @m (same for every CPU but cpu). */
+static void expect(struct widths *w, unsigned int cpu, const struct widths *mine,
+		   const struct widths *others)
+{
+	unsigned int c;
+
+	pcpu_for_each_possible_cpu(c) {
+		const struct widths *got = pcpu_ptr(w, c);
+		CHECK(memcmp(got, c == cpu ? mine : others, sizeof(*got)) == 0);
+	}
+}
+
+static void definitions(struct widths *w, const char *what)
+{
+	unsigned int cpu;
+	struct widths zero, m;
+
+	memset(&zero, 0, sizeof(zero));
+	pcpu_for_each_online_cpu(cpu) {
+		if (pin(cpu) != 0)
+			continue;
+		pcpu_for_each_possible_cpu(cpu)
+			memset(pcpu_ptr(w, cpu), 0, sizeof(*w));
+		cpu = pcpu_current_cpu();
+		m = zero;
+
+		pcpu_this_write(w->b, 250);
+		m.b = 250;
+		pcpu_this_add(w->b, 10); /* wraps: 4 */
+		m.b = 4;
+		CHECK_EQ(pcpu_this_read(w->b), 4);
+		CHECK_EQ(pcpu_this_add_return(w->b, 3), 7);
+		m.b = 7;
+		pcpu_this_dec(w->b);
+		m.b = 6;
+		CHECK_EQ(pcpu_this_xchg(w->b, 0x81), 6);
+		m.b = 0x81;
+		pcpu_this_and(w->b, 0x0f);
+		m.b = 0x01;
+		pcpu_this_or(w->b, 0x30);
+		m.b = 0x31;
+
+		pcpu_this_write(w->w, 65535);
+		pcpu_this_inc(w->w); /* wraps to 0 */
+		CHECK_EQ(pcpu_this_inc_return(w->w), 1);
+		CHECK_EQ(pcpu_this_sub_return(w->w, 3), 65534);
+		m.w = 65534;
+
+		pcpu_this_add(w->l, 100000);
+		pcpu_this_sub(w->l, 1);
+		CHECK_EQ(pcpu_this_dec_return(w->l), 99998);
+		CHECK_EQ(pcpu_this_cmpxchg(w->l, 5, 6), 99998); /* no match: unchanged */
+		CHECK_EQ(pcpu_this_cmpxchg(w->l, 99998, 7), 99998);
+		m.l = 7;
+		uint32_t old = 1;
+		CHECK(!pcpu_this_try_cmpxchg(w->l, &old, 9));
+		CHECK_EQ(old, 7);
+		CHECK(pcpu_this_try_cmpxchg(w->l, &old, 9));
+		m.l = 9;
+
+		pcpu_this_write(w->q, 1ull << 40);
+		pcpu_this_add(w->q, -1);
+		m.q = (1ull << 40) - 1;
+		CHECK_EQ(pcpu_this_read(w->q), m.q);
+
+		pcpu_this_write(w->ptr, &m);
+		CHECK(pcpu_this_xchg(w->ptr, (void *)w) == &m);
+		CHECK(pcpu_this_cmpxchg(w->ptr, (void *)w, NULL) == (void *)w);
+		m.ptr = NULL;
+
+		CHECK(pcpu_this_cmpxchg_double(w->pair[0], w->pair[1], 0, 0, 11, 22));
+		CHECK(!pcpu_this_cmpxchg_double(w->pair[0], w->pair[1], 11, 0, 33, 44));
+		m.pair[0] = 11;
+		m.pair[1] = 22;
+
+		if (pcpu_current_cpu() == cpu) /* pinned: always, unless the pin failed */
+			expect(w, cpu, &m, &zero);
+		else
+			CHECK(!"pinned thread ran on another CPU");
+		fprintf(stderr, "  %s: definitions hold on CPU %u\n", what, cpu);
+	}
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	pcpu_for_each_online_cpu(cpu)
+		CPU_SET(cpu, &all);
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/* ---- exactness under migration and signals ---- */
+#define THREADS 3
+
+struct counters {
+	uint64_t inc, add, ret, cas;
+	uint32_t narrow;
+	uint64_t sig;
+};
+
+static struct counters *ctr;
+static long iterations;
+static int stop;
+static pthread_t workers[THREADS];
+static uint64_t handled[THREADS];
+static __thread int my_id = -1;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	pcpu_this_inc(ctr->sig);
+	pcpu_this_add(ctr->add, 2);
+	/* any thread may take it, a worker before it set my_id too: count them all */
+	__atomic_fetch_add(&handled[my_id >= 0 ? my_id : 0], 1, __ATOMIC_RELAXED);
+}
+
+static void *worker(void *arg)
+{
+	struct sigevent sev;
+	struct itimerspec its = { .it_interval = { 0, 50000 }, .it_value = { 0, 50000 } };
+	timer_t timer;
+
+	my_id = (int)(intptr_t)arg;
+	/* a signal every 50 us, delivered to this thread: they
+	 * land inside critical sections often */
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGUSR1;
+	sev._sigev_un._tid = (pid_t)gettid();
+	CHECK_EQ(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
+	CHECK_EQ(timer_settime(timer, 0, &its, NULL), 0);
+	for (long i = 0; i < iterations; i++) {
+		pcpu_this_inc(ctr->inc);
+		pcpu_this_add(ctr->add, 3);
+		(void)pcpu_this_add_return(ctr->ret, 1);
+		uint64_t old = pcpu_this_read(ctr->cas);
+		while (!pcpu_this_try_cmpxchg(ctr->cas, &old, old + 1))
+			;
+		pcpu_this_inc(ctr->narrow);
+	}
+	timer_delete(timer);
+	return NULL;
+}
+
+static void *disturber(void *arg)
+{
+	unsigned int ncpu = pcpu_nr_cpu_ids(), k = 0;
+	(void)arg;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		for (int t = 0; t < THREADS; t++) {
+			cpu_set_t set;
+			unsigned int cpu = (k + (unsigned)t) % ncpu;
+
+			CPU_ZERO(&set);
+			if (pcpu_cpu_online(cpu))
+				CPU_SET(cpu, &set);
+			else
+				CPU_SET(0, &set);
+			pthread_setaffinity_np(workers[t], sizeof(set), &set);
+			pthread_kill(workers[t], SIGUSR1);
+		}
+		k++;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void exactness(const char *what)
+{
+	pthread_t d;
+	struct counters sum = { 0 };
+	uint64_t sigs = 0;
+	unsigned int cpu;
+
+	ctr = pcpu_alloc_type(struct counters);
+	CHECK(ctr != NULL);
+	stop = 0;
+	for (int t = 0; t < THREADS; t++)
+		handled[t] = 0;
+	for (int t = 0; t < THREADS; t++)
+		pthread_create(&workers[t], NULL, worker, (void *)(intptr_t)t);
+	pthread_create(&d, NULL, disturber, NULL);
+	for (int t = 0; t < THREADS; t++)
+		pthread_join(workers[t], NULL);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	pthread_join(d, NULL);
+	for (int t = 0; t < THREADS; t++)
+		sigs += handled[t];
+
+	pcpu_for_each_possible_cpu(cpu) {
+		const struct counters *c = pcpu_ptr(ctr, cpu);
+		sum.inc += c->inc;
+		sum.add += c->add;
+		sum.ret += c->ret;
+		sum.cas += c->cas;
+		sum.narrow += c->narrow;
+		sum.sig += c->sig;
+	}
+	uint64_t n = (uint64_t)THREADS * (uint64_t)iterations;
+	fprintf(stderr, "  %s: %lu updates per counter, %lu signals handled\n", what,
+		(unsigned long)n, (unsigned long)sigs);
+	CHECK_EQ(sum.inc, n);
+	CHECK_EQ(sum.add, 3 * n + 2 * sum.sig);
+	CHECK_EQ(sum.ret, n);
+	CHECK_EQ(sum.cas, n);
+	CHECK_EQ(sum.narrow, (uint32_t)n);
+	CHECK_EQ(sum.sig, sigs);
+	pcpu_free(ctr);
+}
+
+static int run_mode(const char *want)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGUSR1, &sa, NULL);
+	fprintf(stderr, "mode: %s\n", pcpu_cpu_source());
+	CHECK(strstr(pcpu_cpu_source(), want) != NULL);
+
+	struct widths *w = pcpu_alloc_type(struct widths);
+	definitions(w, "dynamic");
+	pcpu_free(w);
+	definitions(&static_w, "static");
+	iterations = tu_scaled(3000000);
+	exactness("dynamic counters");
+	return tu_failures ? 1 : 0;
+}
+
+static void spawn(char *self, const char *mode, const char *env, const char *value)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		setenv(env, value, 1);
+		execl(self, self, mode, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		fprintf(stderr, "mode %s failed (status %#x)\n", mode, status);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "own") == 0)
+		return run_mode("libpercpu registration");
+	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
+		return run_mode("sched_getcpu");
+	run_mode("glibc registration");
+	spawn(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+	spawn(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	TEST_DONE();
+}
