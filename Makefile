@@ -28,7 +28,7 @@ LIBS    := -lpthread -ldl
 
 LIB_SRCS := $(sort $(wildcard src/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(B)/obj/%.o,$(LIB_SRCS))
-HEADERS  := $(wildcard include/*.h include/percpu/*.h src/*.h)
+HEADERS  := $(wildcard include/*.h include/percpu/*.h include/percpu/arch/*.h src/*.h)
 
 SO       := $(B)/libpercpu.so
 SONAME   := libpercpu.so.$(SOVER)
@@ -130,13 +130,26 @@ MAN_LINKS := pcpu_alloc_gfp:pcpu_alloc pcpu_alloc_type:pcpu_alloc pcpu_free:pcpu
 	pcpu_num_online_cpus:pcpu_cpus pcpu_cpu_possible:pcpu_cpus pcpu_cpu_online:pcpu_cpus \
 	pcpu_cpu_to_node:pcpu_cpus pcpu_next_possible_cpu:pcpu_cpus \
 	pcpu_next_online_cpu:pcpu_cpus pcpu_for_each_possible_cpu:pcpu_cpus \
-	pcpu_for_each_online_cpu:pcpu_cpus
+	pcpu_for_each_online_cpu:pcpu_cpus pcpu_this_read:pcpu_this_cpu \
+	pcpu_this_write:pcpu_this_cpu pcpu_this_add:pcpu_this_cpu pcpu_this_sub:pcpu_this_cpu \
+	pcpu_this_inc:pcpu_this_cpu pcpu_this_dec:pcpu_this_cpu pcpu_this_and:pcpu_this_cpu \
+	pcpu_this_or:pcpu_this_cpu pcpu_this_add_return:pcpu_this_cpu \
+	pcpu_this_xchg:pcpu_this_cpu pcpu_this_cmpxchg:pcpu_this_cpu \
+	pcpu_this_try_cmpxchg:pcpu_this_cpu pcpu_this_cmpxchg_double:pcpu_this_cpu \
+	pcpu_put_cpu:pcpu_get_cpu pcpu_get_cpu_var:pcpu_get_cpu pcpu_put_cpu_var:pcpu_get_cpu \
+	pcpu_get_cpu_ptr:pcpu_get_cpu pcpu_put_cpu_ptr:pcpu_get_cpu \
+	pcpu_counter_init:pcpu_counter pcpu_counter_destroy:pcpu_counter \
+	pcpu_counter_add:pcpu_counter pcpu_counter_add_batch:pcpu_counter \
+	pcpu_counter_sum:pcpu_counter pcpu_counter_read:pcpu_counter \
+	pcpu_counter_set:pcpu_counter pcpu_counter_compare:pcpu_counter
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/percpu $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/percpu.h $(DESTDIR)$(PREFIX)/include/percpu.h
+	install -d $(DESTDIR)$(PREFIX)/include/percpu/arch
 	install -m 644 include/percpu/*.h $(DESTDIR)$(PREFIX)/include/percpu/
+	install -m 644 include/percpu/arch/*.h $(DESTDIR)$(PREFIX)/include/percpu/arch/
 	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/libpercpu.so.$(VERSION)
 	ln -sf libpercpu.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libpercpu.so
