@@ -27,6 +27,8 @@ static void usage(FILE *out)
 		"       %s layout [--static S] [--reserved R] [--dyn D] [--atom A]\n"
 		"                 [--page-size P] [--nodes SPEC | --sysfs DIR] [--embedded]\n"
 		"       %s topology [--nodes SPEC | --sysfs DIR]\n"
+		"       %s cpu\n"
+		"       %s stats\n"
 		"       %s --help\n"
 		"\n"
 		"Without a command, prints this process's first chunk: the \"percpu: Embedded\"\n"
@@ -36,6 +38,9 @@ static void usage(FILE *out)
 		"          for the sizes and topology given\n"
 		"topology  prints possible and online CPUs, the CPUs of each node and the node\n"
 		"          distances\n"
+		"cpu       prints where the current CPU comes from (rseq from glibc, rseq of\n"
+		"          libpercpu's own, or sched_getcpu) and so how this_cpu operations run\n"
+		"stats     prints this process's allocator statistics (percpu_stats format)\n"
 		"\n"
 		"  -s, --static S      static area bytes per CPU (default 0)\n"
 		"  -r, --reserved R    reserved area bytes per CPU (default 0)\n"
@@ -51,7 +56,7 @@ static void usage(FILE *out)
 		"  -h, --help          show this help\n"
 		"\n"
 		"Sizes are bytes, or a number followed by K, M or G (binary: 8K = 8192).\n",
-		prog, prog, prog, prog, PCPU_DYNAMIC_EARLY_SIZE, SYSFS_ROOT);
+		prog, prog, prog, prog, prog, prog, PCPU_DYNAMIC_EARLY_SIZE, SYSFS_ROOT);
 }
 
 /* Reports a usage error and returns the exit status for it. */
@@ -319,6 +324,21 @@ int main(int argc, char **argv)
 		return cmd_layout(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "topology"))
 		return cmd_topology(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cpu") && argc == 2) {
+		if (pcpu_init() < 0) {
+			fprintf(stderr, "%s: cannot initialize: %s\n", prog, strerror(errno));
+			return 1;
+		}
+		printf("current CPU: %u (of %u possible, %u online)\n", pcpu_current_cpu(),
+		       pcpu_num_possible_cpus(), pcpu_num_online_cpus());
+		printf("CPU source: %s\n", pcpu_cpu_source());
+		printf("this_cpu operations: %s\n",
+		       __pcpu_fast.use_rseq ? "rseq critical sections, no atomic instructions"
+					    : "atomic operations on the current CPU's copy");
+		return fflush(stdout) ? 1 : 0;
+	}
+	if (!strcmp(argv[1], "stats") && argc == 2)
+		return pcpu_dump_stats(stdout) < 0 || fflush(stdout) ? 1 : 0;
 	if (argv[1][0] == '-')
 		return bad_usage("unknown option '%s' (options follow a command)", argv[1]);
 	return bad_usage("unknown command '%s'", argv[1]);
