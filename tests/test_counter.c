@@ -49,15 +49,6 @@ static void find_cpus(void)
 	CHECK(nr_cpus > 0);
 }
 
-static int pin(unsigned int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static void unpin(void)
 {
 	cpu_set_t set;
@@ -97,7 +88,7 @@ static void test_semantics(void)
 	CHECK(c.counters != NULL);
 	pcpu_for_each_possible_cpu(other)
 		CHECK_EQ(delta_of(&c, other), 0);
-	CHECK_EQ(pin(cpu), 0);
+	CHECK_EQ(tu_pin(cpu), 0);
 	CHECK_EQ(pcpu_current_cpu(), cpu);
 
 	pcpu_counter_add_batch(&c, 10, 32);            /* delta 10 */
@@ -156,9 +147,9 @@ static void test_semantics(void)
 	/* deltas on two CPUs, both counted by sum and set */
 	if (nr_cpus > 1) {
 		pcpu_counter_set(&c, 0);
-		CHECK_EQ(pin(cpus[0]), 0);
+		CHECK_EQ(tu_pin(cpus[0]), 0);
 		pcpu_counter_add_batch(&c, 7, 100);
-		CHECK_EQ(pin(cpu), 0);
+		CHECK_EQ(tu_pin(cpu), 0);
 		pcpu_counter_add_batch(&c, -20, 100);
 		CHECK_EQ(delta_of(&c, cpus[0]), 7);
 		CHECK_EQ(delta_of(&c, cpu), -20);
@@ -387,7 +378,7 @@ static void *adder_main(void *arg)
 	unsigned int my_cpu = cpus[(ad - adders) % nr_cpus];
 
 	if (run_mode == SAME_CPU)
-		CHECK_EQ(pin(cpus[0]), 0);
+		CHECK_EQ(tu_pin(cpus[0]), 0);
 	for (long i = 0; i < adds_per_thread; i++) {
 		uint64_t r = xs(&ad->seed);
 		int64_t a;
@@ -395,7 +386,7 @@ static void *adder_main(void *arg)
 
 		if (run_mode == MIGRATE && (r >> 8) % 64 == 0) {
 			my_cpu = cpus[(r >> 16) % nr_cpus];
-			if (pin(my_cpu) == 0) {
+			if (tu_pin(my_cpu) == 0) {
 				ad->migrations++;
 				if (pcpu_current_cpu() != my_cpu)
 					ad->bad_cpu++;
@@ -694,22 +685,6 @@ static int child_mode(const char *want)
 	return tu_failures ? 1 : 0;
 }
 
-static void spawn(char *self, const char *mode, const char *env, const char *value)
-{
-	pid_t pid = fork();
-	int status;
-
-	if (pid == 0) {
-		setenv(env, value, 1);
-		execl(self, self, mode, (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		fprintf(stderr, "mode %s failed (status %#x)\n", mode, status);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "own") == 0)
@@ -731,7 +706,7 @@ int main(int argc, char **argv)
 	char seed[32];
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)tu_rand());
 	setenv("PCPU_TEST_SEED", seed, 1);
-	spawn(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	spawn(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
 	TEST_DONE();
 }

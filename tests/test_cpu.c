@@ -67,22 +67,6 @@ static int run_mode(const char *want)
 	return tu_failures ? 1 : 0;
 }
 
-static void spawn(char *self, const char *mode, const char *env, const char *value)
-{
-	pid_t pid = fork();
-	int status;
-
-	if (pid == 0) {
-		setenv(env, value, 1);
-		execl(self, self, mode, (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		fprintf(stderr, "mode %s failed (status %#x)\n", mode, status);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "own") == 0)
@@ -90,7 +74,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
 		return run_mode("sched_getcpu");
 	run_mode("glibc registration");
-	spawn(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	spawn(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
 	TEST_DONE();
 }

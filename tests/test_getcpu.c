@@ -38,15 +38,6 @@ static void find_cpus(void)
 	fprintf(stderr, "%u usable CPU(s)\n", nr_cpus);
 }
 
-static int pin(unsigned int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static void unpin(void)
 {
 	cpu_set_t set;
@@ -123,7 +114,7 @@ static void *excl_thread(void *argp)
 		delay(20);
 		/* thread 0 moves while holding, thread 1 between sections */
 		if (arg->id == 0 && nr_cpus > 1 && i % 64 == 0) {
-			pin(cpus[next++ % nr_cpus]);
+			tu_pin(cpus[next++ % nr_cpus]);
 			if (pcpu_ptr(arg->data, pcpu_current_cpu()) != p)
 				arg->moved_holding++;
 			if (i % 256 == 0)
@@ -136,7 +127,7 @@ static void *excl_thread(void *argp)
 		pcpu_put_cpu_ptr(arg->inside);
 		pcpu_put_cpu_ptr(arg->data);
 		if (arg->id == 1 && nr_cpus > 1 && i % 64 == 32)
-			pin(cpus[next++ % nr_cpus]);
+			tu_pin(cpus[next++ % nr_cpus]);
 	}
 	return NULL;
 }
@@ -192,7 +183,7 @@ static void *taker_thread(void *argp)
 	struct taker *tk = argp;
 	double w0, c0;
 
-	pin(tk->cpu);
+	tu_pin(tk->cpu);
 	w0 = now(CLOCK_MONOTONIC);
 	c0 = now(CLOCK_THREAD_CPUTIME_ID);
 	tk->got = pcpu_get_cpu();
@@ -222,7 +213,7 @@ static void test_nesting(void)
 	struct taker tk;
 
 	c1 = pcpu_get_cpu();
-	pin(other_cpu(c1));
+	tu_pin(other_cpu(c1));
 	c2 = pcpu_get_cpu();  /* on another CPU now, still the held one */
 	CHECK_EQ(c2, c1);
 	c3 = pcpu_get_cpu();
@@ -246,7 +237,7 @@ static void test_contention_sleeps(void)
 	unsigned int c = pcpu_get_cpu();
 	struct taker tk;
 
-	pin(other_cpu(c)); /* the hold stays with c wherever the holder runs */
+	tu_pin(other_cpu(c)); /* the hold stays with c wherever the holder runs */
 	taker_start(&tk, c);
 	sleep_ms(50);
 	CHECK(!taker_done(&tk));
@@ -293,7 +284,7 @@ static void *sig_target(void *arg)
 {
 	long iters = *(long *)arg;
 
-	pin(cpus[0]);
+	tu_pin(cpus[0]);
 	pcpu_get_cpu(); /* the thread's first use, outside a handler */
 	pcpu_put_cpu();
 	for (long i = 0; i < iters; i++) {
@@ -318,7 +309,7 @@ static void *sig_rival(void *arg)
 	long n = 0;
 
 	(void)arg;
-	pin(cpus[0]);
+	tu_pin(cpus[0]);
 	while (!__atomic_load_n(&sig_stop, __ATOMIC_RELAXED)) {
 		struct pair *p = pcpu_get_cpu_ptr(sig_data);
 		long a0 = p[0].a, a1 = p[1].a;
@@ -349,7 +340,7 @@ static void test_signal_nesting(void)
 	/* All three on one CPU: the sender's wake-ups preempt the target at random points
 	 * and the signal is handled there when it resumes; the rival contends for the
 	 * same CPU's lock, so the target also sleeps in pcpu_get_cpu(). */
-	pin(cpus[0]);
+	tu_pin(cpus[0]);
 	CHECK_EQ(pthread_create(&target, NULL, sig_target, &iters), 0);
 	CHECK_EQ(pthread_create(&rival, NULL, sig_rival, NULL), 0);
 	while (!__atomic_load_n(&sig_stop, __ATOMIC_RELAXED)) {
@@ -446,7 +437,7 @@ static void thread_exits_holding(void)
 
 	pthread_create(&t, NULL, exit_holding, &c);
 	pthread_join(t, NULL);
-	pin(c);
+	tu_pin(c);
 	if (pcpu_get_cpu() != c) /* does not wait: the exit released it */
 		_exit(3);
 	pcpu_put_cpu();
@@ -483,7 +474,7 @@ static int parked_stop;
 
 static void *hold_parked(void *arg)
 {
-	pin(*(unsigned int *)arg);
+	tu_pin(*(unsigned int *)arg);
 	*(unsigned int *)arg = pcpu_get_cpu();
 	__atomic_store_n(&parked_stop, 1, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&parked_stop, __ATOMIC_ACQUIRE) != 2)
@@ -533,7 +524,7 @@ static void test_fork(void)
 			pcpu_put_cpu();
 			pcpu_put_cpu();
 			pcpu_put_cpu();
-			pin(d);
+			tu_pin(d);
 			if (pcpu_get_cpu() != d) /* free in the child */
 				_exit(3);
 			pcpu_put_cpu();

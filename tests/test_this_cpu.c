@@ -29,15 +29,6 @@ struct widths {
 
 PCPU_DEFINE(struct widths, static_w);
 
-static int pin(unsigned int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* Checks that only @cpu's copy differs from the model @m (same for every CPU but cpu). */
 static void expect(struct widths *w, unsigned int cpu, const struct widths *mine,
 		   const struct widths *others)
@@ -57,7 +48,7 @@ static void definitions(struct widths *w, const char *what)
 
 	memset(&zero, 0, sizeof(zero));
 	pcpu_for_each_online_cpu(cpu) {
-		if (pin(cpu) != 0)
+		if (tu_pin(cpu) != 0)
 			continue;
 		pcpu_for_each_possible_cpu(cpu)
 			memset(pcpu_ptr(w, cpu), 0, sizeof(*w));
@@ -265,22 +256,6 @@ static int run_mode(const char *want)
 	return tu_failures ? 1 : 0;
 }
 
-static void spawn(char *self, const char *mode, const char *env, const char *value)
-{
-	pid_t pid = fork();
-	int status;
-
-	if (pid == 0) {
-		setenv(env, value, 1);
-		execl(self, self, mode, (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		fprintf(stderr, "mode %s failed (status %#x)\n", mode, status);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "own") == 0)
@@ -288,7 +263,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
 		return run_mode("sched_getcpu");
 	run_mode("glibc registration");
-	spawn(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	spawn(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
 	TEST_DONE();
 }

@@ -5,10 +5,13 @@
 #define PCPU_TESTUTIL_H
 
 #include <inttypes.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static int tu_failures __attribute__((unused));
 
@@ -87,6 +90,34 @@ static inline long tu_scaled(long n)
 	double f = s ? atof(s) : 1.0;
 	long r = (long)(n * f);
 	return r > 0 ? r : 1;
+}
+
+/* Binds the calling thread to @cpu alone.  0, or -1 with errno. */
+static inline int tu_pin(unsigned int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Runs this test program again as "@self @mode" with @env=@value set, and checks that
+ * it passed: the way each test repeats itself in another CPU-source mode. */
+static inline void tu_spawn_mode(char *self, const char *mode, const char *env, const char *value)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		setenv(env, value, 1);
+		execl(self, self, mode, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		fprintf(stderr, "mode %s failed (status %#x)\n", mode, status);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 #endif
