@@ -230,7 +230,9 @@ struct __pcpu_fast {
 	const ptrdiff_t *unit_offsets; /* per CPU: unit offset from a chunk's base */
 	unsigned int nr_cpu_ids;       /* 0 until initialized */
 	ptrdiff_t rseq_offset;         /* thread pointer to the thread's struct rseq */
-	int use_rseq;                  /* this_cpu operations may use rseq sections */
+	unsigned int rseq_nr_cpu_ids;  /* nr_cpu_ids when this_cpu operations use rseq
+					* sections, else 0: the sections' CPU check then
+					* fails and sends them to the atomic fallback */
 };
 extern PCPU_API struct __pcpu_fast __pcpu_fast;
 

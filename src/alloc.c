@@ -1202,8 +1202,10 @@ static int do_init(void)
 	__pcpu_fast.arena_base = (uintptr_t)pcpu.arena;
 	__pcpu_fast.arena_size = pcpu.arena_bytes;
 	__pcpu_fast.unit_offsets = pcpu.unit_offsets;
-	pcpu_cpu_init();
+	bool use_rseq = pcpu_cpu_init();
 	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, pcpu.topo.nr_cpu_ids, __ATOMIC_RELEASE);
+	__atomic_store_n(&__pcpu_fast.rseq_nr_cpu_ids, use_rseq ? pcpu.topo.nr_cpu_ids : 0,
+			 __ATOMIC_RELEASE);
 	__atomic_store_n(&pcpu.initialized, true, __ATOMIC_RELEASE);
 	pcpu_sections_unlock();
 	return 0;

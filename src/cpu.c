@@ -82,30 +82,33 @@ static int register_own(void)
 	return 0;
 }
 
-void pcpu_cpu_init(void)
+/* Chooses the CPU source; returns whether this_cpu operations may use rseq sections. */
+bool pcpu_cpu_init(void)
 {
 	const char *force = secure_getenv("LIBPERCPU_CPU_SOURCE");
+	bool use_rseq = false;
 
 	if (&__rseq_size && &__rseq_offset && __rseq_size >= 8 &&
 	    !(force && strcmp(force, "getcpu") == 0)) {
 		cpu_mode = MODE_GLIBC;
 		__pcpu_fast.rseq_offset = __rseq_offset;
-		__pcpu_fast.use_rseq = 1;
-		return;
+		use_rseq = true;
+		return use_rseq;
 	}
 	__pcpu_fast.rseq_offset = (char *)&own_area - (char *)__pcpu_thread_pointer();
 	if (force && strcmp(force, "getcpu") == 0) {
 		own_state = -1;
 		cpu_mode = MODE_GETCPU;
-		return;
+		return use_rseq;
 	}
 	if (pthread_key_create(&exit_key, unregister_at_exit) == 0 && register_own() == 0) {
 		cpu_mode = MODE_OWN;
-		__pcpu_fast.use_rseq = 1;
-		return;
+		use_rseq = true;
+		return use_rseq;
 	}
 	/* EINVAL/EBUSY: another registration (an unknown libc's) owns this thread */
 	cpu_mode = MODE_GETCPU;
+	return use_rseq;
 }
 
 PCPU_API const char *pcpu_cpu_source(void)

@@ -104,6 +104,6 @@ void *pcpu_sections_translate(const void *p) PCPU_HIDDEN;  /* canonical address 
 unsigned int pcpu_sections_count(void) PCPU_HIDDEN;
 
 /* cpu.c */
-void pcpu_cpu_init(void) PCPU_HIDDEN;
+bool pcpu_cpu_init(void) PCPU_HIDDEN;
 
 #endif

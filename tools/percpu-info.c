@@ -333,7 +333,7 @@ int main(int argc, char **argv)
 		       pcpu_num_possible_cpus(), pcpu_num_online_cpus());
 		printf("CPU source: %s\n", pcpu_cpu_source());
 		printf("this_cpu operations: %s\n",
-		       __pcpu_fast.use_rseq ? "rseq critical sections, no atomic instructions"
+		       __pcpu_fast.rseq_nr_cpu_ids ? "rseq critical sections, no atomic instructions"
 					    : "atomic operations on the current CPU's copy");
 		return fflush(stdout) ? 1 : 0;
 	}

@@ -53,17 +53,17 @@ static inline char *__pcpu_canon(const void *__pcpu_p)
  * evaluates to its last result, or -1 when this thread must use the fallback. */
 #define __PCPU_RSEQ_RUN(op)                                                             \
 	({                                                                              \
-		int __pcpu_r = -1;                                                      \
-		if (__builtin_expect(__pcpu_fast.use_rseq, 1)) {                        \
-			for (;;) {                                                      \
-				__pcpu_r = (op);                                        \
-				if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_ABORT &&   \
-						     __pcpu_r != __PCPU_RSEQ_NOCPU, 1)) \
-					break;                                          \
-				if (__pcpu_r == __PCPU_RSEQ_NOCPU && !__pcpu_rseq_thread_ok()) { \
-					__pcpu_r = -1;                                  \
-					break;                                          \
-				}                                                       \
+		int __pcpu_r;                                                           \
+		for (;;) {                                                              \
+			__pcpu_r = (op);                                                \
+			if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_ABORT &&           \
+					     __pcpu_r != __PCPU_RSEQ_NOCPU, 1))         \
+				break;                                                  \
+			/* no CPU: not initialized, thread not registered, or the     \
+			 * fallback mode (rseq_nr_cpu_ids 0) */                         \
+			if (__pcpu_r == __PCPU_RSEQ_NOCPU && !__pcpu_rseq_thread_ok()) { \
+				__pcpu_r = -1;                                          \
+				break;                                                  \
 			}                                                               \
 		}                                                                       \
 		__pcpu_r;                                                               \

@@ -54,7 +54,7 @@
 
 #define __PCPU_RSEQ_INPUTS(canon)                                                       \
 	[rs] "r"((char *)__pcpu_thread_pointer() + __pcpu_fast.rseq_offset),            \
-	[nr] "r"(__pcpu_fast.nr_cpu_ids), [offs] "r"(__pcpu_fast.unit_offsets),        \
+	[nr] "r"(__pcpu_fast.rseq_nr_cpu_ids), [offs] "r"(__pcpu_fast.unit_offsets),   \
 	[p] "r"(canon)
 
 /* The primitives for one width: N bytes, type T, instruction suffix S, %rcx as R. */
