@@ -297,22 +297,33 @@ __attribute__((destructor(102), used)) static void __pcpu_dso_unregister(void)
 		__pcpu_unregister_section(__start_pcpu_data);
 }
 
+/* The canonical address of per-CPU object @p (its copy in the unit at offset 0 of its
+ * chunk), when it can be had inline: @p itself inside the arena, or a static variable
+ * of this object (its image address plus the object's delta).  NULL otherwise: before
+ * initialization, another object's static variable, or not per-CPU at all. */
+static inline char *__pcpu_canon_fast(const void *__pcpu_p)
+{
+	uintptr_t __pcpu_a = (uintptr_t)__pcpu_p;
+	intptr_t __pcpu_delta;
+
+	if (__builtin_expect(__pcpu_a - __pcpu_fast.arena_base < __pcpu_fast.arena_size, 1))
+		return (char *)__pcpu_p;
+	__pcpu_delta = __atomic_load_n(&__pcpu_dso_delta, __ATOMIC_ACQUIRE);
+	if (__pcpu_a - (uintptr_t)__start_pcpu_data <
+		    (uintptr_t)__stop_pcpu_data - (uintptr_t)__start_pcpu_data &&
+	    __pcpu_delta)
+		return (char *)__pcpu_p + __pcpu_delta;
+	return (char *)0;
+}
+
 static inline void *__pcpu_ptr(const void *__pcpu_p, unsigned int __pcpu_cpu)
 {
 	/* nr_cpu_ids is published last by initialization: acquire it first */
 	unsigned int __pcpu_nr = __atomic_load_n(&__pcpu_fast.nr_cpu_ids, __ATOMIC_ACQUIRE);
-	uintptr_t __pcpu_a = (uintptr_t)__pcpu_p;
-	intptr_t __pcpu_delta;
+	char *__pcpu_c = __pcpu_canon_fast(__pcpu_p);
 
-	if (__builtin_expect(__pcpu_a - __pcpu_fast.arena_base < __pcpu_fast.arena_size &&
-			     __pcpu_cpu < __pcpu_nr, 1))
-		return (char *)__pcpu_p + __pcpu_fast.unit_offsets[__pcpu_cpu];
-	/* A static variable of this object: its image address plus the object's delta. */
-	__pcpu_delta = __atomic_load_n(&__pcpu_dso_delta, __ATOMIC_ACQUIRE);
-	if (__pcpu_a - (uintptr_t)__start_pcpu_data <
-		    (uintptr_t)__stop_pcpu_data - (uintptr_t)__start_pcpu_data &&
-	    __pcpu_delta && __pcpu_cpu < __pcpu_nr)
-		return (char *)__pcpu_p + __pcpu_delta + __pcpu_fast.unit_offsets[__pcpu_cpu];
+	if (__builtin_expect(__pcpu_c != (char *)0 && __pcpu_cpu < __pcpu_nr, 1))
+		return __pcpu_c + __pcpu_fast.unit_offsets[__pcpu_cpu];
 	return __pcpu_ptr_slow(__pcpu_p, __pcpu_cpu);
 }
 

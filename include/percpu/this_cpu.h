@@ -32,16 +32,10 @@
 /* The canonical per-CPU address of @p (the copy of the unit at offset 0). */
 static inline char *__pcpu_canon(const void *__pcpu_p)
 {
-	uintptr_t __pcpu_a = (uintptr_t)__pcpu_p;
-	intptr_t __pcpu_delta;
+	char *__pcpu_c = __pcpu_canon_fast(__pcpu_p);
 
-	if (__builtin_expect(__pcpu_a - __pcpu_fast.arena_base < __pcpu_fast.arena_size, 1))
-		return (char *)__pcpu_p;
-	__pcpu_delta = __atomic_load_n(&__pcpu_dso_delta, __ATOMIC_ACQUIRE);
-	if (__pcpu_a - (uintptr_t)__start_pcpu_data <
-		    (uintptr_t)__stop_pcpu_data - (uintptr_t)__start_pcpu_data &&
-	    __pcpu_delta)
-		return (char *)__pcpu_p + __pcpu_delta;
+	if (__builtin_expect(__pcpu_c != (char *)0, 1))
+		return __pcpu_c;
 	return (char *)__pcpu_canon_slow(__pcpu_p);
 }
 
