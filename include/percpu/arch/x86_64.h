@@ -57,48 +57,30 @@
 	[nr] "r"(__pcpu_fast.rseq_nr_cpu_ids), [offs] "r"(__pcpu_fast.unit_offsets),   \
 	[p] "r"(canon)
 
+/* The tail of every primitive: what each way out of the section returns. */
+#define __PCPU_RSEQ_RESULTS                                                             \
+	return __PCPU_RSEQ_DONE;                                                        \
+abort:                                                                                  \
+	return __PCPU_RSEQ_ABORT;                                                       \
+nocpu:                                                                                  \
+	return __PCPU_RSEQ_NOCPU;
+
+/* A primitive whose section is one instruction on the copy at (%rax): @NAME_N(copy,
+ * @ARG) runs @INSN, then @AFTER outside the section; @IN names @ARG for the asm. */
+#define __PCPU_RSEQ_ONE(NAME, N, ARGT, INSN, AFTER, IN, ...)                           \
+static inline int __pcpu_rseq_##NAME##_##N(char *__pcpu_c, ARGT __pcpu_arg)            \
+{                                                                                       \
+	__asm__ __volatile__ goto(__PCPU_RSEQ_START INSN "\n\t" __PCPU_RSEQ_END AFTER    \
+				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [IN] "r"(__pcpu_arg) \
+				  : "memory", "cc", "rax", ##__VA_ARGS__ : abort, nocpu); \
+	__PCPU_RSEQ_RESULTS                                                             \
+}
+
 /* The primitives for one width: N bytes, type T, instruction suffix S, %rcx as R. */
 #define __PCPU_RSEQ_WIDTH(N, T, S, R)                                                   \
-static inline int __pcpu_rseq_load_##N(char *__pcpu_c, T *__pcpu_out)                 \
-{                                                                                       \
-	__asm__ __volatile__ goto(__PCPU_RSEQ_START                                     \
-				  "mov" S " (%%rax), " R "\n\t"                         \
-				  __PCPU_RSEQ_END                                       \
-				  "mov" S " " R ", (%[out])\n\t"                        \
-				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [out] "r"(__pcpu_out) \
-				  : "memory", "cc", "rax", "rcx" : abort, nocpu);       \
-	return __PCPU_RSEQ_DONE;                                                        \
-abort:                                                                                  \
-	return __PCPU_RSEQ_ABORT;                                                       \
-nocpu:                                                                                  \
-	return __PCPU_RSEQ_NOCPU;                                                       \
-}                                                                                       \
-static inline int __pcpu_rseq_store_##N(char *__pcpu_c, T __pcpu_v)                   \
-{                                                                                       \
-	__asm__ __volatile__ goto(__PCPU_RSEQ_START                                     \
-				  "mov" S " %[v], (%%rax)\n\t"                          \
-				  __PCPU_RSEQ_END                                       \
-				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [v] "r"(__pcpu_v)   \
-				  : "memory", "cc", "rax" : abort, nocpu);              \
-	return __PCPU_RSEQ_DONE;                                                        \
-abort:                                                                                  \
-	return __PCPU_RSEQ_ABORT;                                                       \
-nocpu:                                                                                  \
-	return __PCPU_RSEQ_NOCPU;                                                       \
-}                                                                                       \
-static inline int __pcpu_rseq_add_##N(char *__pcpu_c, T __pcpu_v)                     \
-{                                                                                       \
-	__asm__ __volatile__ goto(__PCPU_RSEQ_START                                     \
-				  "add" S " %[v], (%%rax)\n\t"                          \
-				  __PCPU_RSEQ_END                                       \
-				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [v] "r"(__pcpu_v)   \
-				  : "memory", "cc", "rax" : abort, nocpu);              \
-	return __PCPU_RSEQ_DONE;                                                        \
-abort:                                                                                  \
-	return __PCPU_RSEQ_ABORT;                                                       \
-nocpu:                                                                                  \
-	return __PCPU_RSEQ_NOCPU;                                                       \
-}                                                                                       \
+__PCPU_RSEQ_ONE(load, N, T *, "mov" S " (%%rax), " R, "mov" S " " R ", (%[out])\n\t", out, "rcx") \
+__PCPU_RSEQ_ONE(store, N, T, "mov" S " %[v], (%%rax)", "", v)                            \
+__PCPU_RSEQ_ONE(add, N, T, "add" S " %[v], (%%rax)", "", v)                              \
 /* If this CPU's copy equals *@__pcpu_old, store @__pcpu_new; else report the value   \
  * found in *@__pcpu_old. */                                                            \
 static inline int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pcpu_new) \
@@ -117,11 +99,7 @@ static inline int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pc
 				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [v] "r"(__pcpu_new), \
 				    [old] "r"(__pcpu_old)                               \
 				  : "memory", "cc", "rax", "rcx" : abort, nocpu, cmpfail); \
-	return __PCPU_RSEQ_DONE;                                                        \
-abort:                                                                                  \
-	return __PCPU_RSEQ_ABORT;                                                       \
-nocpu:                                                                                  \
-	return __PCPU_RSEQ_NOCPU;                                                       \
+	__PCPU_RSEQ_RESULTS                                                             \
 cmpfail:                                                                                \
 	return __PCPU_RSEQ_CMPFAIL;                                                     \
 }
@@ -160,11 +138,7 @@ static inline int __pcpu_rseq_cmpstore_double(char *__pcpu_c, uint64_t *__pcpu_o
 				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [n1] "r"(__pcpu_n1), [n2] "r"(__pcpu_n2),
 				    [old] "r"(__pcpu_o)
 				  : "memory", "cc", "rax", "rcx", "xmm0", "xmm1" : abort, nocpu, cmpfail);
-	return __PCPU_RSEQ_DONE;
-abort:
-	return __PCPU_RSEQ_ABORT;
-nocpu:
-	return __PCPU_RSEQ_NOCPU;
+	__PCPU_RSEQ_RESULTS
 cmpfail:
 	return __PCPU_RSEQ_CMPFAIL;
 }
