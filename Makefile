@@ -3,27 +3,49 @@
 #   make demo         build and run the demonstration (examples/demo.c)
 #   make check        build and run the test suite: plain, then ASan+UBSan, then TSan
 #   make bench        build and run the benchmarks
-#   make install PREFIX=/usr/local
-# CC=clang works the same.  B=dir chooses the build folder; SAN=asan|tsan adds sanitizers.
+#   make install      PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR and DESTDIR as packagers expect
+#   make uninstall    removes what make install put there (same variables)
+# CC=clang works the same.  B=dir chooses the build folder; SAN=asan|tsan adds sanitizers;
+# WERROR=1 turns warnings into errors (make check sets it; a plain make does not, so a newer
+# compiler's new warning never breaks a user's or a distribution's build).
+# CPPFLAGS, CFLAGS and LDFLAGS (command line or environment) belong to the user: they are
+# added after what the build needs (PCPU_*), never in place of it.
 
 CC      ?= cc
-PREFIX  ?= /usr/local
+AR      ?= ar
 B       ?= build
 SAN     ?=
+WERROR  ?=
 VERSION := 0.1.0
 SOVER   := 0
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+PCPU_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc
+PCPU_CFLAGS   := -std=gnu11 $(WARN)
+PCPU_LDFLAGS  :=
 ifeq ($(SAN),asan)
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=address,undefined
+PCPU_CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+PCPU_LDFLAGS  += -fsanitize=address,undefined
 endif
 ifeq ($(SAN),tsan)
-CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=thread
+PCPU_CFLAGS   += -fsanitize=thread -fno-omit-frame-pointer
+PCPU_LDFLAGS  += -fsanitize=thread
 endif
+# What every compile and link line uses: the build's flags first, the user's last (so a
+# user's -O0 or -Wno-... wins).
+ALL_CFLAGS  = $(PCPU_CPPFLAGS) $(CPPFLAGS) $(PCPU_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(PCPU_LDFLAGS) $(LDFLAGS)
 LIBS    := -lpthread -ldl
 
 LIB_SRCS := $(sort $(wildcard src/*.c))
@@ -39,19 +61,19 @@ all: $(SO) $(AR_LIB) $(INFO)
 
 $(B)/obj/%.o: src/%.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(SO): $(LIB_OBJS) src/libpercpu.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libpercpu.map -Wl,-z,defs \
-		$(LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
+		$(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
 	ln -sf libpercpu.so $(B)/$(SONAME)
 
 $(AR_LIB): $(LIB_OBJS)
 	rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(INFO): tools/percpu-info.c $(AR_LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
 
 # ---- tests -------------------------------------------------------------------------
 # tests/test_*.c link the static library (they may use internal interfaces);
@@ -65,24 +87,24 @@ TESTS     := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS)) \
 
 $(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AR_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
 
 $(B)/tests/libpcpu_linked.so: tests/lib_linked.c $(SO)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -L$(B) -lpercpu
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $(ALL_LDFLAGS) -o $@ $< -L$(B) -lpercpu
 
 $(B)/tests/libpcpu_plugin.so: tests/lib_plugin.c $(B)/tests/libpcpu_linked.so $(SO)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -L$(B)/tests -lpcpu_linked -L$(B) -lpercpu
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $(ALL_LDFLAGS) -o $@ $< -L$(B)/tests -lpcpu_linked -L$(B) -lpercpu
 
 $(B)/tests/dso_%: tests/dso_%.c tests/testutil.h $(SO) $(B)/tests/libpcpu_linked.so $(B)/tests/libpcpu_plugin.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B)/tests -lpcpu_linked -L$(B) -lpercpu \
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -L$(B)/tests -lpcpu_linked -L$(B) -lpercpu \
 		-Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
 
 $(B)/examples/%: examples/%.c $(SO)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B) -lpercpu -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -L$(B) -lpercpu -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
 
 tests: all $(TESTS)
 
@@ -90,23 +112,34 @@ tests: all $(TESTS)
 check-one: tests
 	B=$(B) sh tests/run.sh $(TESTS)
 
-# Installs into a scratch prefix and builds an example the way a user would, with
-# pkg-config, against the installed headers and library only.
+# Installs the way a distribution package does (DESTDIR staging, PREFIX=/usr, a multiarch
+# LIBDIR), builds an example against the staged tree only, with pkg-config, runs it, then
+# uninstalls and checks that nothing but empty directories is left.
+STAGE     = $(CURDIR)/$(B)/stage
+STAGE_LIB = /usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null | grep . || $(CC) -dumpmachine)
+STAGE_VARS = DESTDIR=$(STAGE) PREFIX=/usr LIBDIR=$(STAGE_LIB)
 check-install: all
-	rm -rf $(B)/prefix && $(MAKE) install PREFIX=$(CURDIR)/$(B)/prefix >/dev/null
-	PKG_CONFIG_PATH=$(B)/prefix/lib/pkgconfig $(CC) -Wall -Wextra -Werror -o $(B)/installed-demo \
-		examples/demo.c $$(PKG_CONFIG_PATH=$(B)/prefix/lib/pkgconfig pkg-config --cflags --libs libpercpu) -lpthread
-	$(B)/installed-demo >/dev/null && $(B)/prefix/bin/percpu-info >/dev/null
-	@echo "install: headers, libraries, pkg-config, percpu-info and man pages work"
+	rm -rf $(STAGE) && $(MAKE) install $(STAGE_VARS) >/dev/null
+	PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)$(STAGE_LIB)/pkgconfig; \
+	export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR; \
+	$(CC) -Wall -Wextra -Werror -o $(B)/installed-demo examples/demo.c \
+		$$(pkg-config --cflags libpercpu) $$(pkg-config --libs libpercpu) -lpthread
+	LD_LIBRARY_PATH=$(STAGE)$(STAGE_LIB) $(B)/installed-demo >/dev/null
+	$(STAGE)/usr/bin/percpu-info >/dev/null
+	! grep -n rpath $(STAGE)$(STAGE_LIB)/pkgconfig/libpercpu.pc
+	$(MAKE) uninstall $(STAGE_VARS) >/dev/null
+	@left=$$(find $(STAGE) ! -type d); if [ -n "$$left" ]; then \
+		echo "make uninstall left:"; echo "$$left"; exit 1; fi
+	@echo "install: headers, libraries, pkg-config, percpu-info and man pages work; uninstall removes them"
 
 # The full suite: plain build, then ASan+UBSan, then TSan (shorter runs under the
 # sanitizers), then everything compiled again with clang -Werror.
 check:
-	$(MAKE) check-one
-	$(MAKE) check-install
-	PCPU_TEST_SCALE=0.2 $(MAKE) check-one B=build-asan SAN=asan
-	PCPU_TEST_SCALE=0.1 $(MAKE) check-one B=build-tsan SAN=tsan
-	@if command -v clang >/dev/null; then $(MAKE) tests B=build-clang CC=clang; \
+	$(MAKE) check-one WERROR=1
+	$(MAKE) check-install WERROR=1
+	PCPU_TEST_SCALE=0.2 $(MAKE) check-one B=build-asan SAN=asan WERROR=1
+	PCPU_TEST_SCALE=0.1 $(MAKE) check-one B=build-tsan SAN=tsan WERROR=1
+	@if command -v clang >/dev/null; then $(MAKE) tests B=build-clang CC=clang WERROR=1; \
 	else echo "clang not installed: clang build skipped"; fi
 
 demo: $(B)/examples/demo
@@ -116,7 +149,7 @@ BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 $(B)/bench/%: bench/%.c tests/testutil.h $(AR_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
@@ -143,27 +176,40 @@ MAN_LINKS := pcpu_alloc_gfp:pcpu_alloc pcpu_alloc_type:pcpu_alloc pcpu_free:pcpu
 	pcpu_counter_sum:pcpu_counter pcpu_counter_read:pcpu_counter \
 	pcpu_counter_set:pcpu_counter pcpu_counter_compare:pcpu_counter
 
+INST_HEADERS := $(wildcard include/percpu.h include/percpu/*.h include/percpu/arch/*.h)
+MAN3 := $(wildcard man/*.3)
+MAN1 := $(wildcard man/*.1)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include/percpu $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 644 include/percpu.h $(DESTDIR)$(PREFIX)/include/percpu.h
-	install -d $(DESTDIR)$(PREFIX)/include/percpu/arch
-	install -m 644 include/percpu/*.h $(DESTDIR)$(PREFIX)/include/percpu/
-	install -m 644 include/percpu/arch/*.h $(DESTDIR)$(PREFIX)/include/percpu/arch/
-	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/libpercpu.so.$(VERSION)
-	ln -sf libpercpu.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libpercpu.so
-	install -m 644 $(AR_LIB) $(DESTDIR)$(PREFIX)/lib/libpercpu.a
-	install -m 755 $(INFO) $(DESTDIR)$(PREFIX)/bin/percpu-info
-	install -m 644 man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
-	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(INCLUDEDIR)/percpu/arch $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1
+	for h in $(INST_HEADERS); do install -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/$${h#include/}; done
+	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/libpercpu.so.$(VERSION)
+	ln -sf libpercpu.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpercpu.so
+	install -m 644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/libpercpu.a
+	install -m 755 $(INFO) $(DESTDIR)$(BINDIR)/percpu-info
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	for l in $(MAN_LINKS); do \
-		echo ".so man3/$${l#*:}.3" > $(DESTDIR)$(PREFIX)/share/man/man3/$${l%%:*}.3; done
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' libpercpu.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpercpu.pc
+		echo ".so man3/$${l#*:}.3" > $(DESTDIR)$(MANDIR)/man3/$${l%%:*}.3; done
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' libpercpu.pc.in \
+		> $(DESTDIR)$(PKGCONFIGDIR)/libpercpu.pc
+
+# Removes exactly what install put there, and the directories that are libpercpu's own.
+uninstall:
+	for h in $(INST_HEADERS); do rm -f $(DESTDIR)$(INCLUDEDIR)/$${h#include/}; done
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/percpu/arch $(DESTDIR)$(INCLUDEDIR)/percpu
+	rm -f $(DESTDIR)$(LIBDIR)/libpercpu.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/libpercpu.so $(DESTDIR)$(LIBDIR)/libpercpu.a \
+		$(DESTDIR)$(PKGCONFIGDIR)/libpercpu.pc $(DESTDIR)$(BINDIR)/percpu-info
+	for m in $(notdir $(MAN3)) $(foreach l,$(MAN_LINKS),$(firstword $(subst :, ,$(l))).3); do \
+		rm -f $(DESTDIR)$(MANDIR)/man3/$$m; done
+	for m in $(notdir $(MAN1)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$m; done
 
 clean:
 	rm -rf build build-asan build-tsan build-clang
 
-.PHONY: all tests check check-one check-install demo bench install clean
+.PHONY: all tests check check-one check-install demo bench install uninstall clean
 .DELETE_ON_ERROR:
