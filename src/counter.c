@@ -42,6 +42,16 @@
 
 #include "internal.h"
 
+/* A counter that is not initialized (all-zero, destroyed, or after a failed init) has no
+ * deltas: every call but destroy reports the misuse by name instead of faulting on a
+ * NULL per-CPU pointer or a destroyed mutex.  One predictable branch on the add path. */
+static inline void check_counter(const struct pcpu_counter *fbc, const char *call)
+{
+	if (__builtin_expect(!fbc || !fbc->counters, 0))
+		pcpu_fatal(call, "%p: counter not initialized (never passed to pcpu_counter_init(), "
+			   "or destroyed)", (const void *)fbc);
+}
+
 static int64_t wrap_add(int64_t a, int64_t b)
 {
 	return (int64_t)((uint64_t)a + (uint64_t)b);
@@ -111,6 +121,7 @@ void pcpu_counter_set(struct pcpu_counter *fbc, int64_t amount)
 {
 	unsigned int cpu;
 
+	check_counter(fbc, "pcpu_counter_set");
 	pthread_mutex_lock(&fbc->lock);
 	pcpu_for_each_possible_cpu(cpu)
 		__atomic_store_n(pcpu_ptr(fbc->counters, cpu), 0, __ATOMIC_RELAXED);
@@ -131,10 +142,15 @@ __attribute__((noinline)) static void fold(struct pcpu_counter *fbc, int64_t amo
 	pthread_mutex_unlock(&fbc->lock);
 }
 
-void pcpu_counter_add_batch(struct pcpu_counter *fbc, int64_t amount, int32_t batch)
+/* The add of every pcpu_counter_add*() entry point; @call names it in reports. */
+static inline void add_batch(struct pcpu_counter *fbc, int64_t amount, int32_t batch,
+			     const char *call)
 {
-	int32_t delta = pcpu_this_read(*fbc->counters);
+	int32_t delta;
 	int64_t next;
+
+	check_counter(fbc, call);
+	delta = pcpu_this_read(*fbc->counters);
 
 	do {
 		/* |delta| < 2^31, so only a huge @amount overflows; it folds. */
@@ -146,38 +162,50 @@ void pcpu_counter_add_batch(struct pcpu_counter *fbc, int64_t amount, int32_t ba
 	} while (!pcpu_this_try_cmpxchg(*fbc->counters, &delta, (int32_t)next));
 }
 
+void pcpu_counter_add_batch(struct pcpu_counter *fbc, int64_t amount, int32_t batch)
+{
+	add_batch(fbc, amount, batch, "pcpu_counter_add_batch");
+}
+
 void pcpu_counter_add(struct pcpu_counter *fbc, int64_t amount)
 {
-	pcpu_counter_add_batch(fbc, amount, pcpu_counter_batch());
+	add_batch(fbc, amount, pcpu_counter_batch(), "pcpu_counter_add");
 }
 
 void pcpu_counter_inc(struct pcpu_counter *fbc)
 {
-	pcpu_counter_add_batch(fbc, 1, pcpu_counter_batch());
+	add_batch(fbc, 1, pcpu_counter_batch(), "pcpu_counter_inc");
 }
 
 void pcpu_counter_dec(struct pcpu_counter *fbc)
 {
-	pcpu_counter_add_batch(fbc, -1, pcpu_counter_batch());
+	add_batch(fbc, -1, pcpu_counter_batch(), "pcpu_counter_dec");
+}
+
+static int64_t read_count(const struct pcpu_counter *fbc, const char *call)
+{
+	check_counter(fbc, call);
+	return __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
 }
 
 int64_t pcpu_counter_read(const struct pcpu_counter *fbc)
 {
-	return __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
+	return read_count(fbc, "pcpu_counter_read");
 }
 
 int64_t pcpu_counter_read_positive(const struct pcpu_counter *fbc)
 {
-	int64_t v = pcpu_counter_read(fbc);
+	int64_t v = read_count(fbc, "pcpu_counter_read_positive");
 
 	return v > 0 ? v : 0;
 }
 
-int64_t pcpu_counter_sum(struct pcpu_counter *fbc)
+static int64_t sum(struct pcpu_counter *fbc, const char *call)
 {
 	unsigned int cpu;
 	int64_t v;
 
+	check_counter(fbc, call);
 	pthread_mutex_lock(&fbc->lock);
 	v = __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
 	pcpu_for_each_possible_cpu(cpu)
@@ -186,32 +214,42 @@ int64_t pcpu_counter_sum(struct pcpu_counter *fbc)
 	return v;
 }
 
+int64_t pcpu_counter_sum(struct pcpu_counter *fbc)
+{
+	return sum(fbc, "pcpu_counter_sum");
+}
+
 int64_t pcpu_counter_sum_positive(struct pcpu_counter *fbc)
 {
-	int64_t v = pcpu_counter_sum(fbc);
+	int64_t v = sum(fbc, "pcpu_counter_sum_positive");
 
 	return v > 0 ? v : 0;
 }
 
-int pcpu_counter_compare_batch(struct pcpu_counter *fbc, int64_t rhs, int32_t batch)
+static int compare(struct pcpu_counter *fbc, int64_t rhs, int32_t batch, const char *call)
 {
 	/* Every delta is within (-batch, batch) if every add used at most @batch, and so is
 	 * the one a fold in progress holds between its xchg and its store to the count
 	 * (other threads may meanwhile refill that CPU's delta: the kernel's fold runs with
 	 * interrupts off and has no such window).  Hence one batch more than the kernel. */
 	uint64_t slack = (uint64_t)(batch > 0 ? batch : 0) * (pcpu_num_possible_cpus() + 1ull);
-	int64_t count = pcpu_counter_read(fbc);
+	int64_t count = read_count(fbc, call);
 
 	/* The differences are computed in uint64_t: exact, as count and rhs are ordered. */
 	if (count > rhs && (uint64_t)count - (uint64_t)rhs > slack)
 		return 1;
 	if (count < rhs && (uint64_t)rhs - (uint64_t)count > slack)
 		return -1;
-	count = pcpu_counter_sum(fbc);
+	count = sum(fbc, call);
 	return count > rhs ? 1 : count < rhs ? -1 : 0;
+}
+
+int pcpu_counter_compare_batch(struct pcpu_counter *fbc, int64_t rhs, int32_t batch)
+{
+	return compare(fbc, rhs, batch, "pcpu_counter_compare_batch");
 }
 
 int pcpu_counter_compare(struct pcpu_counter *fbc, int64_t rhs)
 {
-	return pcpu_counter_compare_batch(fbc, rhs, pcpu_counter_batch());
+	return compare(fbc, rhs, pcpu_counter_batch(), "pcpu_counter_compare");
 }

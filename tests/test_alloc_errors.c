@@ -56,60 +56,10 @@ static void test_einval(void)
 	CHECK_EQ(pcpu_get_stats(NULL), -1);
 }
 
-/* Runs @fn in a child and checks it aborts with a message containing @want and the
- * address the child reports through a pipe. */
-static void expect_abort(const char *name, void (*fn)(int fd), const char *want)
-{
-	int out[2], err[2];
-	char buf[4096] = "", addr[64] = "";
-	pid_t pid;
-	int status;
-	ssize_t n;
-
-	CHECK_EQ(pipe(out), 0);
-	CHECK_EQ(pipe(err), 0);
-	pid = fork();
-	if (pid == 0) {
-		close(out[0]);
-		close(err[0]);
-		dup2(err[1], 2);
-		signal(SIGABRT, SIG_DFL);
-		fn(out[1]);
-		_exit(0); /* not reached if the misuse is caught */
-	}
-	close(out[1]);
-	close(err[1]);
-	n = read(out[0], addr, sizeof(addr) - 1);
-	addr[n > 0 ? n : 0] = '\0';
-	n = 0;
-	for (ssize_t r; (r = read(err[0], buf + n, sizeof(buf) - 1 - (size_t)n)) > 0;)
-		n += r;
-	buf[n] = '\0';
-	close(out[0]);
-	close(err[0]);
-	waitpid(pid, &status, 0);
-	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT))
-		fprintf(stderr, "%s: child did not abort (status %#x)\n", name, status);
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
-	if (!strstr(buf, want) || !strstr(buf, addr) || !strstr(buf, "libpercpu: "))
-		fprintf(stderr, "%s: message \"%s\" lacks \"%s\" or address \"%s\"\n", name, buf,
-			want, addr);
-	CHECK(strstr(buf, want) != NULL);
-	CHECK(addr[0] && strstr(buf, addr) != NULL);
-}
-
-static void say(int fd, const void *p)
-{
-	char s[64];
-	int n = snprintf(s, sizeof(s), "%p", p);
-	CHECK_EQ(write(fd, s, (size_t)n), n);
-	close(fd);
-}
-
 static void double_free(int fd)
 {
 	void *p = pcpu_alloc(16, 8);
-	say(fd, p);
+	tu_say(fd, p);
 	pcpu_free(p);
 	pcpu_free(p);
 }
@@ -117,14 +67,14 @@ static void double_free(int fd)
 static void interior_free(int fd)
 {
 	char *p = pcpu_alloc(64, 8);
-	say(fd, p + 8);
+	tu_say(fd, p + 8);
 	pcpu_free(p + 8);
 }
 
 static void malloc_free(int fd)
 {
 	void *p = calloc(1, 32);
-	say(fd, p);
+	tu_say(fd, p);
 	pcpu_free(p);
 }
 
@@ -141,32 +91,32 @@ static void other_cpu_copy_free(int fd)
 		p += 4;
 	else
 		p = pcpu_ptr(p, last);
-	say(fd, p);
+	tu_say(fd, p);
 	pcpu_free(p);
 }
 
 static void bad_cpu(int fd)
 {
 	void *p = pcpu_alloc(16, 8);
-	say(fd, p);
+	tu_say(fd, p);
 	(void)pcpu_ptr(p, pcpu_nr_cpu_ids() + 3);
 }
 
 static void not_percpu(int fd)
 {
 	static long x;
-	say(fd, &x);
+	tu_say(fd, &x);
 	(void)pcpu_ptr(&x, 0);
 }
 
 static void test_misuse(void)
 {
-	expect_abort("double free", double_free, "double free");
-	expect_abort("interior free", interior_free, "not the start of a live");
-	expect_abort("malloc free", malloc_free, "is not a per-CPU pointer");
-	expect_abort("copy free", other_cpu_copy_free, "pcpu_free");
-	expect_abort("bad cpu", bad_cpu, "is not a possible CPU");
-	expect_abort("not percpu", not_percpu, "is not a per-CPU pointer");
+	tu_expect_abort("double free", double_free, "double free");
+	tu_expect_abort("interior free", interior_free, "not the start of a live");
+	tu_expect_abort("malloc free", malloc_free, "is not a per-CPU pointer");
+	tu_expect_abort("copy free", other_cpu_copy_free, "pcpu_free");
+	tu_expect_abort("bad cpu", bad_cpu, "is not a possible CPU");
+	tu_expect_abort("not percpu", not_percpu, "is not a per-CPU pointer");
 }
 
 /* ---- out of memory: a backend that fails on demand ---- */

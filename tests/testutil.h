@@ -6,9 +6,11 @@
 
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,6 +120,59 @@ static inline void tu_spawn_mode(char *self, const char *mode, const char *env, 
 	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		fprintf(stderr, "mode %s failed (status %#x)\n", mode, status);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Runs @fn in a child and checks it aborts (SIGABRT) with a "libpercpu: " message on
+ * stderr containing @want and the address the child reports through the pipe @fn gets
+ * (tu_say).  For misuse that the library must report rather than crash on. */
+static inline void tu_expect_abort(const char *name, void (*fn)(int fd), const char *want)
+{
+	int out[2], err[2];
+	char buf[4096] = "", addr[64] = "";
+	pid_t pid;
+	int status;
+	ssize_t n;
+
+	CHECK_EQ(pipe(out), 0);
+	CHECK_EQ(pipe(err), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(out[0]);
+		close(err[0]);
+		dup2(err[1], 2);
+		signal(SIGABRT, SIG_DFL);
+		fn(out[1]);
+		_exit(0); /* not reached if the misuse is caught */
+	}
+	close(out[1]);
+	close(err[1]);
+	n = read(out[0], addr, sizeof(addr) - 1);
+	addr[n > 0 ? n : 0] = '\0';
+	n = 0;
+	for (ssize_t r; (r = read(err[0], buf + n, sizeof(buf) - 1 - (size_t)n)) > 0;)
+		n += r;
+	buf[n] = '\0';
+	close(out[0]);
+	close(err[0]);
+	waitpid(pid, &status, 0);
+	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT))
+		fprintf(stderr, "%s: child did not abort (status %#x)\n", name, status);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	if (!strstr(buf, want) || !strstr(buf, addr) || !strstr(buf, "libpercpu: "))
+		fprintf(stderr, "%s: message \"%s\" lacks \"%s\" or address \"%s\"\n", name, buf,
+			want, addr);
+	CHECK(strstr(buf, want) != NULL);
+	CHECK(strstr(buf, "libpercpu: ") != NULL);
+	CHECK(addr[0] && strstr(buf, addr) != NULL);
+}
+
+/* For tu_expect_abort's @fn: reports address @p to the parent and closes the pipe. */
+static inline void tu_say(int fd, const void *p)
+{
+	char s[64];
+	int n = snprintf(s, sizeof(s), "%p", p);
+	CHECK_EQ(write(fd, s, (size_t)n), n);
+	close(fd);
 }
 
 #endif

@@ -17,7 +17,9 @@
  * Thread-safety: unless a function says otherwise, every function may be called from any
  * number of threads at once on the same counter, between its pcpu_counter_init() and its
  * pcpu_counter_destroy().  None may be called from a signal handler (the slow paths take
- * a mutex), nor on a counter that is not initialized, except pcpu_counter_destroy().
+ * a mutex), nor on a counter that is not initialized, except pcpu_counter_destroy():
+ * such a call (all-zero, destroyed or failed-init counter, or NULL) prints
+ * "libpercpu: CALL: ADDRESS: counter not initialized ..." on stderr and aborts.
  * A process that fork()s while another thread holds a counter's lock (inside a fold,
  * pcpu_counter_sum(), _set() or _compare()) must not use that counter in the child.
  *
