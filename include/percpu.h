@@ -213,7 +213,11 @@ struct pcpu_stats {
 	unsigned int nr_static_sections; /* registered ELF sections of static variables */
 };
 
-/* Fills @st.  Returns 0, or -1 with errno EINVAL for NULL. */
+/* Fills @st with one consistent snapshot (taken under the allocator lock: for example
+ * nr_cur_alloc == nr_alloc - nr_dealloc and nr_empty_pop_pages <= nr_populated_pages
+ * always hold; the population call counts are read atomically on their own).  Returns
+ * 0, or -1 with errno EINVAL for NULL, or init's errno.  Thread-safe; not for signal
+ * handlers. */
 PCPU_API int pcpu_get_stats(struct pcpu_stats *st);
 /* Prints the statistics in the layout of the kernel's debugfs percpu_stats. */
 PCPU_API int pcpu_dump_stats(FILE *out);

@@ -300,7 +300,7 @@ static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
 			return -1;
 		}
 	}
-	__atomic_fetch_add(&pcpu.stats.nr_populate_calls, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&pcpu.nr_populate_calls, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -310,7 +310,7 @@ static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
 
 	for (int u = 0; u < pcpu.nr_used; u++)
 		(void)pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
-	__atomic_fetch_add(&pcpu.stats.nr_depopulate_calls, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&pcpu.nr_depopulate_calls, 1, __ATOMIC_RELAXED);
 }
 
 static size_t meta_bytes(void)

@@ -77,7 +77,11 @@ struct pcpu_state {
 	int nr_empty_pop_pages;      /* over non-isolated, non-reserved chunks */
 	bool balance_pending;
 
-	struct pcpu_stats stats;
+	struct pcpu_stats stats;     /* under lock, but for the two counts below */
+	/* Counted outside the lock (population runs under alloc_mutex only): atomic
+	 * updates and loads, kept out of stats so that copying stats under the lock races
+	 * with nothing. */
+	uint64_t nr_populate_calls, nr_depopulate_calls;
 	bool debug;                  /* LIBPERCPU_DEBUG: verify maps after each change */
 	bool use_huge_first_chunk;
 };

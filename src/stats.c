@@ -12,13 +12,15 @@ int pcpu_get_stats(struct pcpu_stats *st)
 	}
 	if (pcpu_ensure_init())
 		return -1;
+	/* Everything but the population counts changes only under the lock: one
+	 * consistent snapshot (nr_cur_alloc == nr_alloc - nr_dealloc, ...). */
 	pthread_mutex_lock(&pcpu.lock);
 	*st = pcpu.stats;
 	st->nr_static_sections = pcpu_sections_count();
 	st->nr_populated_pages = 0;
 	st->free_bytes = 0;
-	st->nr_populate_calls = __atomic_load_n(&pcpu.stats.nr_populate_calls, __ATOMIC_RELAXED);
-	st->nr_depopulate_calls = __atomic_load_n(&pcpu.stats.nr_depopulate_calls, __ATOMIC_RELAXED);
+	st->nr_populate_calls = __atomic_load_n(&pcpu.nr_populate_calls, __ATOMIC_RELAXED);
+	st->nr_depopulate_calls = __atomic_load_n(&pcpu.nr_depopulate_calls, __ATOMIC_RELAXED);
 	for (int i = 0; i < pcpu.chunk_hwm; i++) {
 		const struct pcpu_chunk *c = pcpu.chunks[i];
 		if (!c)
