@@ -936,26 +936,63 @@ void *__pcpu_ptr_slow(const void *p, unsigned int cpu)
  * Initialization
  * --------------------------------------------------------------------------------- */
 
-static int env_size(const char *name, size_t *out)
+/* Prints "libpercpu: NAME=VALUE: why" for a rejected setting; returns -1 with EINVAL. */
+__attribute__((format(printf, 3, 4)))
+static int bad_setting(const char *name, const char *value, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "libpercpu: %s=%s: ", name, value);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	errno = EINVAL;
+	return -1;
+}
+
+/* Reads size variable @name into *@out if it is set: a number in C syntax (decimal, 0x
+ * hexadecimal, 0 octal; no sign, no blanks) with an optional K or M suffix, at most
+ * @max bytes.  0, or -1 with EINVAL and a message naming the variable. */
+static int env_size(const char *name, size_t max, size_t *out)
 {
 	const char *v = secure_getenv(name);
-	char *end;
 	unsigned long long n;
+	int shift = 0;
+	char *end;
 
 	if (!v || !*v)
 		return 0;
+	if (*v < '0' || *v > '9') /* strtoull would take a sign or blanks */
+		return bad_setting(name, v, "not a size (a number, optionally followed by K or M)");
 	errno = 0;
 	n = strtoull(v, &end, 0);
-	if (n <= (1ull << 30) && (*end == 'K' || *end == 'k'))
-		n <<= 10, end++;
-	else if (n <= (1ull << 30) && (*end == 'M' || *end == 'm'))
-		n <<= 20, end++;
-	if (errno || *end || end == v || n > (1ull << 30)) {
-		fprintf(stderr, "libpercpu: %s=%s: not a size\n", name, v);
-		errno = EINVAL;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	if (*end)
+		return bad_setting(name, v, "not a size (a number, optionally followed by K or M)");
+	if (errno == ERANGE || n > (max >> shift))
+		return bad_setting(name, v, "more than the limit of %zuM (%zu bytes)", max >> 20, max);
+	*out = (size_t)n << shift;
+	return 0;
+}
+
+/* The three size settings (see libpercpu(3)). */
+static int read_size_settings(struct pcpu_layout_params *params)
+{
+	const char *atom = "LIBPERCPU_ATOM_SIZE";
+
+	if (env_size("LIBPERCPU_RESERVED_SIZE", PCPU_MAX_REGION_SIZE, &params->reserved_size) ||
+	    env_size("LIBPERCPU_DYN_SIZE", PCPU_MAX_REGION_SIZE, &params->dyn_size) ||
+	    env_size(atom, SIZE_MAX, &params->atom_size))
 		return -1;
-	}
-	*out = (size_t)n;
+	if (params->atom_size < PCPU_PAGE_SIZE || params->atom_size > PCPU_MAX_ATOM_SIZE ||
+	    (params->atom_size & (params->atom_size - 1)))
+		return bad_setting(atom, secure_getenv(atom), "not a power of two from %d to %zuM",
+				   PCPU_PAGE_SIZE, PCPU_MAX_ATOM_SIZE >> 20);
+	params->reserved_size = (params->reserved_size + 3) & ~(size_t)3;
 	return 0;
 }
 
@@ -1169,23 +1206,37 @@ static int do_init(void)
 		return -1;
 	}
 	params.atom_size = pcpu_vm_thp_available() ? (2u << 20) : PCPU_PAGE_SIZE;
-	if (env_size("LIBPERCPU_RESERVED_SIZE", &params.reserved_size) ||
-	    env_size("LIBPERCPU_DYN_SIZE", &params.dyn_size) ||
-	    env_size("LIBPERCPU_ATOM_SIZE", &params.atom_size) || read_topology()) {
+	if (read_size_settings(&params) || read_topology()) {
 		int saved = errno;
 		pcpu_sections_unlock();
 		errno = saved;
 		return -1;
 	}
-	params.reserved_size = (params.reserved_size + 3) & ~(size_t)3;
 	params.static_size = pcpu_sections_layout();
 	pcpu.ai = pcpu_build_alloc_info(&pcpu.topo, &params);
+	if (pcpu.ai && pcpu.ai->unit_size > PCPU_CHUNK_MAX_UNIT_BYTES) {
+		/* only static sections of hundreds of MiB get here past the limits */
+		fprintf(stderr, "libpercpu: a unit of %zu bytes per CPU (static %zu, reserved %zu, "
+			"dynamic %zu, atom %zu) is more than the limit of %zuM\n",
+			pcpu.ai->unit_size, params.static_size, params.reserved_size,
+			params.dyn_size, params.atom_size, PCPU_CHUNK_MAX_UNIT_BYTES >> 20);
+		pcpu_free_alloc_info(pcpu.ai);
+		pcpu.ai = NULL;
+		pcpu_sections_unlock();
+		errno = EINVAL;
+		return -1;
+	}
 	if (!pcpu.ai)
 		fprintf(stderr, "libpercpu: no first-chunk layout for static %zu reserved %zu "
 			"dynamic %zu atom %zu: %s\n", params.static_size, params.reserved_size,
 			params.dyn_size, params.atom_size, strerror(errno));
 	if (!pcpu.ai || setup_units() || setup_arena() || setup_first_chunk()) {
 		int saved = errno ? errno : ENOMEM;
+
+		if (pcpu.ai) /* the layout's own failure is reported above */
+			fprintf(stderr, "libpercpu: cannot set up the first chunk (unit %zu bytes, "
+				"%d units): %s\n", pcpu.ai->unit_size, pcpu.ai->nr_units,
+				strerror(saved));
 		pcpu_sections_unlock();
 		errno = saved;
 		return -1;

@@ -91,7 +91,6 @@
 #define BITS_PER_WORD ((int)(8 * sizeof(unsigned long)))
 #define BLOCK_BITS PCPU_BITMAP_BLOCK_BITS
 #define BLOCK_WORDS (BLOCK_BITS / BITS_PER_WORD)
-#define MAX_UNIT_BYTES (1 << 30) /* byte offsets must fit an int */
 
 _Static_assert(BLOCK_BITS % 64 == 0, "a block must be a whole number of words");
 _Static_assert(PCPU_BITMAP_BLOCK_SIZE == PCPU_PAGE_SIZE, "a block is a page");
@@ -814,7 +813,7 @@ int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, int sta
 	int map_bits, start_bits, end_bits, idx;
 
 	memset(m, 0, sizeof(*m));
-	if (!unit_bytes || unit_bytes % PCPU_PAGE_SIZE || unit_bytes > MAX_UNIT_BYTES ||
+	if (!unit_bytes || unit_bytes % PCPU_PAGE_SIZE || unit_bytes > PCPU_CHUNK_MAX_UNIT_BYTES ||
 	    start_offset < 0 || end_offset < 0 || start_offset % PCPU_MIN_ALLOC_SIZE ||
 	    end_offset % PCPU_MIN_ALLOC_SIZE ||
 	    (size_t)start_offset + (size_t)end_offset >= unit_bytes) {

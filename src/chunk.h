@@ -15,6 +15,7 @@
 #define PCPU_PAGE_SIZE 4096                                  /* bytes per block and page */
 #define PCPU_BITMAP_BLOCK_SIZE PCPU_PAGE_SIZE
 #define PCPU_BITMAP_BLOCK_BITS (PCPU_BITMAP_BLOCK_SIZE >> PCPU_MIN_ALLOC_SHIFT) /* 1024 */
+#define PCPU_CHUNK_MAX_UNIT_BYTES ((size_t)1 << 30)         /* byte offsets fit an int */
 
 /* Hints of one block (or of the whole chunk, in chunk_md).  All in bits, relative to the
  * block's start (chunk_md: to the chunk's start). */

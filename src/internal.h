@@ -16,6 +16,12 @@
 
 #define PCPU_MODULE_RESERVE (8u << 10)     /* default reserved region, as the kernel's */
 #define PCPU_DYNAMIC_RESERVE (28u << 10)   /* default first-chunk dynamic region */
+/* Largest LIBPERCPU_RESERVED_SIZE and LIBPERCPU_DYN_SIZE: both regions are populated in
+ * every CPU's unit at start-up, so 64 MiB already costs 4 GiB of memory on 64 CPUs,
+ * and the unit (static + reserved + dynamic) must stay within the chunk map's
+ * PCPU_CHUNK_MAX_UNIT_BYTES whatever the static sections add. */
+#define PCPU_MAX_REGION_SIZE ((size_t)64 << 20)
+#define PCPU_MAX_ATOM_SIZE ((size_t)1 << 30) /* largest LIBPERCPU_ATOM_SIZE */
 #define PCPU_EMPTY_POP_PAGES_LOW 2
 #define PCPU_EMPTY_POP_PAGES_HIGH 4
 #define PCPU_RECLAIM_BATCH 16 /* empty pages an isolated chunk gathers before reclaim */

@@ -122,39 +122,65 @@ static inline void tu_spawn_mode(char *self, const char *mode, const char *env, 
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Runs @fn(@arg) in a forked child with its stderr in @buf (NUL-terminated) and returns
+ * its wait status: exit 0 if @fn returns without a failed check, 1 if one failed.
+ * SIGABRT is the default action in the child, and a child that hangs dies of SIGALRM
+ * after 60 s instead of stopping the test. */
+static inline int tu_in_child(void (*fn)(void *), void *arg, char *buf, size_t size)
+{
+	int err[2], status;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	CHECK_EQ(pipe(err), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(err[0]);
+		dup2(err[1], 2);
+		signal(SIGABRT, SIG_DFL);
+		alarm(60);
+		fn(arg);
+		_exit(tu_failures ? 1 : 0);
+	}
+	close(err[1]);
+	while (n < size - 1 && (r = read(err[0], buf + n, size - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	close(err[0]);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+struct tu_abort_ctx {
+	void (*fn)(int fd);
+	int pipe[2];
+};
+
+static inline void tu_abort_child(void *arg)
+{
+	struct tu_abort_ctx *ctx = (struct tu_abort_ctx *)arg;
+
+	close(ctx->pipe[0]);
+	ctx->fn(ctx->pipe[1]);
+}
+
 /* Runs @fn in a child and checks it aborts (SIGABRT) with a "libpercpu: " message on
  * stderr containing @want and the address the child reports through the pipe @fn gets
  * (tu_say).  For misuse that the library must report rather than crash on. */
 static inline void tu_expect_abort(const char *name, void (*fn)(int fd), const char *want)
 {
-	int out[2], err[2];
-	char buf[4096] = "", addr[64] = "";
-	pid_t pid;
+	struct tu_abort_ctx ctx = { fn, { -1, -1 } };
+	char buf[4096], addr[64] = "";
 	int status;
 	ssize_t n;
 
-	CHECK_EQ(pipe(out), 0);
-	CHECK_EQ(pipe(err), 0);
-	pid = fork();
-	if (pid == 0) {
-		close(out[0]);
-		close(err[0]);
-		dup2(err[1], 2);
-		signal(SIGABRT, SIG_DFL);
-		fn(out[1]);
-		_exit(0); /* not reached if the misuse is caught */
-	}
-	close(out[1]);
-	close(err[1]);
-	n = read(out[0], addr, sizeof(addr) - 1);
+	CHECK_EQ(pipe(ctx.pipe), 0);
+	status = tu_in_child(tu_abort_child, &ctx, buf, sizeof(buf));
+	close(ctx.pipe[1]);
+	n = read(ctx.pipe[0], addr, sizeof(addr) - 1); /* written before the abort */
 	addr[n > 0 ? n : 0] = '\0';
-	n = 0;
-	for (ssize_t r; (r = read(err[0], buf + n, sizeof(buf) - 1 - (size_t)n)) > 0;)
-		n += r;
-	buf[n] = '\0';
-	close(out[0]);
-	close(err[0]);
-	waitpid(pid, &status, 0);
+	close(ctx.pipe[0]);
 	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT))
 		fprintf(stderr, "%s: child did not abort (status %#x)\n", name, status);
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
