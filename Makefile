@@ -31,21 +31,27 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
-PCPU_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc
-PCPU_CFLAGS   := -std=gnu11 $(WARN)
+CXXFLAGS ?= -O2 -g
+PCPU_SAN      :=
 PCPU_LDFLAGS  :=
 ifeq ($(SAN),asan)
-PCPU_CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+PCPU_SAN      += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 PCPU_LDFLAGS  += -fsanitize=address,undefined
 endif
 ifeq ($(SAN),tsan)
-PCPU_CFLAGS   += -fsanitize=thread -fno-omit-frame-pointer
+PCPU_SAN      += -fsanitize=thread -fno-omit-frame-pointer
 PCPU_LDFLAGS  += -fsanitize=thread
 endif
+PCPU_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc
+PCPU_CFLAGS   := -std=gnu11 $(WARN) $(PCPU_SAN)
+# The twins compile C tests as C++: C's `= { 0 }` is no missing initializer.
+PCPU_CXXFLAGS := -std=c++11 $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(WARN)) \
+		 -Wno-missing-field-initializers $(PCPU_SAN)
 # What every compile and link line uses: the build's flags first, the user's last (so a
 # user's -O0 or -Wno-... wins).
-ALL_CFLAGS  = $(PCPU_CPPFLAGS) $(CPPFLAGS) $(PCPU_CFLAGS) $(CFLAGS)
-ALL_LDFLAGS = $(PCPU_LDFLAGS) $(LDFLAGS)
+ALL_CFLAGS   = $(PCPU_CPPFLAGS) $(CPPFLAGS) $(PCPU_CFLAGS) $(CFLAGS)
+ALL_CXXFLAGS = $(PCPU_CPPFLAGS) $(CPPFLAGS) $(PCPU_CXXFLAGS) $(CXXFLAGS)
+ALL_LDFLAGS  = $(PCPU_LDFLAGS) $(LDFLAGS)
 LIBS    := -lpthread -ldl
 
 LIB_SRCS := $(sort $(wildcard src/*.c))
@@ -77,17 +83,29 @@ $(INFO): tools/percpu-info.c $(AR_LIB)
 
 # ---- tests -------------------------------------------------------------------------
 # tests/test_*.c link the static library (they may use internal interfaces);
+# tests/test_*.cpp are their C++ twins (a C test's body compiled as C++, or a C++ test of
+# the same API: the headers' inline code as C++ compiles it);
 # tests/dso_*.c link the shared library, with the helper libraries tests/lib*.c.
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+CXX_SRCS  := $(sort $(wildcard tests/test_*.cpp))
 DSO_SRCS  := $(sort $(wildcard tests/dso_*.c))
 EX_SRCS   := $(sort $(wildcard examples/*.c))
-TESTS     := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS)) \
+CXX_TESTS := $(patsubst tests/%.cpp,$(B)/tests/%,$(CXX_SRCS))
+TESTS     := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS)) $(CXX_TESTS) \
              $(patsubst tests/%.c,$(B)/tests/%,$(DSO_SRCS)) \
              $(patsubst examples/%.c,$(B)/examples/%,$(EX_SRCS))
 
 $(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AR_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+
+# A twin includes the C test it mirrors: any of them may be a prerequisite.
+$(B)/tests/test_%: tests/test_%.cpp tests/testutil.h $(TEST_SRCS) $(AR_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+
+# test_this_cpu_norseq is test_this_cpu built as a user's -DPCPU_NO_RSEQ_OPS build is.
+$(B)/tests/test_this_cpu_norseq: tests/test_this_cpu.c
 
 $(B)/tests/libpcpu_linked.so: tests/lib_linked.c $(SO)
 	@mkdir -p $(dir $@)
@@ -111,6 +129,32 @@ tests: all $(TESTS)
 # One pass of the suite in the current configuration.
 check-one: tests
 	B=$(B) sh tests/run.sh $(TESTS)
+
+# The C++ twins alone (make check runs them again built with clang++).
+check-cxx: $(CXX_TESTS)
+	B=$(B) sh tests/run.sh $(CXX_TESTS)
+
+# The public headers in users' strictest builds: tests/header_client.c expands every
+# macro of <percpu/kernel.h>, compiled as C99 and C11 with -pedantic by gcc and clang,
+# as C++11 to C++20 by g++ and clang++, each with and without -DPCPU_NO_RSEQ_OPS.
+HEADER_CC  := gcc clang
+HEADER_CXX := g++ clang++
+check-headers:
+	@mkdir -p $(B)
+	@for d in "" -DPCPU_NO_RSEQ_OPS; do \
+	for cc in $(HEADER_CC); do for std in c99 c11; do \
+		command -v $$cc >/dev/null || { echo "$$cc not installed: skipped"; continue; }; \
+		echo "  $$cc -std=$$std -pedantic $$d"; \
+		$$cc -std=$$std -pedantic -Wall -Wextra -Werror -O2 $$d -Iinclude \
+			-c tests/header_client.c -o $(B)/header_client.o || exit 1; \
+	done; done; \
+	for cxx in $(HEADER_CXX); do for std in c++11 c++14 c++17 c++20; do \
+		command -v $$cxx >/dev/null || { echo "$$cxx not installed: skipped"; continue; }; \
+		echo "  $$cxx -std=$$std -pedantic $$d"; \
+		$$cxx -x c++ -std=$$std -pedantic -Wall -Wextra -Werror -O2 $$d -Iinclude \
+			-c tests/header_client.c -o $(B)/header_client.o || exit 1; \
+	done; done; done
+	@echo "headers: clean as C99, C11, C++11, C++14, C++17, C++20, with and without rseq operations"
 
 # Installs the way a distribution package does (DESTDIR staging, PREFIX=/usr, a multiarch
 # LIBDIR), builds an example against the staged tree only, with pkg-config, runs it, then
@@ -137,9 +181,10 @@ check-install: all
 check:
 	$(MAKE) check-one WERROR=1
 	$(MAKE) check-install WERROR=1
+	$(MAKE) check-headers
 	PCPU_TEST_SCALE=0.2 $(MAKE) check-one B=build-asan SAN=asan WERROR=1
 	PCPU_TEST_SCALE=0.1 $(MAKE) check-one B=build-tsan SAN=tsan WERROR=1
-	@if command -v clang >/dev/null; then $(MAKE) tests B=build-clang CC=clang WERROR=1; \
+	@if command -v clang >/dev/null; then $(MAKE) tests check-cxx B=build-clang CC=clang CXX=clang++ WERROR=1; \
 	else echo "clang not installed: clang build skipped"; fi
 
 demo: $(B)/examples/demo
@@ -211,5 +256,5 @@ uninstall:
 clean:
 	rm -rf build build-asan build-tsan build-clang
 
-.PHONY: all tests check check-one check-install demo bench install uninstall clean
+.PHONY: all tests check check-one check-cxx check-headers check-install demo bench install uninstall clean
 .DELETE_ON_ERROR:

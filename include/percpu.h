@@ -170,7 +170,15 @@ PCPU_API void pcpu_balance(void);
  * The copy of an impossible CPU below nr_cpu_ids is a non-canonical address: using it
  * faults.  A CPU at or above nr_cpu_ids is reported by name.
  * ------------------------------------------------------------------------------------ */
-#define pcpu_ptr(p, cpu) ((__typeof__(p))__pcpu_ptr((const void *)(p), (cpu)))
+#define pcpu_ptr(p, cpu) ((__pcpu_ptr_type(p))__pcpu_ptr((const void *)(p), (cpu)))
+/* The type of pointer @p without its own qualifiers: C++ warns on a cast to a const
+ * type, as from a const member function's per-CPU pointer; unary + makes a prvalue
+ * (C has no unary + on pointers, but does not warn). */
+#ifdef __cplusplus
+#define __pcpu_ptr_type(p) __typeof__(+(p))
+#else
+#define __pcpu_ptr_type(p) __typeof__(p)
+#endif
 #define pcpu_this_ptr(p) pcpu_ptr(p, pcpu_current_cpu())
 
 /* Where pcpu_current_cpu() gets the CPU from, as a human-readable string: "rseq (glibc
@@ -240,12 +248,20 @@ struct __pcpu_fast {
 };
 extern PCPU_API struct __pcpu_fast __pcpu_fast;
 
+/* A compile-time check that is a statement in C99, C11 and C++ alike (C99 has no
+ * _Static_assert of its own: GCC and clang accept it there as a marked extension). */
+#ifdef __cplusplus
+#define __PCPU_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define __PCPU_STATIC_ASSERT(cond, msg) __extension__ _Static_assert(cond, msg)
+#endif
+
 PCPU_API void *__pcpu_ptr_slow(const void *p, unsigned int cpu);
 PCPU_API unsigned int __pcpu_current_cpu_slow(void);
 PCPU_API void *__pcpu_canon_slow(const void *p);
-PCPU_API _Bool __pcpu_rseq_thread_ok(void);
+PCPU_API bool __pcpu_rseq_thread_ok(void);
 __attribute__((noreturn)) PCPU_API void __pcpu_bad_double(const void *p);
-PCPU_API _Bool __pcpu_cmpxchg_double_atomic(uint64_t *p, uint64_t o1, uint64_t o2, uint64_t n1,
+PCPU_API bool __pcpu_cmpxchg_double_atomic(uint64_t *p, uint64_t o1, uint64_t o2, uint64_t n1,
 					    uint64_t n2);
 PCPU_API void __pcpu_register_section(char *start, char *stop, intptr_t *delta);
 PCPU_API void __pcpu_unregister_section(char *start);

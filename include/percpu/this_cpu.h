@@ -46,7 +46,7 @@ static inline char *__pcpu_canon(const void *__pcpu_p)
 /* Runs the rseq primitive expression @op until it neither aborts nor finds no CPU;
  * evaluates to its last result, or -1 when this thread must use the fallback. */
 #define __PCPU_RSEQ_RUN(op)                                                             \
-	({                                                                              \
+	__extension__ ({                                                                \
 		int __pcpu_r;                                                           \
 		for (;;) {                                                              \
 			__pcpu_r = (op);                                                \
@@ -88,7 +88,7 @@ static inline void __pcpu_add_##N(char *__pcpu_c, T __pcpu_v)                   
 	__atomic_fetch_add(__pcpu_here(T, __pcpu_c), __pcpu_v, __ATOMIC_RELAXED);       \
 }                                                                                       \
 /* Compare-and-store on this CPU's copy; *o receives the value found on failure. */    \
-static inline _Bool __pcpu_try_cmpxchg_##N(char *__pcpu_c, T *__pcpu_o, T __pcpu_n)    \
+static inline bool __pcpu_try_cmpxchg_##N(char *__pcpu_c, T *__pcpu_o, T __pcpu_n)    \
 {                                                                                       \
 	int __pcpu_res = __PCPU_RSEQ_RUN(__pcpu_rseq_cmpstore_##N(__pcpu_c, __pcpu_o, __pcpu_n)); \
 	if (__pcpu_res >= 0)                                                            \
@@ -118,18 +118,21 @@ __PCPU_OPS_WIDTH(2, uint16_t)
 __PCPU_OPS_WIDTH(4, uint32_t)
 __PCPU_OPS_WIDTH(8, uint64_t)
 
-static inline _Bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uint64_t __pcpu_o2,
+static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uint64_t __pcpu_o2,
 					  uint64_t __pcpu_n1, uint64_t __pcpu_n2)
 {
-	uint64_t __pcpu_o[2] = { __pcpu_o1, __pcpu_o2 };
-	int __pcpu_res;
-
 	if (__builtin_expect((uintptr_t)__pcpu_c & 15, 0))
 		__pcpu_bad_double(__pcpu_c);
+#ifdef __PCPU_HAVE_RSEQ_OPS
+	{
+		uint64_t __pcpu_o[2] = { __pcpu_o1, __pcpu_o2 };
+		int __pcpu_res = __PCPU_RSEQ_RUN(
+			__pcpu_rseq_cmpstore_double(__pcpu_c, __pcpu_o, __pcpu_n1, __pcpu_n2));
 
-	__pcpu_res = __PCPU_RSEQ_RUN(__pcpu_rseq_cmpstore_double(__pcpu_c, __pcpu_o, __pcpu_n1, __pcpu_n2));
-	if (__pcpu_res >= 0)
-		return __pcpu_res == 0;
+		if (__pcpu_res >= 0)
+			return __pcpu_res == 0;
+	}
+#endif
 	return __pcpu_cmpxchg_double_atomic((uint64_t *)__pcpu_ptr(__pcpu_c, pcpu_current_cpu()),
 					    __pcpu_o1, __pcpu_o2, __pcpu_n1, __pcpu_n2);
 }
@@ -137,9 +140,9 @@ static inline _Bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, ui
 /* ---- dispatch on the size of the object ---------------------------------------------- */
 
 #define __pcpu_size_check(pcp)                                                          \
-	_Static_assert(sizeof(pcp) == 1 || sizeof(pcp) == 2 || sizeof(pcp) == 4 ||      \
-			       sizeof(pcp) == 8,                                        \
-		       "this_cpu operations take 1, 2, 4 or 8-byte objects")
+	__PCPU_STATIC_ASSERT(sizeof(pcp) == 1 || sizeof(pcp) == 2 || sizeof(pcp) == 4 || \
+				     sizeof(pcp) == 8,                                  \
+			     "this_cpu operations take 1, 2, 4 or 8-byte objects")
 
 /* Converts between the object's type and the unsigned type of its size, for integers
  * and pointers alike. */
@@ -160,7 +163,7 @@ static inline _Bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, ui
 
 /* A read-modify-write returning the old value, in the object's type. */
 #define __pcpu_dispatch_rmw(op, pcp, v)                                                 \
-	({                                                                              \
+	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
 		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
 		uint64_t __pcpu_du;                                                     \
@@ -174,7 +177,7 @@ static inline _Bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, ui
 	})
 
 #define pcpu_this_read(pcp)                                                             \
-	({                                                                              \
+	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
 		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
 		uint64_t __pcpu_du;                                                     \
@@ -195,7 +198,7 @@ static inline _Bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, ui
 #define pcpu_this_and(pcp, v) ((void)__pcpu_dispatch_rmw(1, pcp, v))
 #define pcpu_this_or(pcp, v) ((void)__pcpu_dispatch_rmw(2, pcp, v))
 #define pcpu_this_add_return(pcp, v)                                                    \
-	({                                                                              \
+	__extension__ ({                                                                \
 		__typeof__(pcp) __pcpu_arv = (__typeof__(pcp))(v);                      \
 		(__typeof__(pcp))(__pcpu_dispatch_rmw(0, pcp, __pcpu_arv) + __pcpu_arv); \
 	})
@@ -206,7 +209,7 @@ static inline _Bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, ui
 
 /* Returns the old value; stores @n only if it equalled @o. */
 #define pcpu_this_cmpxchg(pcp, o, n)                                                    \
-	({                                                                              \
+	__extension__ ({                                                                \
 		__typeof__(pcp) __pcpu_cxo = (o);                                       \
 		(void)pcpu_this_try_cmpxchg(pcp, &__pcpu_cxo, (n));                     \
 		__pcpu_cxo;                                                             \
@@ -215,11 +218,11 @@ static inline _Bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, ui
 /* Stores @n if the copy equals *@ovalp and returns true; else stores the value found in
  * *@ovalp and returns false. */
 #define pcpu_this_try_cmpxchg(pcp, ovalp, n)                                            \
-	({                                                                              \
+	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
 		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
 		__typeof__(pcp) *__pcpu_op = (ovalp);                                   \
-		_Bool __pcpu_ok;                                                        \
+		bool __pcpu_ok;                                                        \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: { uint8_t __pcpu_u = __pcpu_to_u(8, *__pcpu_op);                \
 			__pcpu_ok = __pcpu_try_cmpxchg_1(__pcpu_dc, &__pcpu_u, __pcpu_to_u(8, n)); \
@@ -240,9 +243,9 @@ static inline _Bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, ui
 /* Two adjacent 8-byte words @pcp1, @pcp2 (pcp2 right after pcp1, together 16-byte
  * aligned): if they equal @o1, @o2, store @n1, @n2 and return true. */
 #define pcpu_this_cmpxchg_double(pcp1, pcp2, o1, o2, n1, n2)                            \
-	({                                                                              \
-		_Static_assert(sizeof(pcp1) == 8 && sizeof(pcp2) == 8,                  \
-			       "cmpxchg_double takes two 8-byte words");                \
+	__extension__ ({                                                                \
+		__PCPU_STATIC_ASSERT(sizeof(pcp1) == 8 && sizeof(pcp2) == 8,            \
+				     "cmpxchg_double takes two 8-byte words");          \
 		if ((char *)&(pcp2) != (char *)&(pcp1) + 8)                             \
 			__pcpu_bad_double(&(pcp2));                                     \
 		__pcpu_cmpxchg_double(__pcpu_canon(&(pcp1)), __pcpu_to_u(64, o1),       \

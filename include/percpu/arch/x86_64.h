@@ -66,21 +66,25 @@ nocpu:                                                                          
 	return __PCPU_RSEQ_NOCPU;
 
 /* A primitive whose section is one instruction on the copy at (%rax): @NAME_N(copy,
- * @ARG) runs @INSN, then @AFTER outside the section; @IN names @ARG for the asm. */
-#define __PCPU_RSEQ_ONE(NAME, N, ARGT, INSN, AFTER, IN, ...)                           \
+ * @ARG) runs @INSN, then @AFTER outside the section; @IN names @ARG for the asm;
+ * @CLOB is empty or __PCPU_CLOB_RCX (a fixed argument rather than `, ## __VA_ARGS__`,
+ * which strict C99/C11 and clang -pedantic reject in a user's build). */
+#define __PCPU_CLOB_RCX , "rcx"
+#define __PCPU_RSEQ_ONE(NAME, N, ARGT, INSN, AFTER, IN, CLOB)                          \
 static inline int __pcpu_rseq_##NAME##_##N(char *__pcpu_c, ARGT __pcpu_arg)            \
 {                                                                                       \
 	__asm__ __volatile__ goto(__PCPU_RSEQ_START INSN "\n\t" __PCPU_RSEQ_END AFTER    \
 				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [IN] "r"(__pcpu_arg) \
-				  : "memory", "cc", "rax", ##__VA_ARGS__ : abort, nocpu); \
+				  : "memory", "cc", "rax" CLOB : abort, nocpu);          \
 	__PCPU_RSEQ_RESULTS                                                             \
 }
 
 /* The primitives for one width: N bytes, type T, instruction suffix S, %rcx as R. */
 #define __PCPU_RSEQ_WIDTH(N, T, S, R)                                                   \
-__PCPU_RSEQ_ONE(load, N, T *, "mov" S " (%%rax), " R, "mov" S " " R ", (%[out])\n\t", out, "rcx") \
-__PCPU_RSEQ_ONE(store, N, T, "mov" S " %[v], (%%rax)", "", v)                            \
-__PCPU_RSEQ_ONE(add, N, T, "add" S " %[v], (%%rax)", "", v)                              \
+__PCPU_RSEQ_ONE(load, N, T *, "mov" S " (%%rax), " R, "mov" S " " R ", (%[out])\n\t", out, \
+		__PCPU_CLOB_RCX)                                                        \
+__PCPU_RSEQ_ONE(store, N, T, "mov" S " %[v], (%%rax)", "", v, )                          \
+__PCPU_RSEQ_ONE(add, N, T, "add" S " %[v], (%%rax)", "", v, )                            \
 /* If this CPU's copy equals *@__pcpu_old, store @__pcpu_new; else report the value   \
  * found in *@__pcpu_old. */                                                            \
 static inline int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pcpu_new) \

@@ -1,0 +1,53 @@
+/* header_client.c - a user's program that expands every kind of macro of <percpu.h> and
+ * <percpu/kernel.h> once.  Not run: make check-headers compiles it in users' strictest
+ * modes (C99, C11 -pedantic; C++11 to C++20; -DPCPU_NO_RSEQ_OPS), so that any GNU
+ * extension left unmarked, or any C-only construct, fails the build.  Written in the
+ * common subset of C and C++. */
+#include <percpu/kernel.h>
+#include <stdio.h>
+struct pair { unsigned long a, b; };
+DECLARE_PER_CPU(long, hits);
+PCPU_DEFINE(long, hits) = 0;
+DEFINE_PER_CPU_PAGE_ALIGNED(char, page[64]);
+DEFINE_PER_CPU_READ_MOSTLY(int, mostly) = 3;
+DEFINE_PER_CPU(unsigned int, events);
+DEFINE_PER_CPU_ALIGNED(struct pair, pr);
+int main(void)
+{
+	long *p = alloc_percpu(long);
+	struct pcpu_counter c;
+	unsigned int cpu;
+	long total = 0, o = 0;
+	int id;
+	if (!p) return 1;
+	this_cpu_inc(hits);
+	this_cpu_add(*p, 3);
+	this_cpu_sub(*p, 1);
+	this_cpu_inc(events);
+	total = this_cpu_read(hits);
+	this_cpu_write(hits, total + 1);
+	(void)this_cpu_add_return(*p, 2);
+	(void)this_cpu_sub_return(*p, 2);
+	(void)__this_cpu_inc_return(*p);
+	(void)raw_cpu_read(mostly);
+	*raw_cpu_ptr(&page[0]) = 'x';
+	free_percpu(alloc_percpu_gfp(int, GFP_ATOMIC));
+	free_percpu(__alloc_percpu(16, 8));
+	(void)this_cpu_xchg(*p, 7);
+	(void)this_cpu_cmpxchg(*p, 7, 8);
+	(void)this_cpu_try_cmpxchg(*p, &o, 9);
+	this_cpu_and(events, 1u);
+	this_cpu_or(events, 2u);
+	(void)this_cpu_cmpxchg_double(this_cpu_ptr(&pr)->a, this_cpu_ptr(&pr)->b, 0, 0, 1, 2);
+	for_each_possible_cpu(cpu) total += *per_cpu_ptr(p, cpu) + per_cpu(hits, cpu);
+	id = get_cpu(); (void)id; put_cpu();
+	get_cpu_var(hits)++; put_cpu_var(hits);
+	(void)get_cpu_ptr(p); put_cpu_ptr(p);
+	if (percpu_counter_init(&c, 0, GFP_KERNEL)) return 1;
+	percpu_counter_add(&c, 5);
+	total += percpu_counter_sum(&c);
+	percpu_counter_destroy(&c);
+	free_percpu(p);
+	printf("%ld %u\n", total, smp_processor_id() >= 0);
+	return 0;
+}
