@@ -192,7 +192,10 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 
 #define pcpu_this_write(pcp, v) __pcpu_dispatch_void(__pcpu_write, pcp, v)
 #define pcpu_this_add(pcp, v) __pcpu_dispatch_void(__pcpu_add, pcp, v)
-#define pcpu_this_sub(pcp, v) pcpu_this_add(pcp, -(__typeof__(pcp))(v))
+/* Negation and the sum of add_return wrap in uint64_t, as the kernel's arithmetic does
+ * (it builds with -fno-strict-overflow): signed overflow here would be undefined. */
+#define __pcpu_neg(pcp, v) ((uint64_t)0 - __pcpu_to_u(64, (__typeof__(pcp))(v)))
+#define pcpu_this_sub(pcp, v) pcpu_this_add(pcp, __pcpu_neg(pcp, v))
 #define pcpu_this_inc(pcp) pcpu_this_add(pcp, 1)
 #define pcpu_this_dec(pcp) pcpu_this_add(pcp, -1)
 #define pcpu_this_and(pcp, v) ((void)__pcpu_dispatch_rmw(1, pcp, v))
@@ -200,9 +203,10 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define pcpu_this_add_return(pcp, v)                                                    \
 	__extension__ ({                                                                \
 		__typeof__(pcp) __pcpu_arv = (__typeof__(pcp))(v);                      \
-		(__typeof__(pcp))(__pcpu_dispatch_rmw(0, pcp, __pcpu_arv) + __pcpu_arv); \
+		__pcpu_from_u(pcp, __pcpu_to_u(64, __pcpu_dispatch_rmw(0, pcp, __pcpu_arv)) + \
+				   __pcpu_to_u(64, __pcpu_arv));                        \
 	})
-#define pcpu_this_sub_return(pcp, v) pcpu_this_add_return(pcp, -(__typeof__(pcp))(v))
+#define pcpu_this_sub_return(pcp, v) pcpu_this_add_return(pcp, __pcpu_neg(pcp, v))
 #define pcpu_this_inc_return(pcp) pcpu_this_add_return(pcp, 1)
 #define pcpu_this_dec_return(pcp) pcpu_this_add_return(pcp, -1)
 #define pcpu_this_xchg(pcp, v) __pcpu_dispatch_rmw(3, pcp, v)
