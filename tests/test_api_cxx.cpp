@@ -169,12 +169,5 @@ static int run_mode(const char *want)
 int main(int argc, char **argv)
 {
 	tu_seed("test_api_cxx");
-	if (argc > 1 && strcmp(argv[1], "own") == 0)
-		return run_mode("libpercpu registration");
-	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
-		return run_mode("sched_getcpu");
-	run_mode("glibc registration");
-	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
-	TEST_DONE();
+	return tu_run_modes(argc, argv, run_mode);
 }

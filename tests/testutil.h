@@ -201,4 +201,19 @@ static inline void tu_say(int fd, const void *p)
 	close(fd);
 }
 
+/* The main() of a test that runs in every CPU-source mode: @run(@want) here with glibc's
+ * rseq registration, then in child processes with the library's own registration and
+ * with sched_getcpu (@want: what pcpu_cpu_source() must contain). */
+static inline int tu_run_modes(int argc, char **argv, int (*run)(const char *want))
+{
+	if (argc > 1 && strcmp(argv[1], "own") == 0)
+		return run("libpercpu registration");
+	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
+		return run("sched_getcpu");
+	run("glibc registration");
+	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	TEST_DONE();
+}
+
 #endif
