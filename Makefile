@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libpercpu build.  Plain GNU make.
 #   make              libraries and percpu-info in build/
 #   make demo         build and run the demonstration (examples/demo.c)
@@ -176,9 +177,11 @@ check-install: all
 		echo "make uninstall left:"; echo "$$left"; exit 1; fi
 	@echo "install: headers, libraries, pkg-config, percpu-info and man pages work; uninstall removes them"
 
-# The full suite: plain build, then ASan+UBSan, then TSan (shorter runs under the
-# sanitizers), then everything compiled again with clang -Werror.
+# The full suite: the license lines, the plain build, the install check, the headers in
+# strict C and C++, then ASan+UBSan, then TSan (shorter runs under the sanitizers), then
+# everything compiled again with clang -Werror and the C++ twins run built by clang++.
 check:
+	sh tests/check-license.sh
 	$(MAKE) check-one WERROR=1
 	$(MAKE) check-install WERROR=1
 	$(MAKE) check-headers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_alloc.c - the kernel's percpu allocator benchmark, in userspace: N = 1,000,000
  * allocations of S bytes (align 4), freed in order, every other one then the rest, and
  * in reverse, for S = 4, 16, 64, 256, 1024.  Prints ns per allocation, ns per free and

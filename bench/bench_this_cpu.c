@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_this_cpu.c - cost of one counter increment, with 1 thread and with one thread per
  * online CPU, in the same run: this_cpu_inc on a dynamic per-CPU u64 (rseq), the same
  * operation in the atomic fallback mode, a single shared atomic counter, an array of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo.c - the main demonstration: kernel-style per-CPU code in a userspace program.
  * A static per-CPU counter and a dynamically allocated per-CPU statistics block are
  * updated by several threads with this_cpu operations, each on the copy of the CPU it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernel_style.c - code written against the kernel's per-CPU API, compiled unchanged in
  * userspace with <percpu/kernel.h>: static and dynamic per-CPU counters updated with
  * this_cpu operations, a get_cpu_var section, a percpu_counter, and exact sums over all

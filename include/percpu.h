@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* percpu.h - libpercpu: the Linux kernel's per-CPU variables and per-CPU allocator for
  * userspace processes.  This header defines only names that start with pcpu_, PCPU_ or
  * __pcpu; include <percpu/kernel.h> for the kernel's own names (DEFINE_PER_CPU,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc.c - the per-CPU allocator: initialization, chunks, slots, alloc and free,
  * population and the balance work.  The design follows the kernel's mm/percpu.c.
  *

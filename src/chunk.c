@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chunk.c - the allocator inside one chunk: an allocation bitmap, a boundary bitmap, free
  * space hints per page-sized block and for the whole chunk, and the populated-page map.
  * Pure computation, no system calls and no locking; alloc.c serializes the callers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chunk.h - one chunk's bitmap allocator: allocation map, boundary map, per-block hints
  * and the populated-page map.  Pure: no system calls, no locking (callers serialize).
  *

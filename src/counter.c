@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* counter.c - batched per-CPU counters, after the kernel's lib/percpu_counter.c.
  *
  * State: a shared 64-bit count under a mutex, and a 32-bit delta per possible CPU

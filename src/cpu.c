@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu.c - which CPU the calling thread runs on.  The fast path (percpu.h) reads cpu_id
  * from the thread's rseq area at thread pointer + __pcpu_fast.rseq_offset.  This file
  * chooses that area once: glibc's own registration when it made one (__rseq_offset,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* getcpu.c - pcpu_get_cpu()/pcpu_put_cpu(): the kernel's get_cpu()/put_cpu() as a lock per
  * CPU number.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* internal.h - state and functions shared by the library's files; never installed. */
 #ifndef PCPU_SRC_INTERNAL_H
 #define PCPU_SRC_INTERNAL_H

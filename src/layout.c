@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* layout.c - shape of the first chunk: how many bytes a unit gets, which CPUs share an
  * allocation, how groups are padded, and the kernel's "pcpu-alloc:" dump of the result.
  *

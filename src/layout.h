@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* layout.h - first-chunk layout: the kernel's build_alloc_info algorithm and the
  * pcpu-alloc dump.  Pure computation: no system calls. */
 #ifndef PCPU_SRC_LAYOUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ops.c - the out-of-line parts of the this_cpu operations: the atomic fallback of
  * cmpxchg_double (16 bytes at once needs cmpxchg16b, or a lock elsewhere). */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* remote.c - pcpu_run_on_cpu: act on another CPU's copies by running there. */
 #include <errno.h>
 #include <sched.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sections.c - the registry of static per-CPU sections, one per ELF object that defines
  * PCPU_DEFINE variables.  Each object's constructor registers its section; sections
  * known when the library initializes get their copies in the first chunk's static

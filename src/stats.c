@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.c - statistics (the kernel's percpu_stats) and the layout dump. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* topology.c - which CPUs exist, which node each belongs to and how far apart the nodes are:
  * read from sysfs for the real machine, or built from a "LIST;LIST" spec for simulations. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* topology.h - possible/online CPUs, CPU-to-node map and node distances, read from sysfs
  * or simulated from a node specification.  Used by the layout and the allocator. */
 #ifndef PCPU_SRC_TOPOLOGY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vm.c - the address-space backend: the only file that calls mmap, munmap, madvise and
  * mbind.  Chunks are reserved PROT_NONE, committed read-write without reservation of
  * swap (MAP_NORESERVE), populated by prefaulting (so that running out of memory is an

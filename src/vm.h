@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vm.h - the only interface through which libpercpu touches the address space: reserve,
  * commit, populate, depopulate, bind to a node, release.  Everything above it is plain C.
  * Tests swap pcpu_vm for a wrapper that injects failures or records calls. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dso_static.c - static per-CPU variables across ELF objects: the executable's own, a
  * linked shared library's (also reached from the executable with DECLARE_PER_CPU), and
  * a dlopen'd library's, which takes space from the reserved region and gives it back on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* header_client.c - a user's program that expands every kind of macro of <percpu.h> and
  * <percpu/kernel.h> once.  Not run: make check-headers compiles it in users' strictest
  * modes (C99, C11 -pedantic; C++11 to C++20; -DPCPU_NO_RSEQ_OPS), so that any GNU

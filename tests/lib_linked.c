@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lib_linked.c - a shared library with static per-CPU variables, linked into the test
  * executable dso_static (its section is placed in the first chunk at start-up). */
 #include <percpu/kernel.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lib_plugin.c - a shared library loaded with dlopen by dso_static: its static per-CPU
  * section goes to the reserved region (or dynamic memory) and is released by dlclose.
  * It also uses a variable of lib_linked.c through DECLARE_PER_CPU. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs each test program given as an argument, prints its status, and ends with the
 # line "N passed, N failed".  Exit status 0 only if every program passed.
 pass=0

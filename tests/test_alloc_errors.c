@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_alloc_errors.c - bad input, misuse and failure paths of the allocator: EINVAL
  * cases change nothing, out-of-memory returns ENOMEM and leaves the allocator
  * consistent, double free / wild pointers / bad CPUs abort with a message naming the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_alloc_mt.c - multi-threaded alloc/free stress: threads allocate, write a pattern
  * naming the thread, the allocation and the CPU into every CPU's copy, hand some
  * allocations to a neighbour thread to free, and check every byte before freeing.

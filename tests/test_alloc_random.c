@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_alloc_random.c - the whole allocator against a reference model: random sizes,
  * alignments, frees and bursts on a simulated two-node topology (so that groups and
  * padding units exist), checking for every allocation: alignment, no overlap with any

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* test_api_cxx.cpp - the API as C++ code uses it, with the kernel's names: static
  * per-CPU variables (with initializers, in every copy), alloc_percpu(T) of a class type
  * and inside a class, the this_cpu family on every width through a template, checked

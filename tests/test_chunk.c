@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_chunk.c - the chunk bitmap allocator (src/chunk.c): each hint case by hand, then
  * millions of random operations checked against a plain reference model, then a timing
  * figure for the benchmark's access pattern. */

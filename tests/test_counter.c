@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_counter.c - pcpu_counter, the kernel's percpu_counter.
  * (1) Semantics on a pinned thread: which adds stay in this CPU's delta and which fold
  *     into the count, batch edge cases, wrap-around, read/sum/compare/set.

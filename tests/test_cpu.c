@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cpu.c - the current CPU, in each of the three sources: glibc's rseq registration,
  * the library's own (glibc's disabled with GLIBC_TUNABLES=glibc.pthread.rseq=0) and
  * sched_getcpu (LIBPERCPU_CPU_SOURCE=getcpu).  A thread pinned to a CPU must see that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_getcpu.c - pcpu_get_cpu()/pcpu_put_cpu().  (1) Mutual exclusion: threads update
  * a CPU's copy non-atomically between get and put while some of them move between CPUs,
  * also while holding; no update is lost.  (2) Nesting returns the held CPU and holds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_layout.c - the first-chunk layout checked three ways: against real kernel boot logs
  * byte for byte, against an independent re-computation over thousands of simulated
  * topologies, and the topology readers (CPU lists, node specs, a fake sysfs tree). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_numa_bind.c - each group's units of every chunk are bound to the node of the
  * group's CPUs: on a simulated three-node topology, a recording backend must see one
  * bind per group per chunk, covering exactly that group's units, with its node. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_population.c - pages cost memory only once an allocation covers them, and are
  * given back when empty: the populated map of every chunk must match, page by page and
  * unit by unit, what mincore() says is resident; and the process's resident memory with

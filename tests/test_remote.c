@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_remote.c - folding other CPUs' copies while they are being updated: adders run
  * this_cpu increments on a per-CPU counter while a folder visits every CPU with
  * pcpu_run_on_cpu() and moves that CPU's count into its own total with this_cpu_xchg;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_static.c - static per-CPU variables in the executable: every possible CPU gets
  * its own copy of the initial contents, copies are independent, the alignment variants
  * hold in every copy, arrays and structs work, and the kernel names from

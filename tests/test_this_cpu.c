@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_this_cpu.c - the this_cpu operations.  (1) Every operation and width against its
  * definition, on a thread pinned to each CPU in turn: the copy of that CPU changes as
  * the definition says, every other copy and the neighbouring bytes stay as they were.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.h - the few helpers every test program shares: checks that report the file,
  * line and expression, and a seeded random generator (seed printed, PCPU_TEST_SEED
  * reproduces a run). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* percpu-info.c - command-line view of libpercpu's layout: this process's real first
  * chunk, the layout the kernel's algorithm gives for any simulated machine, and the CPU
  * and node topology it starts from. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* percpu/counter.h - batched per-CPU counters, the kernel's percpu_counter
  * (lib/percpu_counter.c).  Included by <percpu.h>; see pcpu_counter(3).
  *

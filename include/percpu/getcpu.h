@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* percpu/getcpu.h - exclusion on a CPU's copies: the kernel's get_cpu()/put_cpu() family.
  * Included by <percpu.h>; see pcpu_get_cpu(3).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* percpu/kernel.h - the Linux kernel's names for libpercpu, opt-in, so that code written
  * for the kernel's per-CPU API compiles unchanged in a userspace program:
  *     #include <percpu/kernel.h>

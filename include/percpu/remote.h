@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* percpu/remote.h - acting on another CPU's copies.  Reading any CPU's copy through
  * pcpu_ptr() is always fine (aligned word-sized reads are never torn).  Writing another
  * CPU's copy while threads on that CPU update it with this_cpu operations loses updates:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* percpu/this_cpu.h - the this_cpu operations: read, write, add, sub, inc, dec, and, or,
  * *_return, xchg, cmpxchg, try_cmpxchg and cmpxchg_double on the copy of the CPU the
  * calling thread runs on.  Included by <percpu.h>; do not include it directly.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* percpu/arch/x86_64.h - restartable sequences (rseq) for the this_cpu operations on
  * x86-64.  Each primitive is one critical section: it reads the CPU number from the
  * thread's rseq area, finds that CPU's copy through the unit offset table and ends in a
