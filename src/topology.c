@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "topology.h"
@@ -375,16 +376,25 @@ out:
 
 /* ---- sysfs ------------------------------------------------------------------------ */
 
-/* Reads a whole small file into a NUL-terminated buffer.  NULL with errno on failure. */
+/* Reads a whole small file into a NUL-terminated buffer.  NULL with errno on failure.
+ * Only regular files: a FIFO, a device or a socket in a --sysfs tree could block the
+ * open or the reads forever (or never end), so they are opened without blocking and
+ * refused (EINVAL); reads stop at SYSFS_FILE_MAX_BYTES (EFBIG). */
 static char *read_text_file(const char *path)
 {
 	size_t cap = 4096, len = 0;
 	char *buf = malloc(cap);
+	struct stat st;
 	int fd;
 
 	if (!buf)
 		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL;
+	}
 	if (fd < 0) {
 		int e = errno;
 

@@ -75,6 +75,17 @@ static int bad_usage(const char *fmt, ...)
 	return 2;
 }
 
+/* Flushes stdout: the exit status of a command that printed its result, 1 with a
+ * message if the output could not be written (a full disk, a closed pipe, /dev/full). */
+static int finish_output(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "%s: cannot write the output: %s\n", prog,
+		strerror(errno ? errno : EIO));
+	return 1;
+}
+
 /* "4096", "8K", "2M", "1G": decimal only, so "010" is ten, not eight. */
 static int parse_size(const char *s, size_t *out)
 {
@@ -125,8 +136,10 @@ static int load_topology(struct pcpu_topology *t, const char *spec, const char *
 		return 0;
 	}
 	if (pcpu_topology_read_sysfs(t, sysfs ? sysfs : SYSFS_ROOT)) {
-		fprintf(stderr, "%s: cannot read the CPU topology below %s: %s\n", prog,
-			sysfs ? sysfs : SYSFS_ROOT, strerror(errno));
+		fprintf(stderr, "%s: cannot read the CPU topology below %s: %s%s\n", prog,
+			sysfs ? sysfs : SYSFS_ROOT, strerror(errno),
+			errno == EINVAL ? " (a file that does not parse, or that is not a "
+					  "regular file)" : "");
 		return 1;
 	}
 	return 0;
@@ -198,7 +211,7 @@ static int parse_options(int argc, char **argv, bool layout, struct options *o)
 			continue;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			exit(finish_output());
 		case ':':
 			return bad_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -248,7 +261,7 @@ static int cmd_layout(int argc, char **argv)
 	pcpu_dump_alloc_info(stdout, ai);
 	pcpu_free_alloc_info(ai);
 	pcpu_topology_free(&t);
-	return fflush(stdout) ? 1 : 0;
+	return finish_output();
 }
 
 /* Prints @nbits of @bits in the kernel's list format ("0-5,12-17"), or "(none)". */
@@ -304,42 +317,75 @@ static int cmd_topology(int argc, char **argv)
 		printf("\n");
 	}
 	pcpu_topology_free(&t);
-	return fflush(stdout) ? 1 : 0;
+	return finish_output();
+}
+
+/* The commands that take no arguments: 0 if there are none, else the exit status of
+ * the usage error (or of --help). */
+static int no_arguments(int argc, char **argv)
+{
+	if (argc < 3)
+		return 0;
+	if (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
+		usage(stdout);
+		return finish_output() ? 1 : -1;
+	}
+	if (argv[2][0] == '-')
+		return bad_usage("unknown option '%s' for '%s'", argv[2], argv[1]);
+	return bad_usage("unexpected argument '%s': '%s' takes none", argv[2], argv[1]);
+}
+
+static int cmd_cpu(void)
+{
+	if (pcpu_init() < 0) {
+		fprintf(stderr, "%s: cannot initialize: %s\n", prog, strerror(errno));
+		return 1;
+	}
+	printf("current CPU: %u (of %u possible, %u online)\n", pcpu_current_cpu(),
+	       pcpu_num_possible_cpus(), pcpu_num_online_cpus());
+	printf("CPU source: %s\n", pcpu_cpu_source());
+	printf("this_cpu operations: %s\n",
+	       __pcpu_fast.rseq_nr_cpu_ids ? "rseq critical sections, no atomic instructions"
+					   : "atomic operations on the current CPU's copy");
+	return finish_output();
+}
+
+static int cmd_stats(void)
+{
+	if (pcpu_dump_stats(stdout) < 0) {
+		fprintf(stderr, "%s: cannot read the allocator statistics: %s\n", prog,
+			strerror(errno));
+		return 1;
+	}
+	return finish_output();
 }
 
 int main(int argc, char **argv)
 {
+	int ret;
+
 	if (argc < 2) {
 		if (pcpu_dump_layout(stdout) < 0) {
 			fprintf(stderr, "%s: cannot set up the per-CPU layout: %s\n", prog,
 				strerror(errno));
 			return 1;
 		}
-		return fflush(stdout) ? 1 : 0;
+		return finish_output();
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return 0;
+		return finish_output();
 	}
 	if (!strcmp(argv[1], "layout"))
 		return cmd_layout(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "topology"))
 		return cmd_topology(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "cpu") && argc == 2) {
-		if (pcpu_init() < 0) {
-			fprintf(stderr, "%s: cannot initialize: %s\n", prog, strerror(errno));
-			return 1;
-		}
-		printf("current CPU: %u (of %u possible, %u online)\n", pcpu_current_cpu(),
-		       pcpu_num_possible_cpus(), pcpu_num_online_cpus());
-		printf("CPU source: %s\n", pcpu_cpu_source());
-		printf("this_cpu operations: %s\n",
-		       __pcpu_fast.rseq_nr_cpu_ids ? "rseq critical sections, no atomic instructions"
-					    : "atomic operations on the current CPU's copy");
-		return fflush(stdout) ? 1 : 0;
+	if (!strcmp(argv[1], "cpu") || !strcmp(argv[1], "stats")) {
+		ret = no_arguments(argc, argv);
+		if (ret)
+			return ret < 0 ? 0 : ret;
+		return !strcmp(argv[1], "cpu") ? cmd_cpu() : cmd_stats();
 	}
-	if (!strcmp(argv[1], "stats") && argc == 2)
-		return pcpu_dump_stats(stdout) < 0 || fflush(stdout) ? 1 : 0;
 	if (argv[1][0] == '-')
 		return bad_usage("unknown option '%s' (options follow a command)", argv[1]);
 	return bad_usage("unknown command '%s'", argv[1]);

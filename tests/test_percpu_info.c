@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/* test_percpu_info.c - runs the built percpu-info tool (../percpu-info next to the
+ * tests folder) and checks exit codes and messages of what goes wrong: a sysfs tree with
+ * FIFOs (and other non-regular files) in it is refused without blocking, arguments a
+ * command does not take are called unexpected, an initialization failure gets the tool's
+ * own line, and output to a full device is an error for every command. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "testutil.h"
+
+static char tool[PATH_MAX];
+
+struct result {
+	int status;        /* exit status, or 128 + signal, or -1 if it had to be killed */
+	char out[8192];
+	char err[8192];
+};
+
+/* Appends what is available on @fd to @buf; returns 0 at end of file. */
+static int drain(int fd, char *buf, size_t size, size_t *len)
+{
+	ssize_t n = read(fd, buf + *len, size - 1 - *len);
+
+	if (n > 0) {
+		*len += (size_t)n;
+		buf[*len] = '\0';
+		return 1;
+	}
+	if (n < 0 && errno == EINTR)
+		return 1;
+	return *len + 1 >= size ? 1 : 0;
+}
+
+/* Runs the tool with @args (NULL-terminated after argv[0]), environment variable
+ * @env ("NAME=value" or NULL) added and stdout to @out_path if not NULL, killing it
+ * after @timeout_s seconds. */
+static void run(struct result *r, const char *env, const char *out_path, int timeout_s,
+		const char *const *args)
+{
+	int out[2], err[2], status;
+	size_t olen = 0, elen = 0;
+	bool oopen = true, eopen = true;
+	time_t deadline = time(NULL) + timeout_s;
+	char *argv[16];
+	pid_t pid;
+	int i;
+
+	argv[0] = tool;
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = (char *)args[i];
+	argv[i + 1] = NULL;
+	memset(r, 0, sizeof(*r));
+	CHECK_EQ(pipe(out), 0);
+	CHECK_EQ(pipe(err), 0);
+	pid = fork();
+	if (pid == 0) {
+		if (out_path) {
+			int fd = open(out_path, O_WRONLY);
+			if (fd < 0)
+				_exit(126);
+			dup2(fd, 1);
+		} else {
+			dup2(out[1], 1);
+		}
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		if (env)
+			putenv((char *)env);
+		execv(tool, argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	while (oopen || eopen) {
+		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+
+		if (time(NULL) >= deadline)
+			break;
+		p[0].fd = oopen ? out[0] : -1;
+		p[1].fd = eopen ? err[0] : -1;
+		if (poll(p, 2, 200) <= 0)
+			continue;
+		if (oopen && (p[0].revents & (POLLIN | POLLHUP)))
+			oopen = drain(out[0], r->out, sizeof(r->out), &olen);
+		if (eopen && (p[1].revents & (POLLIN | POLLHUP)))
+			eopen = drain(err[0], r->err, sizeof(r->err), &elen);
+	}
+	if (oopen || eopen) { /* it blocked */
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		r->status = -1;
+	} else {
+		waitpid(pid, &status, 0);
+		r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	close(out[0]);
+	close(err[0]);
+}
+
+/* Checks exit status @status and that stderr contains each of @want (NULL-terminated). */
+static void expect(const struct result *r, const char *what, int status, const char *const *want)
+{
+	bool ok = r->status == status;
+
+	for (int i = 0; want[i]; i++)
+		ok = ok && strstr(r->err, want[i]);
+	if (!ok)
+		fprintf(stderr, "%s: status %d (wanted %d), stderr:\n%s\n", what, r->status, status,
+			r->err);
+	CHECK_EQ(r->status, status);
+	for (int i = 0; want[i]; i++)
+		CHECK(strstr(r->err, want[i]) != NULL);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* ---- sysfs trees with non-regular files ---- */
+
+static char root[256];
+
+static void put(const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void sub(const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	CHECK_EQ(mkdir(path, 0755), 0);
+}
+
+/* A valid two-node machine of 4 CPUs. */
+static void make_tree(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK_EQ(system(cmd), 0);
+	CHECK_EQ(mkdir(root, 0755), 0);
+	sub("cpu");
+	sub("node");
+	sub("node/node0");
+	sub("node/node1");
+	put("cpu/possible", "0-3\n");
+	put("cpu/present", "0-3\n");
+	put("cpu/online", "0-3\n");
+	put("node/node0/cpulist", "0-1\n");
+	put("node/node1/cpulist", "2-3\n");
+	put("node/node0/distance", "10 20\n");
+	put("node/node1/distance", "20 10\n");
+}
+
+/* Replaces @rel by a FIFO that no one writes: reading it would block forever. */
+static void fifo(const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	CHECK_EQ(unlink(path), 0);
+	CHECK_EQ(mkfifo(path, 0644), 0);
+}
+
+static void test_sysfs(void)
+{
+	static const char *const files[] = {
+		"cpu/possible", "cpu/present", "cpu/online", "node/node0/cpulist",
+		"node/node1/cpulist", "node/node0/distance", "node/node1/distance",
+	};
+	struct result r;
+	char what[512];
+
+	snprintf(root, sizeof(root), "/tmp/pcpu-info-test.%d", (int)getpid());
+	make_tree();
+	run(&r, NULL, NULL, 20, ARGS("topology", "--sysfs", root));
+	expect(&r, "valid tree", 0, ARGS(""));
+	CHECK(strstr(r.out, "node 1 cpus: 2-3") != NULL);
+	CHECK(strstr(r.out, "online: 0-3") != NULL);
+
+	/* each file a FIFO in turn; all three CPU lists FIFOs; the layout command too */
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		make_tree();
+		fifo(files[i]);
+		snprintf(what, sizeof(what), "FIFO at %s", files[i]);
+		run(&r, NULL, NULL, 20, ARGS("topology", "--sysfs", root));
+		CHECK(r.status != -1); /* did not block */
+		if (r.status == -1)
+			fprintf(stderr, "%s: percpu-info blocked\n", what);
+		/* whatever it makes of the rest, it says so in its own words */
+		CHECK(r.status == 0 || r.status == 1);
+		if (r.status == 1)
+			expect(&r, what, 1, ARGS("percpu-info: cannot read the CPU topology below"));
+		run(&r, NULL, NULL, 20, ARGS("layout", "--sysfs", root));
+		CHECK(r.status == 0 || r.status == 1);
+	}
+	make_tree();
+	fifo("cpu/possible");
+	fifo("cpu/present");
+	fifo("cpu/online");
+	run(&r, NULL, NULL, 20, ARGS("topology", "--sysfs", root));
+	expect(&r, "FIFOs for every CPU list", 1,
+	       ARGS("percpu-info: cannot read the CPU topology below", root));
+	/* a node's cpulist that cannot be read: not silently a node without CPUs */
+	make_tree();
+	fifo("node/node1/cpulist");
+	run(&r, NULL, NULL, 20, ARGS("topology", "--sysfs", root));
+	CHECK(r.status != -1);
+	/* a directory where a file should be */
+	make_tree();
+	CHECK_EQ(unlink(strcat(strcpy(what, root), "/cpu/possible")), 0);
+	CHECK_EQ(mkdir(what, 0755), 0);
+	run(&r, NULL, NULL, 20, ARGS("topology", "--sysfs", root));
+	CHECK(r.status == 0 || r.status == 1);
+
+	snprintf(what, sizeof(what), "rm -rf %s", root);
+	CHECK_EQ(system(what), 0);
+}
+
+/* ---- arguments ---- */
+
+static void test_arguments(void)
+{
+	static const char *const cmds[] = { "cpu", "stats" };
+	struct result r;
+
+	for (size_t i = 0; i < 2; i++) {
+		run(&r, NULL, NULL, 20, ARGS(cmds[i], "extra"));
+		expect(&r, cmds[i], 2, ARGS("percpu-info: unexpected argument 'extra'"));
+		CHECK(strstr(r.err, "unknown command") == NULL);
+		CHECK_EQ(r.out[0], '\0');
+		run(&r, NULL, NULL, 20, ARGS(cmds[i], "--bogus"));
+		expect(&r, cmds[i], 2, ARGS("percpu-info: unknown option '--bogus'"));
+		CHECK(strstr(r.err, "unknown command") == NULL);
+		run(&r, NULL, NULL, 20, ARGS(cmds[i]));
+		expect(&r, cmds[i], 0, ARGS(""));
+		CHECK(r.out[0] != '\0');
+	}
+	/* cpu in each CPU-source mode */
+	run(&r, "GLIBC_TUNABLES=glibc.pthread.rseq=0", NULL, 20, ARGS("cpu"));
+	expect(&r, "cpu, own registration", 0, ARGS(""));
+	CHECK(strstr(r.out, "CPU source: rseq (libpercpu registration)") != NULL);
+	run(&r, "LIBPERCPU_CPU_SOURCE=getcpu", NULL, 20, ARGS("cpu"));
+	expect(&r, "cpu, getcpu", 0, ARGS(""));
+	CHECK(strstr(r.out, "CPU source: sched_getcpu") != NULL);
+	run(&r, NULL, NULL, 20, ARGS("frobnicate"));
+	expect(&r, "unknown command", 2, ARGS("percpu-info: unknown command 'frobnicate'"));
+	run(&r, NULL, NULL, 20, ARGS("topology", "extra"));
+	expect(&r, "topology extra", 2, ARGS("percpu-info: unexpected argument 'extra'"));
+}
+
+/* ---- initialization failures ---- */
+
+static void test_init_failure(void)
+{
+	static const char *const cmds[] = { "stats", "cpu", NULL };
+	struct result r;
+
+	for (int i = 0; i < 3; i++) {
+		const char *const *args = cmds[i] ? ARGS(cmds[i]) : ARGS(NULL);
+
+		run(&r, "LIBPERCPU_DYN_SIZE=12Q", NULL, 20, args);
+		expect(&r, cmds[i] ? cmds[i] : "(no command)", 1,
+		       ARGS("libpercpu: LIBPERCPU_DYN_SIZE=12Q", "\npercpu-info: ",
+			    "Invalid argument"));
+		CHECK_EQ(r.out[0], '\0');
+	}
+}
+
+/* ---- output errors ---- */
+
+static void test_full(void)
+{
+	const char *const *const cmds[] = {
+		ARGS("--help"), ARGS("-h"), ARGS("help"), ARGS("layout", "--help"),
+		ARGS("topology"), ARGS("layout"), ARGS("cpu"), ARGS("stats"), ARGS(NULL),
+	};
+	struct result r;
+
+	if (access("/dev/full", W_OK) != 0) {
+		fprintf(stderr, "no /dev/full: output error tests skipped\n");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "%s >/dev/full", cmds[i][0] ? cmds[i][0] : "(none)");
+		run(&r, NULL, "/dev/full", 20, cmds[i]);
+		expect(&r, what, 1, ARGS("percpu-info: ", "No space left on device"));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char *slash;
+
+	snprintf(tool, sizeof(tool), "%s", argv[0]);
+	slash = strrchr(tool, '/');
+	if (!slash || (size_t)(slash - tool) + sizeof("/../percpu-info") > sizeof(tool)) {
+		fprintf(stderr, "run me by path from the build folder\n");
+		return 1;
+	}
+	strcpy(slash, "/../percpu-info");
+	if (access(tool, X_OK) != 0) {
+		fprintf(stderr, "%s: %s\n", tool, strerror(errno));
+		return 1;
+	}
+	(void)argc;
+	test_arguments();
+	test_init_failure();
+	test_full();
+	test_sysfs();
+	TEST_DONE();
+}
