@@ -90,13 +90,14 @@ $(INFO): tools/percpu-info.c $(AR_LIB)
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 CXX_SRCS  := $(sort $(wildcard tests/test_*.cpp))
 DSO_SRCS  := $(sort $(wildcard tests/dso_*.c))
+TEST_HDRS := $(wildcard tests/*.h)
 EX_SRCS   := $(sort $(wildcard examples/*.c))
 CXX_TESTS := $(patsubst tests/%.cpp,$(B)/tests/%,$(CXX_SRCS))
 TESTS     := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS)) $(CXX_TESTS) \
              $(patsubst tests/%.c,$(B)/tests/%,$(DSO_SRCS)) \
              $(patsubst examples/%.c,$(B)/examples/%,$(EX_SRCS))
 
-$(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AR_LIB)
+$(B)/tests/test_%: tests/test_%.c $(TEST_HDRS) $(AR_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
 
