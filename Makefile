@@ -6,7 +6,8 @@
 #   make bench        build and run the benchmarks
 #   make install      PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR and DESTDIR as packagers expect
 #   make uninstall    removes what make install put there (same variables)
-# CC=clang works the same.  B=dir chooses the build folder; SAN=asan|tsan adds sanitizers;
+#   make fuzz         run each libFuzzer target in fuzz/ for FUZZ_SECONDS (needs clang)
+# CC=clang works the same.  B=dir chooses the build folder; SAN=asan|tsan|fuzz adds sanitizers;
 # WERROR=1 turns warnings into errors (make check sets it; a plain make does not, so a newer
 # compiler's new warning never breaks a user's or a distribution's build).
 # CPPFLAGS, CFLAGS and LDFLAGS (command line or environment) belong to the user: they are
@@ -42,6 +43,11 @@ endif
 ifeq ($(SAN),tsan)
 PCPU_SAN      += -fsanitize=thread -fno-omit-frame-pointer
 PCPU_LDFLAGS  += -fsanitize=thread
+endif
+ifeq ($(SAN),fuzz)
+PCPU_SAN      += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+                 -fno-sanitize-recover=all -fsanitize-coverage-ignorelist=fuzz/coverage-ignore.txt
+PCPU_LDFLAGS  += -fsanitize=address,undefined
 endif
 PCPU_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc
 PCPU_CFLAGS   := -std=gnu11 $(WARN) $(PCPU_SAN)
@@ -190,6 +196,7 @@ check:
 	PCPU_TEST_SCALE=0.1 $(MAKE) check-one B=build-tsan SAN=tsan WERROR=1
 	@if command -v clang >/dev/null; then $(MAKE) tests check-cxx B=build-clang CC=clang CXX=clang++ WERROR=1; \
 	else echo "clang not installed: clang build skipped"; fi
+	$(MAKE) -j2 fuzz FUZZ_SECONDS=30 WERROR=1
 
 demo: $(B)/examples/demo
 	$(B)/examples/demo
@@ -257,8 +264,42 @@ uninstall:
 		rm -f $(DESTDIR)$(MANDIR)/man3/$$m; done
 	for m in $(notdir $(MAN1)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$m; done
 
-clean:
-	rm -rf build build-asan build-tsan build-clang
+# ---- fuzzing ------------------------------------------------------------------------
+# fuzz/fuzz_NAME.c is a libFuzzer target; fuzz/corpus/NAME/ its seed corpus, kept small.
+# Each runs for FUZZ_SECONDS under ASan+UBSan, two at a time with -j2; new inputs go to
+# build-fuzz/fuzz/corpus-NAME/ and a failing input to build-fuzz/fuzz/crash-NAME-*.
+# Without clang's fuzzer runtime (Debian: libclang-rt-14-dev) it says so and skips.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_NAMES   := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
+FUZZERS      := $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
-.PHONY: all tests check check-one check-cxx check-headers check-install demo bench install uninstall clean
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(TEST_HDRS) $(AR_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+
+fuzz:
+	@if printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }\n' | \
+		$(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1; then \
+		$(MAKE) fuzz-run B=build-fuzz CC=$(FUZZ_CC) SAN=fuzz; \
+	else echo "fuzz: $(FUZZ_CC) -fsanitize=fuzzer does not link (install clang and" \
+		"libclang-rt-14-dev): fuzzing skipped"; fi
+
+fuzz-run: $(patsubst %,fuzz-run-%,$(FUZZ_NAMES))
+
+fuzz-run-%: $(B)/fuzz/fuzz_%
+	@mkdir -p $(B)/fuzz/corpus-$*
+	@echo "fuzz: $* for $(FUZZ_SECONDS) s"
+	@$< -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+		-artifact_prefix=$(B)/fuzz/crash-$*- $(B)/fuzz/corpus-$* fuzz/corpus/$* \
+		>$(B)/fuzz/$*.log 2>&1 || { tail -n 60 $(B)/fuzz/$*.log; \
+		echo "fuzz: $* FAILED: input saved as $(B)/fuzz/crash-$*-*"; exit 1; }
+	@sed -n 's/^Done \(.*\)/fuzz: $*: \1, nothing found/p' $(B)/fuzz/$*.log
+
+.PRECIOUS: $(B)/fuzz/fuzz_%
+
+clean:
+	rm -rf build build-asan build-tsan build-clang build-fuzz
+
+.PHONY: all tests check check-one check-cxx check-headers check-install demo bench install uninstall clean fuzz fuzz-run
 .DELETE_ON_ERROR:
