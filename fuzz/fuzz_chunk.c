@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "chunk.h"
-#include "chunk_model.h"
+#include "../tests/chunk_model.h"
 #include "fuzz_input.h"
 
 /* Checks pcpu_chunk_next_pop / next_unpop over [0, nr_pages): each run they report must be

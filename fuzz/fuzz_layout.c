@@ -14,7 +14,7 @@
 
 #include "fuzz_input.h"
 #include "layout.h"
-#include "testutil.h"
+#include "../tests/testutil.h"
 
 #define MAX_BYTES ((size_t)1 << 40)  /* sizes above this are refused */
 #define MAX_ATOM ((size_t)1 << 30)

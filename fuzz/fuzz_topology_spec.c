@@ -13,7 +13,7 @@
 
 #include "fuzz_input.h"
 #include "topology.h"
-#include "testutil.h"
+#include "../tests/testutil.h"
 
 #define MAX_CPU (PCPU_MAX_CPUS - 1)
 
