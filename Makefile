@@ -115,6 +115,10 @@ $(B)/tests/test_%: tests/test_%.cpp tests/testutil.h $(TEST_SRCS) $(AR_LIB)
 # test_this_cpu_norseq is test_this_cpu built as a user's -DPCPU_NO_RSEQ_OPS build is.
 $(B)/tests/test_this_cpu_norseq: tests/test_this_cpu.c
 
+# tests/test_fuzz_NAME.c replay inputs through the fuzz target they include.
+$(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_fuzz_*.c)): \
+	$(B)/tests/test_fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h)
+
 $(B)/tests/libpcpu_linked.so: tests/lib_linked.c $(SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared $(ALL_LDFLAGS) -o $@ $< -L$(B) -lpercpu
@@ -276,7 +280,7 @@ FUZZERS      := $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
 $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(TEST_HDRS) $(AR_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
 
 fuzz:
 	@if printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }\n' | \

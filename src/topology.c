@@ -539,7 +539,8 @@ static int list_node_dirs(const char *root, int **ids, int *count)
 		v[n++] = id;
 	}
 	closedir(dir);
-	qsort(v, (size_t)n, sizeof(*v), cmp_int);
+	if (n)  /* v is NULL when there is none, and qsort's base must not be */
+		qsort(v, (size_t)n, sizeof(*v), cmp_int);
 	*ids = v;
 	*count = n;
 	return 0;
