@@ -28,12 +28,24 @@ extern "C" {
 
 #define PCPU_API __attribute__((visibility("default")))
 
+/* The version of libpercpu, written here only: the Makefile, libpercpu.pc, the CMake
+ * package, the man pages and percpu-info take it from these lines.  NEWS says what
+ * each version changed.  PCPU_VERSION_NUMBER is for #if: 0.1.0 is 100, 1.2.3 is 10203.
+ * pcpu_version() gives the version of the library actually loaded. */
 #define PCPU_VERSION_MAJOR 0
 #define PCPU_VERSION_MINOR 1
+#define PCPU_VERSION_PATCH 0
+#define PCPU_VERSION_NUMBER \
+	(PCPU_VERSION_MAJOR * 10000 + PCPU_VERSION_MINOR * 100 + PCPU_VERSION_PATCH)
 
 /* Marks a per-CPU pointer in declarations, like the kernel's __percpu.  It has no effect
  * on the type: dereference a per-CPU pointer only through pcpu_ptr()/pcpu_this_ptr(). */
 #define __pcpu
+
+/* The version of the libpercpu library running, "MAJOR.MINOR.PATCH" (a static string),
+ * which may be newer than the header the program was compiled with.  Never fails;
+ * needs no initialization; thread-safe and async-signal-safe. */
+PCPU_API const char *pcpu_version(void);
 
 /* ------------------------------------------------------------------------------------
  * CPUs and topology.  The possible CPUs, their nodes and the online CPUs are read once,

@@ -30,7 +30,7 @@ static void usage(FILE *out)
 		"       %s topology [--nodes SPEC | --sysfs DIR]\n"
 		"       %s cpu\n"
 		"       %s stats\n"
-		"       %s --help\n"
+		"       %s --help | --version\n"
 		"\n"
 		"Without a command, prints this process's first chunk: the \"percpu: Embedded\"\n"
 		"line and the pcpu-alloc lines, in the kernel's format.\n"
@@ -55,6 +55,7 @@ static void usage(FILE *out)
 		"      --sysfs DIR     read the topology below DIR instead of %s\n"
 		"  -e, --embedded      also print the \"percpu: Embedded\" line\n"
 		"  -h, --help          show this help\n"
+		"  -V, --version       print the libpercpu version\n"
 		"\n"
 		"Sizes are bytes, or a number followed by K, M or G (binary: 8K = 8192).\n",
 		prog, prog, prog, prog, prog, prog, PCPU_DYNAMIC_EARLY_SIZE, SYSFS_ROOT);
@@ -375,6 +376,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return finish_output();
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("percpu-info (libpercpu) %s\n", pcpu_version());
+		return fflush(stdout) ? 1 : 0;
 	}
 	if (!strcmp(argv[1], "layout"))
 		return cmd_layout(argc - 1, argv + 1);
