@@ -18,8 +18,12 @@ AR      ?= ar
 B       ?= build
 SAN     ?=
 WERROR  ?=
-VERSION := 0.1.0
-SOVER   := 0
+# The version is written once, in include/percpu.h (PCPU_VERSION_*); the date of the man
+# pages is that of the version's entry at the top of NEWS.
+VERSION := $(shell sed -n 's/^\#define PCPU_VERSION_\(MAJOR\|MINOR\|PATCH\) *\([0-9]*\).*/\2/p' \
+		include/percpu.h | paste -sd.)
+MANDATE := $(shell sed -n '1s/.*(\([0-9-]*\)).*/\1/p' NEWS)
+SOVER   := $(firstword $(subst ., ,$(VERSION)))
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -27,6 +31,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CMAKEDIR   ?= $(LIBDIR)/cmake/libpercpu
 
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
@@ -169,24 +174,35 @@ check-headers:
 	@echo "headers: clean as C99, C11, C++11, C++14, C++17, C++20, with and without rseq operations"
 
 # Installs the way a distribution package does (DESTDIR staging, PREFIX=/usr, a multiarch
-# LIBDIR), builds an example against the staged tree only, with pkg-config, runs it, then
-# uninstalls and checks that nothing but empty directories is left.
+# LIBDIR), then as a user would: builds the demo against the staged tree only, once with
+# pkg-config and once with CMake (find_package, both imported targets), runs them, checks
+# that the .pc, the CMake package, percpu-info --version and the man pages carry the one
+# version, that every documented name opens a page and that the pages are lint-clean;
+# then uninstalls and checks that nothing but empty directories is left.
 STAGE     = $(CURDIR)/$(B)/stage
 STAGE_LIB = /usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null | grep . || $(CC) -dumpmachine)
 STAGE_VARS = DESTDIR=$(STAGE) PREFIX=/usr LIBDIR=$(STAGE_LIB)
 check-install: all
-	rm -rf $(STAGE) && $(MAKE) install $(STAGE_VARS) >/dev/null
+	rm -rf $(STAGE) $(B)/cmake-client && $(MAKE) install $(STAGE_VARS) >/dev/null
 	PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)$(STAGE_LIB)/pkgconfig; \
 	export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR; \
+	test "$$(pkg-config --modversion libpercpu)" = $(VERSION) && \
 	$(CC) -Wall -Wextra -Werror -o $(B)/installed-demo examples/demo.c \
-		$$(pkg-config --cflags libpercpu) $$(pkg-config --libs libpercpu) -lpthread
+		$$(pkg-config --cflags libpercpu) $$(pkg-config --libs libpercpu)
 	LD_LIBRARY_PATH=$(STAGE)$(STAGE_LIB) $(B)/installed-demo >/dev/null
-	$(STAGE)/usr/bin/percpu-info >/dev/null
 	! grep -n rpath $(STAGE)$(STAGE_LIB)/pkgconfig/libpercpu.pc
+	cmake -S tests/cmake -B $(B)/cmake-client -DCMAKE_PREFIX_PATH=$(STAGE)/usr \
+		-DCMAKE_C_COMPILER=$(CC) -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >$(B)/cmake-client.log
+	grep -q "libpercpu $(VERSION) from $(STAGE)$(STAGE_LIB)/cmake/libpercpu" $(B)/cmake-client.log
+	cmake --build $(B)/cmake-client >>$(B)/cmake-client.log
+	$(B)/cmake-client/demo >/dev/null && $(B)/cmake-client/kernel_style_static >/dev/null
+	test "$$($(STAGE)/usr/bin/percpu-info --version)" = "percpu-info (libpercpu) $(VERSION)"
+	$(STAGE)/usr/bin/percpu-info >/dev/null
+	sh tests/check-man.sh $(STAGE)/usr/share/man $(VERSION) $(MANDATE)
 	$(MAKE) uninstall $(STAGE_VARS) >/dev/null
 	@left=$$(find $(STAGE) ! -type d); if [ -n "$$left" ]; then \
 		echo "make uninstall left:"; echo "$$left"; exit 1; fi
-	@echo "install: headers, libraries, pkg-config, percpu-info and man pages work; uninstall removes them"
+	@echo "install: headers, libraries, pkg-config, CMake, percpu-info and man pages work; uninstall removes them"
 
 # The full suite: the license lines, the plain build, the install check, the headers in
 # strict C and C++, then ASan+UBSan, then TSan (shorter runs under the sanitizers), then
@@ -214,48 +230,39 @@ $(B)/bench/%: bench/%.c tests/testutil.h $(AR_LIB)
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
-# Each name documented on a group page gets a page that points to it.
-MAN_LINKS := pcpu_alloc_gfp:pcpu_alloc pcpu_alloc_type:pcpu_alloc pcpu_free:pcpu_alloc \
-	pcpu_balance:pcpu_alloc pcpu_this_ptr:pcpu_ptr pcpu_var:pcpu_ptr \
-	pcpu_current_cpu:pcpu_ptr pcpu_cpu_source:pcpu_ptr PCPU_DECLARE:PCPU_DEFINE \
-	pcpu_get_stats:pcpu_stats pcpu_dump_stats:pcpu_stats pcpu_dump_layout:pcpu_stats \
-	pcpu_init:pcpu_cpus pcpu_nr_cpu_ids:pcpu_cpus pcpu_num_possible_cpus:pcpu_cpus \
-	pcpu_num_online_cpus:pcpu_cpus pcpu_cpu_possible:pcpu_cpus pcpu_cpu_online:pcpu_cpus \
-	pcpu_cpu_to_node:pcpu_cpus pcpu_next_possible_cpu:pcpu_cpus \
-	pcpu_next_online_cpu:pcpu_cpus pcpu_for_each_possible_cpu:pcpu_cpus \
-	pcpu_for_each_online_cpu:pcpu_cpus pcpu_this_read:pcpu_this_cpu \
-	pcpu_this_write:pcpu_this_cpu pcpu_this_add:pcpu_this_cpu pcpu_this_sub:pcpu_this_cpu \
-	pcpu_this_inc:pcpu_this_cpu pcpu_this_dec:pcpu_this_cpu pcpu_this_and:pcpu_this_cpu \
-	pcpu_this_or:pcpu_this_cpu pcpu_this_add_return:pcpu_this_cpu \
-	pcpu_this_xchg:pcpu_this_cpu pcpu_this_cmpxchg:pcpu_this_cpu \
-	pcpu_this_try_cmpxchg:pcpu_this_cpu pcpu_this_cmpxchg_double:pcpu_this_cpu \
-	pcpu_put_cpu:pcpu_get_cpu pcpu_get_cpu_var:pcpu_get_cpu pcpu_put_cpu_var:pcpu_get_cpu \
-	pcpu_get_cpu_ptr:pcpu_get_cpu pcpu_put_cpu_ptr:pcpu_get_cpu \
-	pcpu_counter_init:pcpu_counter pcpu_counter_destroy:pcpu_counter \
-	pcpu_counter_add:pcpu_counter pcpu_counter_add_batch:pcpu_counter \
-	pcpu_counter_sum:pcpu_counter pcpu_counter_read:pcpu_counter \
-	pcpu_counter_set:pcpu_counter pcpu_counter_compare:pcpu_counter
+# Every documented name, the kernel names included, gets a .so link to its page: the
+# list comes from the pages' NAME sections and <percpu/kernel.h> (man/links.sh).
+MAN_LINKS = $(shell sh man/links.sh | tr ' ' :)
 
+# Every page's .TH line takes the date and version from the one place they are kept.
+MAN_TH_SED = /^\.TH /s/ [0-9][0-9-]* "libpercpu [0-9.]*"/ $(MANDATE) "libpercpu $(VERSION)"/
 INST_HEADERS := $(wildcard include/percpu.h include/percpu/*.h include/percpu/arch/*.h)
 MAN3 := $(wildcard man/*.3)
 MAN1 := $(wildcard man/*.1)
 
 install: all
 	install -d $(DESTDIR)$(INCLUDEDIR)/percpu/arch $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(CMAKEDIR)
 	for h in $(INST_HEADERS); do install -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/$${h#include/}; done
 	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/libpercpu.so.$(VERSION)
 	ln -sf libpercpu.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpercpu.so
 	install -m 644 $(AR_LIB) $(DESTDIR)$(LIBDIR)/libpercpu.a
 	install -m 755 $(INFO) $(DESTDIR)$(BINDIR)/percpu-info
-	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
-	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	for m in $(MAN3) $(MAN1); do sed -e '$(MAN_TH_SED)' $$m > \
+		$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; done
 	for l in $(MAN_LINKS); do \
-		echo ".so man3/$${l#*:}.3" > $(DESTDIR)$(MANDIR)/man3/$${l%%:*}.3; done
+		echo ".so man3/$${l#*:}" > $(DESTDIR)$(MANDIR)/man3/$${l%%:*}.3 || exit 1; done
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' libpercpu.pc.in \
 		> $(DESTDIR)$(PKGCONFIGDIR)/libpercpu.pc
+	for f in libpercpu-config libpercpu-config-version; do \
+		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVER@|$(SOVER)|g' \
+		    -e "s|@CMAKE_TO_LIBDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(LIBDIR))|g" \
+		    -e "s|@CMAKE_TO_INCLUDEDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(INCLUDEDIR))|g" \
+		    cmake/$$f.cmake.in > $(DESTDIR)$(CMAKEDIR)/$$f.cmake || exit 1; done
 
 # Removes exactly what install put there, and the directories that are libpercpu's own.
 uninstall:
@@ -267,6 +274,9 @@ uninstall:
 	for m in $(notdir $(MAN3)) $(foreach l,$(MAN_LINKS),$(firstword $(subst :, ,$(l))).3); do \
 		rm -f $(DESTDIR)$(MANDIR)/man3/$$m; done
 	for m in $(notdir $(MAN1)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$m; done
+	rm -f $(DESTDIR)$(CMAKEDIR)/libpercpu-config.cmake \
+		$(DESTDIR)$(CMAKEDIR)/libpercpu-config-version.cmake
+	-rmdir $(DESTDIR)$(CMAKEDIR)
 
 # ---- fuzzing ------------------------------------------------------------------------
 # fuzz/fuzz_NAME.c is a libFuzzer target; fuzz/corpus/NAME/ its seed corpus, kept small.
