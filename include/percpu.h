@@ -360,13 +360,15 @@ static inline void *__pcpu_ptr(const void *__pcpu_p, unsigned int __pcpu_cpu)
 	return __pcpu_ptr_slow(__pcpu_p, __pcpu_cpu);
 }
 
+#ifdef __cplusplus
+}
+#endif
+
+/* Outside the extern "C" block: each has its own, and the system headers they include
+ * (<pthread.h>) must not be read with C linkage forced on them. */
 #include <percpu/this_cpu.h>
 #include <percpu/remote.h>
 #include <percpu/getcpu.h>
 #include <percpu/counter.h>
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif /* PERCPU_H */

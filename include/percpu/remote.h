@@ -10,6 +10,12 @@
 #ifndef PERCPU_REMOTE_H
 #define PERCPU_REMOTE_H
 
+#include <percpu.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Runs @fn(@arg) on CPU @cpu: sets the calling thread's affinity to that CPU alone,
  * waits until the thread runs there, calls @fn, then restores the affinity it had.
  * Inside @fn, pcpu_current_cpu() is @cpu and the this_cpu operations act on @cpu's
@@ -18,5 +24,9 @@
  * sched_setaffinity (EINVAL: @cpu offline or outside the thread's cpuset; EPERM).
  * Thread-safe; not for signal handlers; may block (it changes CPUs). */
 PCPU_API int pcpu_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PERCPU_REMOTE_H */

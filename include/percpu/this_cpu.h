@@ -26,8 +26,14 @@
 #ifndef PERCPU_THIS_CPU_H
 #define PERCPU_THIS_CPU_H
 
+#include <percpu.h>
+
 #if defined(__x86_64__) && !defined(PCPU_NO_RSEQ_OPS)
 #include <percpu/arch/x86_64.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
 #endif
 
 /* The canonical per-CPU address of @p (the copy of the unit at offset 0). */
@@ -257,5 +263,9 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 				      __pcpu_to_u(64, o2), __pcpu_to_u(64, n1),         \
 				      __pcpu_to_u(64, n2));                             \
 	})
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PERCPU_THIS_CPU_H */
