@@ -153,7 +153,8 @@ check-cxx: $(CXX_TESTS)
 
 # The public headers in users' strictest builds: tests/header_client.c expands every
 # macro of <percpu/kernel.h>, compiled as C99 and C11 with -pedantic by gcc and clang,
-# as C++11 to C++20 by g++ and clang++, each with and without -DPCPU_NO_RSEQ_OPS.
+# as C++11 to C++20 by g++ and clang++, each with and without -DPCPU_NO_RSEQ_OPS (whose
+# objects must then hold no rseq section: every operation takes the atomic path).
 HEADER_CC  := gcc clang
 HEADER_CXX := g++ clang++
 check-headers:
@@ -164,6 +165,8 @@ check-headers:
 		echo "  $$cc -std=$$std -pedantic $$d"; \
 		$$cc -std=$$std -pedantic -Wall -Wextra -Werror -O2 $$d -Iinclude \
 			-c tests/header_client.c -o $(B)/header_client.o || exit 1; \
+		if [ -n "$$d" ] && readelf -S $(B)/header_client.o | grep -q rseq; then \
+			echo "-DPCPU_NO_RSEQ_OPS left rseq sections in the object"; exit 1; fi; \
 	done; done; \
 	for cxx in $(HEADER_CXX); do for std in c++11 c++14 c++17 c++20; do \
 		command -v $$cxx >/dev/null || { echo "$$cxx not installed: skipped"; continue; }; \

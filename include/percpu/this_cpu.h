@@ -13,7 +13,9 @@
  * operation is a restartable sequence ending in one plain committing instruction: no
  * lock, no atomic instruction, about the cost of a thread-local increment.  Where rseq is
  * unavailable it is an atomic operation on the current CPU's copy: still correct,
- * slower.  pcpu_cpu_source() says which.
+ * slower.  pcpu_cpu_source() says which.  A program compiled with -DPCPU_NO_RSEQ_OPS
+ * always uses the atomic operations (no rseq sections in its code, no __rseq_cs
+ * sections in its object), with the same semantics.
  *
  * Thread-safety: safe from any thread and from signal handlers (a handler's operation
  * restarts the interrupted one).  Another thread may read any CPU's copy through

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/* percpu.h - libpercpu: the Linux kernel's per-CPU variables and per-CPU allocator for
+ * userspace processes.  This header defines only names that start with pcpu_, PCPU_ or
+ * __pcpu; include <percpu/kernel.h> for the kernel's own names (DEFINE_PER_CPU,
+ * alloc_percpu, per_cpu_ptr, ...).
+ *
+ * Model (as in the kernel): every possible CPU has a "unit" in every chunk of per-CPU
+ * memory.  A per-CPU pointer names an object in all units at once; pcpu_ptr(p, cpu)
+ * is the copy of CPU cpu, found by adding that CPU's unit offset, the same arithmetic for
+ * every chunk.  Static per-CPU variables (PCPU_DEFINE) live in the first chunk; dynamic
+ * ones come from pcpu_alloc().
+ *
+ * Thread-safety: every function here may be called from any thread at any time.  None
+ * may be called from a signal handler unless it says so.  No function starts a thread.
+ * Environment (read once, ignored in setuid/setgid processes): see libpercpu(3).
+ */
+#ifndef PERCPU_H
+#define PERCPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PCPU_API __attribute__((visibility("default")))
+
+/* The version of libpercpu, written here only: the Makefile, libpercpu.pc, the CMake
+ * package, the man pages and percpu-info take it from these lines.  NEWS says what
+ * each version changed.  PCPU_VERSION_NUMBER is for #if: 0.1.0 is 100, 1.2.3 is 10203.
+ * pcpu_version() gives the version of the library actually loaded. */
+#define PCPU_VERSION_MAJOR 0
+#define PCPU_VERSION_MINOR 1
+#define PCPU_VERSION_PATCH 0
+#define PCPU_VERSION_NUMBER \
+	(PCPU_VERSION_MAJOR * 10000 + PCPU_VERSION_MINOR * 100 + PCPU_VERSION_PATCH)
+
+/* Marks a per-CPU pointer in declarations, like the kernel's __percpu.  It has no effect
+ * on the type: dereference a per-CPU pointer only through pcpu_ptr()/pcpu_this_ptr(). */
+#define __pcpu
+
+/* The version of the libpercpu library running, "MAJOR.MINOR.PATCH" (a static string),
+ * which may be newer than the header the program was compiled with.  Never fails;
+ * needs no initialization; thread-safe and async-signal-safe. */
+PCPU_API const char *pcpu_version(void);
+
+/* ------------------------------------------------------------------------------------
+ * CPUs and topology.  The possible CPUs, their nodes and the online CPUs are read once,
+ * when the library initializes (or from LIBPERCPU_TOPOLOGY, a simulated topology).
+ * Possible CPUs never change afterwards: every possible CPU owns a unit forever.
+ * Safe in signal handlers once the library is initialized.
+ * ------------------------------------------------------------------------------------ */
+
+/* Highest possible CPU number + 1. */
+PCPU_API unsigned int pcpu_nr_cpu_ids(void);
+/* Number of possible / online CPUs. */
+PCPU_API unsigned int pcpu_num_possible_cpus(void);
+PCPU_API unsigned int pcpu_num_online_cpus(void);
+/* Whether @cpu is possible / was online at initialization.  False for cpu >= nr_cpu_ids. */
+PCPU_API bool pcpu_cpu_possible(unsigned int cpu);
+PCPU_API bool pcpu_cpu_online(unsigned int cpu);
+/* NUMA node of a possible CPU, -1 for an impossible one. */
+PCPU_API int pcpu_cpu_to_node(unsigned int cpu);
+/* The next possible / online CPU after @cpu (pass -1 to start), or nr_cpu_ids if none. */
+PCPU_API int pcpu_next_possible_cpu(int cpu);
+PCPU_API int pcpu_next_online_cpu(int cpu);
+
+#define pcpu_for_each_possible_cpu(cpu)                                                  \
+	for ((cpu) = pcpu_next_possible_cpu(-1); (unsigned int)(cpu) < pcpu_nr_cpu_ids(); \
+	     (cpu) = pcpu_next_possible_cpu((int)(cpu)))
+#define pcpu_for_each_online_cpu(cpu)                                                    \
+	for ((cpu) = pcpu_next_online_cpu(-1); (unsigned int)(cpu) < pcpu_nr_cpu_ids();   \
+	     (cpu) = pcpu_next_online_cpu((int)(cpu)))
+
+/* ------------------------------------------------------------------------------------
+ * Initialization.  Optional: the library initializes itself on first use.  Calling it
+ * early reports problems early.  Returns 0, or -1 with errno (ENOMEM: the address space
+ * for the chunks could not be reserved; EINVAL: a bad LIBPERCPU_* setting).
+ * ------------------------------------------------------------------------------------ */
+PCPU_API int pcpu_init(void);
+
+/* ------------------------------------------------------------------------------------
+ * Dynamic per-CPU memory, like the kernel's __alloc_percpu()/free_percpu().
+ * ------------------------------------------------------------------------------------ */
+
+/* Allocation flags for pcpu_alloc_gfp(). */
+#define PCPU_GFP_KERNEL 0u  /* may block, may populate pages and create chunks */
+#define PCPU_GFP_ATOMIC 1u  /* once the library is initialized: never populates pages,
+			     * never creates chunks, never makes a system call other than a
+			     * brief futex wait if the allocator lock is contended; serves
+			     * only already-populated memory */
+#define PCPU_GFP_NOWAIT PCPU_GFP_ATOMIC
+
+/* Largest size pcpu_alloc() accepts (the kernel's PCPU_MIN_UNIT_SIZE). */
+#define PCPU_MAX_ALLOC_SIZE (32u << 10)
+
+/* Allocates @size bytes for every possible CPU, aligned to @align (a power of two, at
+ * most the page size; 0 means 4), zero-filled in every CPU's copy.  Returns the per-CPU
+ * pointer, or NULL with errno EINVAL (size 0 or > PCPU_MAX_ALLOC_SIZE, bad alignment;
+ * nothing changed) or ENOMEM (no memory or address space; nothing leaked).
+ * Thread-safe; may block; not for signal handlers. */
+PCPU_API void *pcpu_alloc(size_t size, size_t align);
+
+/* As pcpu_alloc(), with PCPU_GFP_* flags.  With PCPU_GFP_ATOMIC, fails with ENOMEM when
+ * no populated free area fits. */
+PCPU_API void *pcpu_alloc_gfp(size_t size, size_t align, unsigned int gfp);
+
+/* Frees a per-CPU pointer returned by pcpu_alloc().  NULL is a no-op.  A double free, or
+ * a pointer pcpu_alloc() did not return, is detected and reported on stderr with the
+ * address, then the process aborts ("libpercpu: pcpu_free: 0x...: double free, ...").
+ * Thread-safe; may block (it may give empty pages back to the system). */
+PCPU_API void pcpu_free(void *ptr);
+
+/* Typed allocation: a per-CPU pointer to @type. */
+#define pcpu_alloc_type(type) ((__typeof__(type) *)pcpu_alloc(sizeof(type), __alignof__(type)))
+
+/* Runs the allocator's housekeeping now: frees surplus empty chunks, gives back empty
+ * pages of sparse chunks, tops up the pool of empty populated pages that
+ * PCPU_GFP_ATOMIC allocations use.  The library also does this itself, on the slow paths
+ * of allocation and free; call this from a thread of your own to keep it off them. */
+PCPU_API void pcpu_balance(void);
+
+/* ------------------------------------------------------------------------------------
+ * Static per-CPU variables.  PCPU_DEFINE(type, name) defines a variable of which every
+ * possible CPU has its own copy, initialized from the initializer:
+ *     PCPU_DEFINE(long, hits) = 0;      pcpu_var(hits, cpu)++;
+ * The definitions go to the ELF section "pcpu_data" of the executable or shared object;
+ * a constructor in each object registers the section and every CPU gets a copy in the
+ * first chunk (or, for an object loaded later with dlopen, in the reserved region; the
+ * copies are released by dlclose).  &name is a per-CPU pointer: pcpu_ptr(&name, cpu).
+ * ------------------------------------------------------------------------------------ */
+#define PCPU_SECTION_NAME "pcpu_data"
+#define PCPU_CACHELINE 64
+#define PCPU_PAGE_ALIGN 4096
+
+#define PCPU_DEFINE(type, name) \
+	__attribute__((section(PCPU_SECTION_NAME), used)) __typeof__(type) name
+#define PCPU_DEFINE_ALIGNED(type, name) \
+	__attribute__((section(PCPU_SECTION_NAME), used, aligned(PCPU_CACHELINE))) __typeof__(type) name
+#define PCPU_DEFINE_SHARED_ALIGNED(type, name) PCPU_DEFINE_ALIGNED(type, name)
+#define PCPU_DEFINE_PAGE_ALIGNED(type, name) \
+	__attribute__((section(PCPU_SECTION_NAME), used, aligned(PCPU_PAGE_ALIGN))) __typeof__(type) name
+#define PCPU_DEFINE_READ_MOSTLY(type, name) PCPU_DEFINE(type, name)
+/* Declarations are weak references: the compiler then reaches a variable of another
+ * object through the GOT instead of copying it into the executable (a copy relocation
+ * would move the variable out of its object's per-CPU section).  Executables that use
+ * per-CPU variables of shared libraries must be position-independent (-fPIE, the
+ * default on Debian and most distributions). */
+#define PCPU_DECLARE(type, name) extern __attribute__((weak)) __typeof__(type) name
+#define PCPU_DECLARE_ALIGNED(type, name) \
+	extern __attribute__((weak, aligned(PCPU_CACHELINE))) __typeof__(type) name
+#define PCPU_DECLARE_SHARED_ALIGNED(type, name) PCPU_DECLARE_ALIGNED(type, name)
+#define PCPU_DECLARE_PAGE_ALIGNED(type, name) \
+	extern __attribute__((weak, aligned(PCPU_PAGE_ALIGN))) __typeof__(type) name
+#define PCPU_DECLARE_READ_MOSTLY(type, name) PCPU_DECLARE(type, name)
+
+/* The copy of static per-CPU variable @var of CPU @cpu, as an lvalue. */
+#define pcpu_var(var, cpu) (*pcpu_ptr(&(var), (cpu)))
+
+/* ------------------------------------------------------------------------------------
+ * Reaching a CPU's copy.
+ *
+ * pcpu_ptr(p, cpu): pointer to CPU @cpu's copy of the per-CPU object @p (from
+ * pcpu_alloc, or &var of a static per-CPU variable).  @cpu must be a possible CPU; a
+ * pointer outside all per-CPU memory and all registered sections, or a CPU number at or
+ * above nr_cpu_ids, is reported and aborts the process (a pointer inside per-CPU memory
+ * that is not an object's per-CPU pointer, such as another CPU's copy or a freed object,
+ * is not detected).  NULL gives NULL.  Safe in signal handlers once the library is
+ * initialized.
+ *
+ * pcpu_this_ptr(p): the copy of the CPU this thread runs on now.  Without exclusion the
+ * thread may move to another CPU right after; the pointer stays valid (every copy lives
+ * as long as the object) but may then be another CPU's copy.
+ *
+ * pcpu_current_cpu(): the CPU this thread runs on, from the thread's rseq area (glibc's
+ * registration, or the library's own where glibc did not register one), else from
+ * sched_getcpu().  Async-signal-safe once the library is initialized and, with the
+ * library's own registration, once the thread has called it outside a handler.
+ *
+ * The copy of an impossible CPU below nr_cpu_ids is a non-canonical address: using it
+ * faults.  A CPU at or above nr_cpu_ids is reported by name.
+ * ------------------------------------------------------------------------------------ */
+#define pcpu_ptr(p, cpu) ((__pcpu_ptr_type(p))__pcpu_ptr((const void *)(p), (cpu)))
+/* The type of pointer @p without its own qualifiers: C++ warns on a cast to a const
+ * type, as from a const member function's per-CPU pointer; unary + makes a prvalue
+ * (C has no unary + on pointers, but does not warn). */
+#ifdef __cplusplus
+#define __pcpu_ptr_type(p) __typeof__(+(p))
+#else
+#define __pcpu_ptr_type(p) __typeof__(p)
+#endif
+#define pcpu_this_ptr(p) pcpu_ptr(p, pcpu_current_cpu())
+
+/* Where pcpu_current_cpu() gets the CPU from, as a human-readable string: "rseq (glibc
+ * registration)", "rseq (libpercpu registration)" (where glibc registered none, e.g.
+ * under GLIBC_TUNABLES=glibc.pthread.rseq=0) or "sched_getcpu (rseq unavailable)".
+ * LIBPERCPU_CPU_SOURCE=getcpu forces the last at start-up. */
+PCPU_API const char *pcpu_cpu_source(void);
+
+/* ------------------------------------------------------------------------------------
+ * Observability.
+ * ------------------------------------------------------------------------------------ */
+struct pcpu_stats {
+	size_t unit_size;           /* bytes per unit (per CPU per chunk) */
+	size_t static_size;         /* bytes of static per-CPU variables in the first chunk,
+				     * rounded up to 4 */
+	size_t reserved_size;       /* bytes of the reserved region */
+	size_t dyn_size;            /* bytes of the first chunk's dynamic region */
+	size_t atom_size;
+	unsigned int nr_units;      /* units per chunk, padding included */
+	unsigned int nr_groups;
+	unsigned int nr_chunks;     /* chunks now, the first chunk included */
+	unsigned int nr_max_chunks; /* most chunks at once */
+	unsigned int max_chunks;    /* chunks the reserved address space can hold */
+	uint64_t nr_alloc;          /* successful allocations so far (dlopen'd objects'
+				     * static sections included) */
+	uint64_t nr_dealloc;        /* frees (non-NULL) so far */
+	uint64_t nr_cur_alloc;      /* live allocations */
+	uint64_t nr_max_alloc;      /* most live allocations at once */
+	uint64_t nr_alloc_failed;   /* allocations that failed with ENOMEM */
+	size_t min_alloc_size;      /* smallest / largest size allocated (rounded up to 4) */
+	size_t max_alloc_size;
+	size_t nr_populated_pages;  /* populated pages, per unit, over the dynamic regions of
+				     * all chunks (the first chunk's static and reserved
+				     * regions are always populated and not counted) */
+	size_t nr_empty_pop_pages;  /* of those, pages with no allocation */
+	size_t free_bytes;          /* free bytes per unit in dynamic chunks */
+	size_t reserved_free;       /* free bytes per unit in the reserved region */
+	uint64_t nr_populate_calls; /* page ranges populated / depopulated so far */
+	uint64_t nr_depopulate_calls;
+	unsigned int nr_static_sections; /* registered ELF sections of static variables */
+};
+
+/* Fills @st with one consistent snapshot (taken under the allocator lock: for example
+ * nr_cur_alloc == nr_alloc - nr_dealloc and nr_empty_pop_pages <= nr_populated_pages
+ * always hold; the population call counts are read atomically on their own).  Returns
+ * 0, or -1 with errno EINVAL for NULL, or init's errno.  Thread-safe; not for signal
+ * handlers. */
+PCPU_API int pcpu_get_stats(struct pcpu_stats *st);
+/* Prints the statistics in the layout of the kernel's debugfs percpu_stats. */
+PCPU_API int pcpu_dump_stats(FILE *out);
+/* Prints this process's first-chunk layout as the kernel logs it at boot:
+ * "percpu: Embedded N pages/cpu s.. r.. d.. u.." then the "pcpu-alloc: " lines. */
+PCPU_API int pcpu_dump_layout(FILE *out);
+
+/* ------------------------------------------------------------------------------------
+ * Internals used by the inline functions and macros above.  Not API: may change.
+ * ------------------------------------------------------------------------------------ */
+struct __pcpu_fast {
+	uintptr_t arena_base;          /* all chunks live in [arena_base, +arena_size) */
+	uintptr_t arena_size;          /* 0 until initialized */
+	const ptrdiff_t *unit_offsets; /* per CPU: unit offset from a chunk's base */
+	unsigned int nr_cpu_ids;       /* 0 until initialized */
+	ptrdiff_t rseq_offset;         /* thread pointer to the thread's struct rseq */
+	unsigned int rseq_nr_cpu_ids;  /* nr_cpu_ids when this_cpu operations use rseq
+					* sections, else 0: the sections' CPU check then
+					* fails and sends them to the atomic fallback */
+};
+extern PCPU_API struct __pcpu_fast __pcpu_fast;
+
+/* A compile-time check that is a statement in C99, C11 and C++ alike (C99 has no
+ * _Static_assert of its own: GCC and clang accept it there as a marked extension). */
+#ifdef __cplusplus
+#define __PCPU_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define __PCPU_STATIC_ASSERT(cond, msg) __extension__ _Static_assert(cond, msg)
+#endif
+
+PCPU_API void *__pcpu_ptr_slow(const void *p, unsigned int cpu);
+PCPU_API unsigned int __pcpu_current_cpu_slow(void);
+PCPU_API void *__pcpu_canon_slow(const void *p);
+PCPU_API bool __pcpu_rseq_thread_ok(void);
+__attribute__((noreturn)) PCPU_API void __pcpu_bad_double(const void *p);
+PCPU_API bool __pcpu_cmpxchg_double_atomic(uint64_t *p, uint64_t o1, uint64_t o2, uint64_t n1,
+					    uint64_t n2);
+PCPU_API void __pcpu_register_section(char *start, char *stop, intptr_t *delta);
+PCPU_API void __pcpu_unregister_section(char *start);
+
+static inline void *__pcpu_thread_pointer(void)
+{
+#if defined(__x86_64__)
+	void *__pcpu_tp;
+	__asm__("mov %%fs:0, %0" : "=r"(__pcpu_tp));
+	return __pcpu_tp;
+#elif defined(__aarch64__)
+	void *__pcpu_tp;
+	__asm__("mrs %0, tpidr_el0" : "=r"(__pcpu_tp));
+	return __pcpu_tp;
+#else
+	return __builtin_thread_pointer();
+#endif
+}
+
+static inline unsigned int pcpu_current_cpu(void)
+{
+	/* struct rseq: cpu_id_start at +0, cpu_id at +4.  cpu_id is negative until the
+	 * thread is registered, which the unsigned comparison sends to the slow path, as
+	 * it does before initialization (nr_cpu_ids 0). */
+	unsigned int __pcpu_nr = __atomic_load_n(&__pcpu_fast.nr_cpu_ids, __ATOMIC_ACQUIRE);
+	const volatile uint32_t *__pcpu_rs =
+		(const volatile uint32_t *)((char *)__pcpu_thread_pointer() + __pcpu_fast.rseq_offset);
+	unsigned int __pcpu_cpu = __pcpu_rs[1];
+
+	if (__builtin_expect(__pcpu_cpu < __pcpu_nr, 1))
+		return __pcpu_cpu;
+	return __pcpu_current_cpu_slow();
+}
+
+/* Each object that includes this header finds its own static per-CPU section through
+ * these linker-made symbols (hidden: each object sees its own, weak: absent without
+ * per-CPU variables) and registers it from a constructor. */
+extern char __start_pcpu_data[] __attribute__((weak, visibility("hidden")));
+extern char __stop_pcpu_data[] __attribute__((weak, visibility("hidden")));
+/* Distance from this object's section image to its copy in the first chunk's canonical
+ * unit; 0 until placed.  One per object (weak definitions merge). */
+__attribute__((weak, visibility("hidden"))) intptr_t __pcpu_dso_delta;
+
+__attribute__((constructor(102), used)) static void __pcpu_dso_register(void)
+{
+	if ((uintptr_t)__start_pcpu_data != (uintptr_t)__stop_pcpu_data)
+		__pcpu_register_section(__start_pcpu_data, __stop_pcpu_data, &__pcpu_dso_delta);
+}
+
+__attribute__((destructor(102), used)) static void __pcpu_dso_unregister(void)
+{
+	if ((uintptr_t)__start_pcpu_data != (uintptr_t)__stop_pcpu_data)
+		__pcpu_unregister_section(__start_pcpu_data);
+}
+
+/* The canonical address of per-CPU object @p (its copy in the unit at offset 0 of its
+ * chunk), when it can be had inline: @p itself inside the arena, or a static variable
+ * of this object (its image address plus the object's delta).  NULL otherwise: before
+ * initialization, another object's static variable, or not per-CPU at all. */
+static inline char *__pcpu_canon_fast(const void *__pcpu_p)
+{
+	uintptr_t __pcpu_a = (uintptr_t)__pcpu_p;
+	intptr_t __pcpu_delta;
+
+	if (__builtin_expect(__pcpu_a - __pcpu_fast.arena_base < __pcpu_fast.arena_size, 1))
+		return (char *)__pcpu_p;
+	__pcpu_delta = __atomic_load_n(&__pcpu_dso_delta, __ATOMIC_ACQUIRE);
+	if (__pcpu_a - (uintptr_t)__start_pcpu_data <
+		    (uintptr_t)__stop_pcpu_data - (uintptr_t)__start_pcpu_data &&
+	    __pcpu_delta)
+		return (char *)__pcpu_p + __pcpu_delta;
+	return (char *)0;
+}
+
+static inline void *__pcpu_ptr(const void *__pcpu_p, unsigned int __pcpu_cpu)
+{
+	/* nr_cpu_ids is published last by initialization: acquire it first */
+	unsigned int __pcpu_nr = __atomic_load_n(&__pcpu_fast.nr_cpu_ids, __ATOMIC_ACQUIRE);
+	char *__pcpu_c = __pcpu_canon_fast(__pcpu_p);
+
+	if (__builtin_expect(__pcpu_c != (char *)0 && __pcpu_cpu < __pcpu_nr, 1))
+		return __pcpu_c + __pcpu_fast.unit_offsets[__pcpu_cpu];
+	return __pcpu_ptr_slow(__pcpu_p, __pcpu_cpu);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+/* Outside the extern "C" block: each has its own, and the system headers they include
+ * (<pthread.h>) must not be read with C linkage forced on them. */
+#include <percpu/this_cpu.h>
+#include <percpu/remote.h>
+#include <percpu/getcpu.h>
+#include <percpu/counter.h>
+
+#endif /* PERCPU_H */

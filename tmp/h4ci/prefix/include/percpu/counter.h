@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* percpu/counter.h - batched per-CPU counters, the kernel's percpu_counter
+ * (lib/percpu_counter.c).  Included by <percpu.h>; see pcpu_counter(3).
+ *
+ * A pcpu_counter is a 64-bit shared count plus a 32-bit delta per possible CPU.  An add
+ * goes to the delta of the CPU the thread runs on, without a lock, while that delta stays
+ * within (-batch, batch); otherwise the thread takes the counter's lock and folds the
+ * delta and the amount into the shared count.  So adds scale with the number of CPUs,
+ * pcpu_counter_read() is one load but approximate (off by less than batch per possible
+ * CPU), and pcpu_counter_sum() is exact but takes the lock and visits every CPU.
+ *
+ *     struct pcpu_counter c;
+ *     if (pcpu_counter_init(&c, 0, PCPU_GFP_KERNEL))  ... errno ...
+ *     pcpu_counter_inc(&c);  pcpu_counter_add(&c, -5);
+ *     int64_t approx = pcpu_counter_read(&c), exact = pcpu_counter_sum(&c);
+ *     pcpu_counter_destroy(&c);
+ *
+ * Thread-safety: unless a function says otherwise, every function may be called from any
+ * number of threads at once on the same counter, between its pcpu_counter_init() and its
+ * pcpu_counter_destroy().  None may be called from a signal handler (the slow paths take
+ * a mutex), nor on a counter that is not initialized, except pcpu_counter_destroy():
+ * such a call (all-zero, destroyed or failed-init counter, or NULL) prints
+ * "libpercpu: CALL: ADDRESS: counter not initialized ..." on stderr and aborts.
+ * A process that fork()s while another thread holds a counter's lock (inside a fold,
+ * pcpu_counter_sum(), _set() or _compare()) must not use that counter in the child.
+ *
+ * Arithmetic: the count is kept modulo 2^64, as the kernel's (which is compiled with
+ * wrapping signed arithmetic): adds that take it past INT64_MAX wrap, they are not
+ * undefined behaviour.
+ */
+#ifndef PERCPU_COUNTER_H
+#define PERCPU_COUNTER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <percpu.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pcpu_counter {
+	pthread_mutex_t lock;       /* guards the folds of deltas into count, sum, set */
+	int64_t count;              /* written under lock, read atomically without it */
+	int32_t __pcpu *counters;   /* per-CPU deltas from pcpu_alloc_gfp(); NULL when the
+				     * counter is not initialized */
+};
+
+/* Initializes @fbc with the value @amount: allocates the per-CPU deltas with
+ * pcpu_alloc_gfp(4, 4, @gfp) (PCPU_GFP_KERNEL, or PCPU_GFP_ATOMIC, which never blocks on
+ * page population but fails sooner) and initializes the lock.
+ * Returns 0, or -1 with errno: EINVAL (@fbc NULL, or @gfp not a PCPU_GFP_* value),
+ * ENOMEM (no per-CPU memory, or no resources for the mutex).  On failure @fbc is left
+ * uninitialized but safe to pass to pcpu_counter_destroy() (and to init again).
+ * Not thread-safe on the same @fbc (nothing else may use it during the call). */
+PCPU_API int pcpu_counter_init(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp);
+
+/* Frees the per-CPU deltas and destroys the lock.  A no-op on a counter that is not
+ * initialized: all-zero (static or memset), after a failed init, or already destroyed.
+ * Not thread-safe on the same @fbc: no other call on it may run or follow (but a new
+ * pcpu_counter_init()). */
+PCPU_API void pcpu_counter_destroy(struct pcpu_counter *fbc);
+
+/* Sets the counter to @amount: zeroes every CPU's delta and sets the count, under the
+ * lock.  Like the kernel's, it must not race with adds on the same counter: the per-CPU
+ * updates are atomic only with respect to the CPU they run on, so an add running at the
+ * same time may be lost, or may put back part of the value from before the set.  Reads,
+ * sums and compares may run at the same time: they see the value from before the set
+ * or the one after it. */
+PCPU_API void pcpu_counter_set(struct pcpu_counter *fbc, int64_t amount);
+
+/* Adds @amount.  While |this CPU's delta + @amount| < @batch it only updates this CPU's
+ * delta (lock-free, no system call); otherwise it takes the lock, moves this CPU's delta
+ * into the count and adds @amount there.  @batch <= 1 makes every non-zero add take the
+ * lock.  The batch bounds how far pcpu_counter_read() may be off: less than the largest
+ * batch in use per possible CPU.  Thread-safe; may block briefly on the lock. */
+PCPU_API void pcpu_counter_add_batch(struct pcpu_counter *fbc, int64_t amount, int32_t batch);
+/* pcpu_counter_add_batch() with the default batch, pcpu_counter_batch(). */
+PCPU_API void pcpu_counter_add(struct pcpu_counter *fbc, int64_t amount);
+/* Add 1, add -1 (default batch). */
+PCPU_API void pcpu_counter_inc(struct pcpu_counter *fbc);
+PCPU_API void pcpu_counter_dec(struct pcpu_counter *fbc);
+
+/* The count without the per-CPU deltas: one atomic load, no lock, approximate.  With
+ * every add using a batch of at most B, it is within N * (B - 1) of the sum, N being the
+ * number of possible CPUs, when no add runs, and within (N + 1) * (B - 1) of the value
+ * while adds run (a fold in progress holds one CPU's delta for a moment, while other
+ * threads may refill it).  It may be negative for a counter whose sum never is. */
+PCPU_API int64_t pcpu_counter_read(const struct pcpu_counter *fbc);
+/* pcpu_counter_read(), or 0 if that is negative (the kernel's current behaviour). */
+PCPU_API int64_t pcpu_counter_read_positive(const struct pcpu_counter *fbc);
+
+/* The exact value: the count plus every possible CPU's delta, under the lock.  With adds
+ * running at the same time, the result includes every add that returned before the call
+ * began and any subset of those that overlap it: an amount is never in flight outside
+ * both the deltas and the count.  Takes the lock; O(possible CPUs). */
+PCPU_API int64_t pcpu_counter_sum(struct pcpu_counter *fbc);
+/* pcpu_counter_sum(), or 0 if that is negative. */
+PCPU_API int64_t pcpu_counter_sum_positive(struct pcpu_counter *fbc);
+
+/* Compares the counter with @rhs: 1 if greater, 0 if equal, -1 if less.  Uses the cheap
+ * pcpu_counter_read() when it is farther than @batch * (N + 1) from @rhs (N possible
+ * CPUs; see pcpu_counter_read()), so that the deltas cannot change the answer, and
+ * pcpu_counter_sum() otherwise.  The answer is exact as long as every add used a batch
+ * of at most @batch (with concurrent adds: exact for some subset of them, as for
+ * pcpu_counter_sum()).  The kernel's bound is @batch * online CPUs: here a CPU that went
+ * offline keeps its delta (userspace gets no CPU-hotplug callback to fold it), and a
+ * fold in progress can leave one more batch outside the count.  Not exact across
+ * wrap-around of the count. */
+PCPU_API int pcpu_counter_compare_batch(struct pcpu_counter *fbc, int64_t rhs, int32_t batch);
+/* pcpu_counter_compare_batch() with the default batch. */
+PCPU_API int pcpu_counter_compare(struct pcpu_counter *fbc, int64_t rhs);
+
+/* The default batch, as the kernel computes it: max(32, 2 * online CPUs).  The online
+ * CPUs are those at library initialization, so the value never changes. */
+PCPU_API int32_t pcpu_counter_batch(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PERCPU_COUNTER_H */

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/* percpu/this_cpu.h - the this_cpu operations: read, write, add, sub, inc, dec, and, or,
+ * *_return, xchg, cmpxchg, try_cmpxchg and cmpxchg_double on the copy of the CPU the
+ * calling thread runs on.  Included by <percpu.h>; do not include it directly.
+ *
+ * Semantics, as in the kernel: each operation happens entirely on the copy of one CPU,
+ * the one the thread runs on when the operation takes effect, never half on one CPU and
+ * half on another.  @pcp is an lvalue naming a per-CPU object: a static per-CPU
+ * variable (pcpu_this_inc(hits)) or a member of a dynamic one (pcpu_this_add(p->bytes,
+ * n), pcpu_this_inc(*counter)).  Integers of 1, 2, 4 and 8 bytes, and pointers.
+ *
+ * How: with rseq (the usual case: glibc's registration, or the library's own), each
+ * operation is a restartable sequence ending in one plain committing instruction: no
+ * lock, no atomic instruction, about the cost of a thread-local increment.  Where rseq is
+ * unavailable it is an atomic operation on the current CPU's copy: still correct,
+ * slower.  pcpu_cpu_source() says which.
+ *
+ * Thread-safety: safe from any thread and from signal handlers (a handler's operation
+ * restarts the interrupted one).  Another thread may read any CPU's copy through
+ * pcpu_ptr() (aligned word-sized reads are never torn); it must not write a copy that
+ * this_cpu operations update: pcpu_run_on_cpu() is the way to fold or reset one.
+ *
+ * The kernel's __this_cpu_* and raw_cpu_* variants (for callers that hold the CPU) are
+ * the same operations here: a userspace thread can always migrate, and these are as
+ * cheap as unprotected ones. */
+#ifndef PERCPU_THIS_CPU_H
+#define PERCPU_THIS_CPU_H
+
+#include <percpu.h>
+
+#if defined(__x86_64__) && !defined(PCPU_NO_RSEQ_OPS)
+#include <percpu/arch/x86_64.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The canonical per-CPU address of @p (the copy of the unit at offset 0). */
+static inline char *__pcpu_canon(const void *__pcpu_p)
+{
+	char *__pcpu_c = __pcpu_canon_fast(__pcpu_p);
+
+	if (__builtin_expect(__pcpu_c != (char *)0, 1))
+		return __pcpu_c;
+	return (char *)__pcpu_canon_slow(__pcpu_p);
+}
+
+/* The current CPU's copy of canonical @c, for the atomic fallback. */
+#define __pcpu_here(T, c) ((T *)__pcpu_ptr((c), pcpu_current_cpu()))
+
+#ifdef __PCPU_HAVE_RSEQ_OPS
+/* Runs the rseq primitive expression @op until it neither aborts nor finds no CPU;
+ * evaluates to its last result, or -1 when this thread must use the fallback. */
+#define __PCPU_RSEQ_RUN(op)                                                             \
+	__extension__ ({                                                                \
+		int __pcpu_r;                                                           \
+		for (;;) {                                                              \
+			__pcpu_r = (op);                                                \
+			if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_ABORT &&           \
+					     __pcpu_r != __PCPU_RSEQ_NOCPU, 1))         \
+				break;                                                  \
+			/* no CPU: not initialized, thread not registered, or the     \
+			 * fallback mode (rseq_nr_cpu_ids 0) */                         \
+			if (__pcpu_r == __PCPU_RSEQ_NOCPU && !__pcpu_rseq_thread_ok()) { \
+				__pcpu_r = -1;                                          \
+				break;                                                  \
+			}                                                               \
+		}                                                                       \
+		__pcpu_r;                                                               \
+	})
+#else
+#define __PCPU_RSEQ_RUN(op) (-1)
+#endif
+
+/* The operations for one width, on canonical addresses. */
+#define __PCPU_OPS_WIDTH(N, T)                                                          \
+static inline T __pcpu_read_##N(char *__pcpu_c)                                         \
+{                                                                                       \
+	T __pcpu_v;                                                                     \
+	if (__PCPU_RSEQ_RUN(__pcpu_rseq_load_##N(__pcpu_c, &__pcpu_v)) == 0)            \
+		return __pcpu_v;                                                        \
+	return __atomic_load_n(__pcpu_here(T, __pcpu_c), __ATOMIC_RELAXED);             \
+}                                                                                       \
+static inline void __pcpu_write_##N(char *__pcpu_c, T __pcpu_v)                         \
+{                                                                                       \
+	if (__PCPU_RSEQ_RUN(__pcpu_rseq_store_##N(__pcpu_c, __pcpu_v)) == 0)            \
+		return;                                                                 \
+	__atomic_store_n(__pcpu_here(T, __pcpu_c), __pcpu_v, __ATOMIC_RELAXED);         \
+}                                                                                       \
+static inline void __pcpu_add_##N(char *__pcpu_c, T __pcpu_v)                           \
+{                                                                                       \
+	if (__PCPU_RSEQ_RUN(__pcpu_rseq_add_##N(__pcpu_c, __pcpu_v)) == 0)              \
+		return;                                                                 \
+	__atomic_fetch_add(__pcpu_here(T, __pcpu_c), __pcpu_v, __ATOMIC_RELAXED);       \
+}                                                                                       \
+/* Compare-and-store on this CPU's copy; *o receives the value found on failure. */    \
+static inline bool __pcpu_try_cmpxchg_##N(char *__pcpu_c, T *__pcpu_o, T __pcpu_n)    \
+{                                                                                       \
+	int __pcpu_res = __PCPU_RSEQ_RUN(__pcpu_rseq_cmpstore_##N(__pcpu_c, __pcpu_o, __pcpu_n)); \
+	if (__pcpu_res >= 0)                                                            \
+		return __pcpu_res == 0;                                                 \
+	return __atomic_compare_exchange_n(__pcpu_here(T, __pcpu_c), __pcpu_o, __pcpu_n, 0, \
+					   __ATOMIC_RELAXED, __ATOMIC_RELAXED);         \
+}                                                                                       \
+/* Read-modify-write by compare-and-store: @op is 0 add, 1 and, 2 or, 3 xchg. Returns   \
+ * the old value.  Each attempt is on the CPU the thread runs on then; a failed one     \
+ * (another CPU's value, or a signal handler's update) is retried with what it found. */ \
+static inline T __pcpu_rmw_##N(char *__pcpu_c, int __pcpu_op, T __pcpu_v)              \
+{                                                                                       \
+	T __pcpu_old = __pcpu_read_##N(__pcpu_c), __pcpu_new;                           \
+	do {                                                                            \
+		switch (__pcpu_op) {                                                    \
+		case 0: __pcpu_new = (T)(__pcpu_old + __pcpu_v); break;                 \
+		case 1: __pcpu_new = (T)(__pcpu_old & __pcpu_v); break;                 \
+		case 2: __pcpu_new = (T)(__pcpu_old | __pcpu_v); break;                 \
+		default: __pcpu_new = __pcpu_v; break;                                  \
+		}                                                                       \
+	} while (!__pcpu_try_cmpxchg_##N(__pcpu_c, &__pcpu_old, __pcpu_new));            \
+	return __pcpu_old;                                                              \
+}
+
+__PCPU_OPS_WIDTH(1, uint8_t)
+__PCPU_OPS_WIDTH(2, uint16_t)
+__PCPU_OPS_WIDTH(4, uint32_t)
+__PCPU_OPS_WIDTH(8, uint64_t)
+
+static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uint64_t __pcpu_o2,
+					  uint64_t __pcpu_n1, uint64_t __pcpu_n2)
+{
+	if (__builtin_expect((uintptr_t)__pcpu_c & 15, 0))
+		__pcpu_bad_double(__pcpu_c);
+#ifdef __PCPU_HAVE_RSEQ_OPS
+	{
+		uint64_t __pcpu_o[2] = { __pcpu_o1, __pcpu_o2 };
+		int __pcpu_res = __PCPU_RSEQ_RUN(
+			__pcpu_rseq_cmpstore_double(__pcpu_c, __pcpu_o, __pcpu_n1, __pcpu_n2));
+
+		if (__pcpu_res >= 0)
+			return __pcpu_res == 0;
+	}
+#endif
+	return __pcpu_cmpxchg_double_atomic((uint64_t *)__pcpu_ptr(__pcpu_c, pcpu_current_cpu()),
+					    __pcpu_o1, __pcpu_o2, __pcpu_n1, __pcpu_n2);
+}
+
+/* ---- dispatch on the size of the object ---------------------------------------------- */
+
+#define __pcpu_size_check(pcp)                                                          \
+	__PCPU_STATIC_ASSERT(sizeof(pcp) == 1 || sizeof(pcp) == 2 || sizeof(pcp) == 4 || \
+				     sizeof(pcp) == 8,                                  \
+			     "this_cpu operations take 1, 2, 4 or 8-byte objects")
+
+/* Converts between the object's type and the unsigned type of its size, for integers
+ * and pointers alike. */
+#define __pcpu_to_u(N, v) ((uint##N##_t)(uintptr_t)(v))
+#define __pcpu_from_u(pcp, u) ((__typeof__(pcp))(uintptr_t)(u))
+
+#define __pcpu_dispatch_void(fn, pcp, v)                                                \
+	do {                                                                            \
+		__pcpu_size_check(pcp);                                                 \
+		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
+		switch (sizeof(pcp)) {                                                  \
+		case 1: fn##_1(__pcpu_dc, __pcpu_to_u(8, v)); break;                    \
+		case 2: fn##_2(__pcpu_dc, __pcpu_to_u(16, v)); break;                   \
+		case 4: fn##_4(__pcpu_dc, __pcpu_to_u(32, v)); break;                   \
+		default: fn##_8(__pcpu_dc, __pcpu_to_u(64, v)); break;                  \
+		}                                                                       \
+	} while (0)
+
+/* A read-modify-write returning the old value, in the object's type. */
+#define __pcpu_dispatch_rmw(op, pcp, v)                                                 \
+	__extension__ ({                                                                \
+		__pcpu_size_check(pcp);                                                 \
+		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
+		uint64_t __pcpu_du;                                                     \
+		switch (sizeof(pcp)) {                                                  \
+		case 1: __pcpu_du = __pcpu_rmw_1(__pcpu_dc, op, __pcpu_to_u(8, v)); break; \
+		case 2: __pcpu_du = __pcpu_rmw_2(__pcpu_dc, op, __pcpu_to_u(16, v)); break; \
+		case 4: __pcpu_du = __pcpu_rmw_4(__pcpu_dc, op, __pcpu_to_u(32, v)); break; \
+		default: __pcpu_du = __pcpu_rmw_8(__pcpu_dc, op, __pcpu_to_u(64, v)); break; \
+		}                                                                       \
+		__pcpu_from_u(pcp, __pcpu_du);                                          \
+	})
+
+#define pcpu_this_read(pcp)                                                             \
+	__extension__ ({                                                                \
+		__pcpu_size_check(pcp);                                                 \
+		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
+		uint64_t __pcpu_du;                                                     \
+		switch (sizeof(pcp)) {                                                  \
+		case 1: __pcpu_du = __pcpu_read_1(__pcpu_dc); break;                    \
+		case 2: __pcpu_du = __pcpu_read_2(__pcpu_dc); break;                    \
+		case 4: __pcpu_du = __pcpu_read_4(__pcpu_dc); break;                    \
+		default: __pcpu_du = __pcpu_read_8(__pcpu_dc); break;                   \
+		}                                                                       \
+		__pcpu_from_u(pcp, __pcpu_du);                                          \
+	})
+
+#define pcpu_this_write(pcp, v) __pcpu_dispatch_void(__pcpu_write, pcp, v)
+#define pcpu_this_add(pcp, v) __pcpu_dispatch_void(__pcpu_add, pcp, v)
+/* Negation and the sum of add_return wrap in uint64_t, as the kernel's arithmetic does
+ * (it builds with -fno-strict-overflow): signed overflow here would be undefined. */
+#define __pcpu_neg(pcp, v) ((uint64_t)0 - __pcpu_to_u(64, (__typeof__(pcp))(v)))
+#define pcpu_this_sub(pcp, v) pcpu_this_add(pcp, __pcpu_neg(pcp, v))
+#define pcpu_this_inc(pcp) pcpu_this_add(pcp, 1)
+#define pcpu_this_dec(pcp) pcpu_this_add(pcp, -1)
+#define pcpu_this_and(pcp, v) ((void)__pcpu_dispatch_rmw(1, pcp, v))
+#define pcpu_this_or(pcp, v) ((void)__pcpu_dispatch_rmw(2, pcp, v))
+#define pcpu_this_add_return(pcp, v)                                                    \
+	__extension__ ({                                                                \
+		__typeof__(pcp) __pcpu_arv = (__typeof__(pcp))(v);                      \
+		__pcpu_from_u(pcp, __pcpu_to_u(64, __pcpu_dispatch_rmw(0, pcp, __pcpu_arv)) + \
+				   __pcpu_to_u(64, __pcpu_arv));                        \
+	})
+#define pcpu_this_sub_return(pcp, v) pcpu_this_add_return(pcp, __pcpu_neg(pcp, v))
+#define pcpu_this_inc_return(pcp) pcpu_this_add_return(pcp, 1)
+#define pcpu_this_dec_return(pcp) pcpu_this_add_return(pcp, -1)
+#define pcpu_this_xchg(pcp, v) __pcpu_dispatch_rmw(3, pcp, v)
+
+/* Returns the old value; stores @n only if it equalled @o. */
+#define pcpu_this_cmpxchg(pcp, o, n)                                                    \
+	__extension__ ({                                                                \
+		__typeof__(pcp) __pcpu_cxo = (o);                                       \
+		(void)pcpu_this_try_cmpxchg(pcp, &__pcpu_cxo, (n));                     \
+		__pcpu_cxo;                                                             \
+	})
+
+/* Stores @n if the copy equals *@ovalp and returns true; else stores the value found in
+ * *@ovalp and returns false. */
+#define pcpu_this_try_cmpxchg(pcp, ovalp, n)                                            \
+	__extension__ ({                                                                \
+		__pcpu_size_check(pcp);                                                 \
+		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
+		__typeof__(pcp) *__pcpu_op = (ovalp);                                   \
+		bool __pcpu_ok;                                                        \
+		switch (sizeof(pcp)) {                                                  \
+		case 1: { uint8_t __pcpu_u = __pcpu_to_u(8, *__pcpu_op);                \
+			__pcpu_ok = __pcpu_try_cmpxchg_1(__pcpu_dc, &__pcpu_u, __pcpu_to_u(8, n)); \
+			*__pcpu_op = __pcpu_from_u(pcp, __pcpu_u); break; }             \
+		case 2: { uint16_t __pcpu_u = __pcpu_to_u(16, *__pcpu_op);              \
+			__pcpu_ok = __pcpu_try_cmpxchg_2(__pcpu_dc, &__pcpu_u, __pcpu_to_u(16, n)); \
+			*__pcpu_op = __pcpu_from_u(pcp, __pcpu_u); break; }             \
+		case 4: { uint32_t __pcpu_u = __pcpu_to_u(32, *__pcpu_op);              \
+			__pcpu_ok = __pcpu_try_cmpxchg_4(__pcpu_dc, &__pcpu_u, __pcpu_to_u(32, n)); \
+			*__pcpu_op = __pcpu_from_u(pcp, __pcpu_u); break; }             \
+		default: { uint64_t __pcpu_u = __pcpu_to_u(64, *__pcpu_op);             \
+			__pcpu_ok = __pcpu_try_cmpxchg_8(__pcpu_dc, &__pcpu_u, __pcpu_to_u(64, n)); \
+			*__pcpu_op = __pcpu_from_u(pcp, __pcpu_u); break; }             \
+		}                                                                       \
+		__pcpu_ok;                                                              \
+	})
+
+/* Two adjacent 8-byte words @pcp1, @pcp2 (pcp2 right after pcp1, together 16-byte
+ * aligned): if they equal @o1, @o2, store @n1, @n2 and return true. */
+#define pcpu_this_cmpxchg_double(pcp1, pcp2, o1, o2, n1, n2)                            \
+	__extension__ ({                                                                \
+		__PCPU_STATIC_ASSERT(sizeof(pcp1) == 8 && sizeof(pcp2) == 8,            \
+				     "cmpxchg_double takes two 8-byte words");          \
+		if ((char *)&(pcp2) != (char *)&(pcp1) + 8)                             \
+			__pcpu_bad_double(&(pcp2));                                     \
+		__pcpu_cmpxchg_double(__pcpu_canon(&(pcp1)), __pcpu_to_u(64, o1),       \
+				      __pcpu_to_u(64, o2), __pcpu_to_u(64, n1),         \
+				      __pcpu_to_u(64, n2));                             \
+	})
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PERCPU_THIS_CPU_H */
