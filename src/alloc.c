@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "size.h"
 #include "vm.h"
 
 struct pcpu_state pcpu = {
@@ -952,32 +953,22 @@ static int bad_setting(const char *name, const char *value, const char *fmt, ...
 	return -1;
 }
 
-/* Reads size variable @name into *@out if it is set: a number in C syntax (decimal, 0x
- * hexadecimal, 0 octal; no sign, no blanks) with an optional K or M suffix, at most
- * @max bytes.  0, or -1 with EINVAL and a message naming the variable. */
+/* Reads size variable @name into *@out if it is set (the grammar of pcpu_parse_env_size),
+ * at most @max bytes.  0, or -1 with EINVAL and a message naming the variable. */
 static int env_size(const char *name, size_t max, size_t *out)
 {
 	const char *v = secure_getenv(name);
-	unsigned long long n;
-	int shift = 0;
-	char *end;
 
 	if (!v || !*v)
 		return 0;
-	if (*v < '0' || *v > '9') /* strtoull would take a sign or blanks */
-		return bad_setting(name, v, "not a size (a number, optionally followed by K or M)");
-	errno = 0;
-	n = strtoull(v, &end, 0);
-	if (*end == 'K' || *end == 'k')
-		shift = 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20, end++;
-	if (*end)
-		return bad_setting(name, v, "not a size (a number, optionally followed by K or M)");
-	if (errno == ERANGE || n > (max >> shift))
+	switch (pcpu_parse_env_size(v, max, out)) {
+	case 0:
+		return 0;
+	case -2:
 		return bad_setting(name, v, "more than the limit of %zuM (%zu bytes)", max >> 20, max);
-	*out = (size_t)n << shift;
-	return 0;
+	default:
+		return bad_setting(name, v, "not a size (a number, optionally followed by K or M)");
+	}
 }
 
 /* The three size settings (see libpercpu(3)). */

@@ -15,6 +15,7 @@
 
 #include "layout.h"
 #include "percpu.h"
+#include "size.h"
 #include "topology.h"
 
 #define SYSFS_ROOT "/sys/devices/system"
@@ -85,45 +86,6 @@ static int finish_output(void)
 	fprintf(stderr, "%s: cannot write the output: %s\n", prog,
 		strerror(errno ? errno : EIO));
 	return 1;
-}
-
-/* "4096", "8K", "2M", "1G": decimal only, so "010" is ten, not eight. */
-static int parse_size(const char *s, size_t *out)
-{
-	size_t v = 0, mult = 1;
-	const char *p = s;
-
-	if (!*p)
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (SIZE_MAX - (size_t)(*p - '0')) / 10)
-			return -1;
-		v = v * 10 + (size_t)(*p - '0');
-	}
-	if (p == s)
-		return -1;
-	switch (*p) {
-	case '\0':
-		break;
-	case 'k': case 'K':
-		mult = (size_t)1 << 10;
-		p++;
-		break;
-	case 'm': case 'M':
-		mult = (size_t)1 << 20;
-		p++;
-		break;
-	case 'g': case 'G':
-		mult = (size_t)1 << 30;
-		p++;
-		break;
-	default:
-		return -1;
-	}
-	if (*p || (v && mult > SIZE_MAX / v))
-		return -1;
-	*out = v * mult;
-	return 0;
 }
 
 /* Topology from --nodes, --sysfs or this machine.  Returns 0, or the exit status. */
@@ -220,7 +182,7 @@ static int parse_options(int argc, char **argv, bool layout, struct options *o)
 		}
 		if (!layout)
 			return bad_usage("option '%s' applies to the layout command only", name);
-		if (parse_size(optarg, dst))
+		if (pcpu_parse_cli_size(optarg, dst))
 			return bad_usage("%s: invalid size '%s'", name, optarg);
 	}
 	if (optind < argc)
