@@ -214,7 +214,8 @@ struct pcpu_stats {
 	unsigned int nr_groups;
 	unsigned int nr_chunks;     /* chunks now, the first chunk included */
 	unsigned int nr_max_chunks; /* most chunks at once */
-	unsigned int max_chunks;    /* chunks the reserved address space can hold */
+	unsigned int max_chunks;    /* most chunks the address space of the arena may grow
+				     * to (it holds only those made so far) */
 	uint64_t nr_alloc;          /* successful allocations so far (dlopen'd objects'
 				     * static sections included) */
 	uint64_t nr_dealloc;        /* frees (non-NULL) so far */
@@ -251,7 +252,7 @@ PCPU_API int pcpu_dump_layout(FILE *out);
  * ------------------------------------------------------------------------------------ */
 struct __pcpu_fast {
 	uintptr_t arena_base;          /* all chunks live in [arena_base, +arena_size) */
-	uintptr_t arena_size;          /* 0 until initialized */
+	uintptr_t arena_size;          /* 0 until initialized; grows (atomic loads) */
 	const ptrdiff_t *unit_offsets; /* per CPU: unit offset from a chunk's base */
 	unsigned int nr_cpu_ids;       /* 0 until initialized */
 	ptrdiff_t rseq_offset;         /* thread pointer to the thread's struct rseq */
@@ -339,7 +340,11 @@ static inline char *__pcpu_canon_fast(const void *__pcpu_p)
 	uintptr_t __pcpu_a = (uintptr_t)__pcpu_p;
 	intptr_t __pcpu_delta;
 
-	if (__builtin_expect(__pcpu_a - __pcpu_fast.arena_base < __pcpu_fast.arena_size, 1))
+	/* the arena grows in place: its size is read atomically (a plain load on x86-64
+	 * and arm64); a pointer from pcpu_alloc() was made after the growth it needs */
+	if (__builtin_expect(__pcpu_a - __pcpu_fast.arena_base <
+				     __atomic_load_n(&__pcpu_fast.arena_size, __ATOMIC_RELAXED),
+			     1))
 		return (char *)__pcpu_p;
 	__pcpu_delta = __atomic_load_n(&__pcpu_dso_delta, __ATOMIC_ACQUIRE);
 	if (__pcpu_a - (uintptr_t)__start_pcpu_data <

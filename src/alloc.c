@@ -18,7 +18,13 @@
  * Address space.  One reservation (the arena) holds every chunk, chunk i at
  * arena + i * chunk_bytes; it is the userspace counterpart of the kernel's vmalloc area.
  * Finding the chunk of an address is a division, and "is this a per-CPU pointer" is one
- * range check (percpu.h inlines it).  Chunk 0 is the first chunk.
+ * range check (percpu.h inlines it).  Chunk 0 is the first chunk.  The arena takes only
+ * the address space of the chunks made so far: it starts with the first chunk, in the
+ * middle of the largest free range of the address space, and grows upward in place one
+ * chunk at a time when a new chunk needs a slot (so its base and the range check stay
+ * as they are; the size grows with a release store).  If the range above is taken,
+ * the new chunk cannot be made: ENOMEM.  (The kernel's vmalloc area is all reserved
+ * up front; a process under RLIMIT_AS cannot afford that.)
  *
  * The first chunk.  Each unit of the first chunk starts with the static region (copies
  * of the registered "pcpu_data" sections, sections.c), then the reserved region (for
@@ -321,8 +327,50 @@ static size_t meta_bytes(void)
 	       ~(size_t)(PCPU_PAGE_SIZE - 1);
 }
 
-/* Makes a chunk.  With @listed it goes on its slot list at once; without, the caller
- * gets it off every list (under pcpu.lock) to allocate from first. */
+/* Grows the arena by one chunk, slot pcpu.max_chunks (alloc_mutex held): reserves the
+ * range right above it, then publishes the new size.  0, or -1 with ENOMEM and nothing
+ * changed. */
+static int arena_grow(void)
+{
+	int index = pcpu.max_chunks, cap = pcpu.chunks_cap;
+	struct pcpu_chunk **grown = NULL, **old = NULL;
+	size_t bytes = (size_t)(index + 1) * pcpu.chunk_bytes;
+
+	if (index >= pcpu.arena_limit_chunks) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (index >= cap) { /* the slot table doubles, allocated outside the lock */
+		cap *= 2;
+		grown = calloc((size_t)cap, sizeof(*grown));
+		if (!grown) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	if (pcpu_vm->reserve_at(pcpu.arena + pcpu.arena_bytes, pcpu.chunk_bytes) != 0) {
+		free(grown);
+		errno = ENOMEM; /* the range above is taken, or no address space is left */
+		return -1;
+	}
+	pthread_mutex_lock(&pcpu.lock);
+	if (grown) {
+		memcpy(grown, pcpu.chunks, (size_t)pcpu.max_chunks * sizeof(*grown));
+		old = pcpu.chunks;
+		pcpu.chunks = grown;
+		pcpu.chunks_cap = cap;
+	}
+	pcpu.max_chunks = index + 1;
+	__atomic_store_n(&pcpu.arena_bytes, bytes, __ATOMIC_RELEASE);
+	__atomic_store_n(&__pcpu_fast.arena_size, bytes, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&pcpu.lock);
+	free(old);
+	return 0;
+}
+
+/* Makes a chunk, in the lowest free slot of the arena, growing it if none is free.
+ * With @listed it goes on its slot list at once; without, the caller gets it off every
+ * list (under pcpu.lock) to allocate from first. */
 static struct pcpu_chunk *chunk_create(bool listed)
 {
 	struct pcpu_chunk *c;
@@ -337,8 +385,10 @@ static struct pcpu_chunk *chunk_create(bool listed)
 	}
 	pthread_mutex_unlock(&pcpu.lock);
 	if (index < 0) {
-		errno = ENOMEM; /* the arena is full */
-		return NULL;
+		/* only this thread (alloc_mutex) changes max_chunks */
+		index = pcpu.max_chunks;
+		if (arena_grow() != 0)
+			return NULL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -903,7 +953,7 @@ void *__pcpu_canon_slow(const void *p)
 	if (pcpu_ensure_init())
 		pcpu_fatal("this_cpu operation", "library initialization failed: %s",
 			   strerror(pcpu.init_errno));
-	if ((uintptr_t)p - (uintptr_t)pcpu.arena < pcpu.arena_bytes)
+	if ((uintptr_t)p - (uintptr_t)pcpu.arena < __atomic_load_n(&pcpu.arena_bytes, __ATOMIC_ACQUIRE))
 		return (void *)p;
 	canon = pcpu_sections_translate(p);
 	if (!canon)
@@ -924,7 +974,7 @@ void *__pcpu_ptr_slow(const void *p, unsigned int cpu)
 	if (cpu >= pcpu.topo.nr_cpu_ids || !pcpu_topology_test(pcpu.topo.possible, cpu))
 		pcpu_fatal("pcpu_ptr", "(%p, %u): CPU %u is not a possible CPU (nr_cpu_ids %u)", p,
 			   cpu, cpu, pcpu.topo.nr_cpu_ids);
-	if (a - (uintptr_t)pcpu.arena < pcpu.arena_bytes)
+	if (a - (uintptr_t)pcpu.arena < __atomic_load_n(&pcpu.arena_bytes, __ATOMIC_ACQUIRE))
 		canon = (char *)p;
 	else
 		canon = pcpu_sections_translate(p);
@@ -1057,27 +1107,27 @@ static int setup_units(void)
 	return 0;
 }
 
+/* Reserves the arena for the first chunk alone, where it has room to grow upward in
+ * place (arena_grow); without a known roomy address, where the kernel puts it. */
 static int setup_arena(void)
 {
-	size_t want = (size_t)1 << 40; /* 1 TiB of address space, as far as it goes */
+	size_t limit = PCPU_ARENA_MAX_BYTES / pcpu.chunk_bytes;
+	char *hint = pcpu_vm->roomy_address(pcpu.ai->atom_size);
 
-	for (; want >= 8 * pcpu.chunk_bytes; want /= 2) {
-		size_t chunks = want / pcpu.chunk_bytes;
-
-		if (chunks > (1u << 20))
-			chunks = 1u << 20;
-		pcpu.arena = pcpu_vm->reserve(chunks * pcpu.chunk_bytes, pcpu.ai->atom_size);
-		if (pcpu.arena) {
-			pcpu.max_chunks = (int)chunks;
-			pcpu.arena_bytes = chunks * pcpu.chunk_bytes;
-			break;
-		}
-	}
+	if (hint && pcpu_vm->reserve_at(hint, pcpu.chunk_bytes) == 0)
+		pcpu.arena = hint;
+	else
+		pcpu.arena = pcpu_vm->reserve(pcpu.chunk_bytes, pcpu.ai->atom_size);
 	if (!pcpu.arena) {
 		errno = ENOMEM;
 		return -1;
 	}
-	pcpu.chunks = calloc((size_t)pcpu.max_chunks, sizeof(*pcpu.chunks));
+	pcpu.arena_bytes = pcpu.chunk_bytes;
+	pcpu.max_chunks = 1;
+	pcpu.arena_limit_chunks = limit > PCPU_ARENA_MAX_CHUNKS ? PCPU_ARENA_MAX_CHUNKS :
+				  limit < 1 ? 1 : (int)limit;
+	pcpu.chunks_cap = 16;
+	pcpu.chunks = calloc((size_t)pcpu.chunks_cap, sizeof(*pcpu.chunks));
 	return pcpu.chunks ? 0 : -1;
 }
 
@@ -1240,10 +1290,10 @@ static int do_init(void)
 	pcpu.stats.atom_size = pcpu.ai->atom_size;
 	pcpu.stats.nr_units = (unsigned int)pcpu.ai->nr_units;
 	pcpu.stats.nr_groups = (unsigned int)pcpu.ai->nr_groups;
-	pcpu.stats.max_chunks = (unsigned int)pcpu.max_chunks;
+	pcpu.stats.max_chunks = (unsigned int)pcpu.arena_limit_chunks;
 
 	__pcpu_fast.arena_base = (uintptr_t)pcpu.arena;
-	__pcpu_fast.arena_size = pcpu.arena_bytes;
+	__atomic_store_n(&__pcpu_fast.arena_size, pcpu.arena_bytes, __ATOMIC_RELAXED);
 	__pcpu_fast.unit_offsets = pcpu.unit_offsets;
 	bool use_rseq = pcpu_cpu_init();
 	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, pcpu.topo.nr_cpu_ids, __ATOMIC_RELEASE);

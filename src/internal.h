@@ -23,6 +23,9 @@
  * PCPU_CHUNK_MAX_UNIT_BYTES whatever the static sections add. */
 #define PCPU_MAX_REGION_SIZE ((size_t)64 << 20)
 #define PCPU_MAX_ATOM_SIZE ((size_t)1 << 30) /* largest LIBPERCPU_ATOM_SIZE */
+/* The arena grows to at most this much address space, and this many chunks. */
+#define PCPU_ARENA_MAX_BYTES ((size_t)1 << 40)
+#define PCPU_ARENA_MAX_CHUNKS (1 << 20)
 #define PCPU_EMPTY_POP_PAGES_LOW 2
 #define PCPU_EMPTY_POP_PAGES_HIGH 4
 #define PCPU_RECLAIM_BATCH 16 /* empty pages an isolated chunk gathers before reclaim */
@@ -66,10 +69,13 @@ struct pcpu_state {
 	int chunk_shift;             /* log2(chunk_bytes) if a power of two, else 0 */
 	int unit_pages;
 
-	char *arena;                 /* reserved address space for every chunk */
-	size_t arena_bytes;
-	int max_chunks;
-	struct pcpu_chunk **chunks;  /* max_chunks entries, by arena slot */
+	char *arena;                 /* reserved address space for every chunk, fixed */
+	size_t arena_bytes;          /* max_chunks * chunk_bytes; grows (under lock, with
+				      * atomic stores: read it with atomic loads) */
+	int max_chunks;              /* chunks the arena holds now */
+	int arena_limit_chunks;      /* most chunks it may grow to */
+	struct pcpu_chunk **chunks;  /* chunks_cap >= max_chunks entries, by arena slot */
+	int chunks_cap;
 	int chunk_hwm;               /* highest arena slot ever used + 1 */
 	int nr_chunks;
 

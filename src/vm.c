@@ -2,7 +2,9 @@
 /* vm.c - the address-space backend: the only file that calls mmap, munmap, madvise and
  * mbind.  Chunks are reserved PROT_NONE, committed read-write without reservation of
  * swap (MAP_NORESERVE), populated by prefaulting (so that running out of memory is an
- * error return rather than a fault later), depopulated with MADV_DONTNEED. */
+ * error return rather than a fault later), depopulated with MADV_DONTNEED.  The arena of
+ * chunks starts in the middle of the largest free range of the address space (read from
+ * /proc/self/maps) and grows upward in place with MAP_FIXED_NOREPLACE. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,6 +17,9 @@
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17 */
 #endif
 #define PCPU_MPOL_PREFERRED 1
 
@@ -96,6 +101,86 @@ static void os_release(void *addr, size_t size)
 	munmap(addr, size);
 }
 
+static int os_reserve_at(void *addr, size_t size)
+{
+	void *p = mmap(addr, size, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	if (p != addr) { /* a kernel before 4.17 took the address for a hint */
+		munmap(p, size);
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses "start-end ..." lines of /proc/self/maps (ascending) from @fd and returns the
+ * largest gap between mappings within [lo, hi) in *@gap_lo, *@gap_len. */
+static void largest_gap(int fd, uintptr_t lo, uintptr_t hi, uintptr_t *gap_lo, size_t *gap_len)
+{
+	char buf[4096];
+	uintptr_t prev = lo, v = 0, start = 0;
+	int field = 0; /* 0: start, 1: end, 2: rest of the line */
+	ssize_t n;
+
+	*gap_lo = 0;
+	*gap_len = 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		for (ssize_t i = 0; i < n; i++) {
+			char c = buf[i];
+			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+			if (c == '\n') {
+				field = 0;
+				v = 0;
+			} else if (field < 2 && d >= 0) {
+				v = v * 16 + (uintptr_t)d;
+			} else if (field == 0 && c == '-') {
+				start = v;
+				v = 0;
+				field = 1;
+			} else if (field == 1) { /* the end of the range: one mapping */
+				uintptr_t s = start < hi ? start : hi;
+
+				if (s > prev && s - prev > *gap_len) {
+					*gap_lo = prev;
+					*gap_len = s - prev;
+				}
+				if (v > prev)
+					prev = v;
+				field = 2;
+			}
+		}
+	}
+	if (hi > prev && hi - prev > *gap_len) {
+		*gap_lo = prev;
+		*gap_len = hi - prev;
+	}
+}
+
+static void *os_roomy_address(size_t align)
+{
+	/* above 4 GiB (non-PIE executables, MAP_32BIT) and below 2^47, the smallest
+	 * user address space of the 64-bit architectures Linux runs on */
+	uintptr_t lo = (uintptr_t)1 << 32, hi = (uintptr_t)1 << 47, gap_lo, mid;
+	size_t gap_len;
+	int fd;
+
+	if (sizeof(void *) < 8)
+		return NULL;
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	largest_gap(fd, lo, hi, &gap_lo, &gap_len);
+	close(fd);
+	if (gap_len < 4 * align)
+		return NULL;
+	mid = (gap_lo + gap_len / 2) & ~(uintptr_t)(align - 1);
+	return mid > gap_lo ? (void *)mid : NULL;
+}
+
 const struct pcpu_vm_ops pcpu_vm_os = {
 	.reserve = os_reserve,
 	.commit = os_commit,
@@ -104,6 +189,8 @@ const struct pcpu_vm_ops pcpu_vm_os = {
 	.depopulate = os_depopulate,
 	.bind = os_bind,
 	.release = os_release,
+	.reserve_at = os_reserve_at,
+	.roomy_address = os_roomy_address,
 };
 
 const struct pcpu_vm_ops *pcpu_vm = &pcpu_vm_os;

@@ -25,6 +25,12 @@ struct pcpu_vm_ops {
 	int (*bind)(void *addr, size_t size, int node);
 	/* Unmaps a whole reservation. */
 	void (*release)(void *addr, size_t size);
+	/* Reserves exactly [addr, addr+size) as reserve() does, if nothing is mapped there.
+	 * 0, or -1 with errno: EEXIST (something is there), ENOMEM (no address space). */
+	int (*reserve_at)(void *addr, size_t size);
+	/* An address aligned to @align in the middle of the largest unmapped range of the
+	 * address space, where a reservation can grow upward for long; NULL if unknown. */
+	void *(*roomy_address)(size_t align);
 };
 
 extern const struct pcpu_vm_ops pcpu_vm_os;  /* the real one: mmap, madvise, mbind */

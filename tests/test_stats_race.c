@@ -93,7 +93,7 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-static int run(void)
+static int run(const char *want)
 {
 	struct worker w[NR_WORKERS];
 	struct pcpu_stats before, after;
@@ -102,6 +102,7 @@ static int run(void)
 	uint64_t allocs = 0, frees = 0;
 
 	CHECK_EQ(pcpu_init(), 0);
+	CHECK(strstr(pcpu_cpu_source(), want) != NULL);
 	CHECK_EQ(pcpu_get_stats(&before), 0);
 	CHECK_EQ(pthread_create(&reader, NULL, reader_main, &reads), 0);
 	for (int i = 0; i < NR_WORKERS; i++) {
@@ -137,15 +138,6 @@ static int run(void)
 
 int main(int argc, char **argv)
 {
-	char seed[32];
-
 	tu_seed("test_stats_race");
-	if (argc > 1)
-		return run(); /* a CPU-source mode of tu_spawn_mode */
-	run();
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)tu_rand());
-	setenv("PCPU_TEST_SEED", seed, 1);
-	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
-	TEST_DONE();
+	return tu_run_modes(argc, argv, run);
 }

@@ -71,19 +71,27 @@ static inline uint64_t tu_seed(const char *test)
 	return seed;
 }
 
-/* The process's resident memory in KiB (VmRSS), or -1. */
-static inline long tu_rss_kib(void)
+/* A "Vm...:" figure of /proc/self/status in KiB (@field "VmRSS", "VmSize", ...), or -1. */
+static inline long tu_status_kib(const char *field)
 {
 	FILE *f = fopen("/proc/self/status", "r");
+	size_t len = strlen(field);
 	char line[256];
 	long kib = -1;
 
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+		if (!strncmp(line, field, len) && line[len] == ':' &&
+		    sscanf(line + len + 1, "%ld kB", &kib) == 1)
 			break;
 	if (f)
 		fclose(f);
 	return kib;
+}
+
+/* The process's resident memory in KiB (VmRSS), or -1. */
+static inline long tu_rss_kib(void)
+{
+	return tu_status_kib("VmRSS");
 }
 
 /* Scales iteration counts: PCPU_TEST_SCALE=0.1 for quick runs under heavy sanitizers. */
@@ -204,14 +212,21 @@ static inline void tu_say(int fd, const void *p)
 
 /* The main() of a test that runs in every CPU-source mode: @run(@want) here with glibc's
  * rseq registration, then in child processes with the library's own registration and
- * with sched_getcpu (@want: what pcpu_cpu_source() must contain). */
+ * with sched_getcpu (@want: what pcpu_cpu_source() must contain), each child with a seed
+ * of its own from tu_rand(). */
 static inline int tu_run_modes(int argc, char **argv, int (*run)(const char *want))
 {
 	if (argc > 1 && strcmp(argv[1], "own") == 0)
 		return run("libpercpu registration");
 	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
 		return run("sched_getcpu");
+	char seed[32];
+
 	run("glibc registration");
+	/* the children draw their seeds from this run's generator: PCPU_TEST_SEED
+	 * repeats the whole run */
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)tu_rand());
+	setenv("PCPU_TEST_SEED", seed, 1);
 	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
 	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
 	TEST_DONE();
