@@ -182,7 +182,7 @@ check-headers:
 # that the .pc, the CMake package, percpu-info --version and the man pages carry the one
 # version, that every documented name opens a page and that the pages are lint-clean;
 # then uninstalls and checks that nothing but empty directories is left.
-STAGE     = $(CURDIR)/$(B)/stage
+STAGE     = $(abspath $(B))/stage
 STAGE_LIB = /usr/lib/$(shell $(CC) -print-multiarch 2>/dev/null | grep . || $(CC) -dumpmachine)
 STAGE_VARS = DESTDIR=$(STAGE) PREFIX=/usr LIBDIR=$(STAGE_LIB)
 check-install: all
