@@ -118,15 +118,7 @@ int main(int argc, char **argv)
 	test_plugin(path, argc < 2);
 	if (argc < 2) {
 		/* again, with no reserved region: the plugin's section goes to dynamic memory */
-		pid_t pid = fork();
-		int status;
-		if (pid == 0) {
-			setenv("LIBPERCPU_RESERVED_SIZE", "0", 1);
-			execl(argv[0], argv[0], "dynamic", (char *)NULL);
-			_exit(127);
-		}
-		waitpid(pid, &status, 0);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		tu_spawn_mode(argv[0], "dynamic", "LIBPERCPU_RESERVED_SIZE", "0");
 	}
 	TEST_DONE();
 }

@@ -8,7 +8,8 @@ failed=""
 for t in "$@"; do
 	name=${t#"${B:-build}"/}
 	start=$(date +%s)
-	if "$t" >"$t.log" 2>&1; then
+	# PCPU_TEST_RUNNER: an emulator such as qemu-aarch64 (make check-cross)
+	if ${PCPU_TEST_RUNNER:+"$PCPU_TEST_RUNNER"} "$t" >"$t.log" 2>&1; then
 		pass=$((pass + 1))
 		echo "PASS $name ($(( $(date +%s) - start ))s)"
 	else

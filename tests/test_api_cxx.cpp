@@ -152,7 +152,7 @@ static int run_mode(const char *want)
 	unsigned int cpu;
 
 	fprintf(stderr, "mode: %s\n", pcpu_cpu_source());
-	CHECK(strstr(pcpu_cpu_source(), want) != nullptr);
+	CHECK(tu_source_is(want));
 	for_each_possible_cpu(cpu) {
 		CHECK_EQ(per_cpu(boot_stats, cpu).packets, 1);
 		CHECK_EQ(per_cpu(boot_stats, cpu).bytes, 1500);

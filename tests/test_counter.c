@@ -680,7 +680,7 @@ static int child_mode(const char *want)
 	tu_seed(want);
 	setup();
 	fprintf(stderr, "mode: %s\n", pcpu_cpu_source());
-	CHECK(strstr(pcpu_cpu_source(), want) != NULL);
+	CHECK(tu_source_is(want));
 	test_semantics();
 	test_concurrency(tu_scaled(100000));
 	return tu_failures ? 1 : 0;

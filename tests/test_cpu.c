@@ -49,7 +49,7 @@ static int run_mode(const char *want)
 	long sum = 0;
 
 	fprintf(stderr, "source: %s\n", pcpu_cpu_source());
-	CHECK(strstr(pcpu_cpu_source(), want) != NULL);
+	CHECK(tu_source_is(want));
 	CHECK(pinned_ok());
 	for (int round = 0; round < 50; round++) {
 		pthread_t t[4];

@@ -246,7 +246,7 @@ static int run_mode(const char *want)
 	sa.sa_handler = on_signal;
 	sigaction(SIGUSR1, &sa, NULL);
 	fprintf(stderr, "mode: %s\n", pcpu_cpu_source());
-	CHECK(strstr(pcpu_cpu_source(), want) != NULL);
+	CHECK(tu_source_is(want));
 
 	struct widths *w = pcpu_alloc_type(struct widths);
 	definitions(w, "dynamic");
