@@ -74,7 +74,7 @@ static void run(struct result *r, const char *env, const char *out_path, int tim
 		close(err[0]);
 		if (env)
 			putenv((char *)env);
-		execv(tool, argv);
+		tu_execv(tool, argv);
 		_exit(127);
 	}
 	close(out[1]);
@@ -256,7 +256,7 @@ static void test_arguments(void)
 	/* cpu in each CPU-source mode */
 	run(&r, "GLIBC_TUNABLES=glibc.pthread.rseq=0", NULL, 20, ARGS("cpu"));
 	expect(&r, "cpu, own registration", 0, ARGS(""));
-	CHECK(strstr(r.out, "CPU source: rseq (libpercpu registration)") != NULL);
+	CHECK(tu_source_matches(r.out, "CPU source: rseq (libpercpu registration)"));
 	run(&r, "LIBPERCPU_CPU_SOURCE=getcpu", NULL, 20, ARGS("cpu"));
 	expect(&r, "cpu, getcpu", 0, ARGS(""));
 	CHECK(strstr(r.out, "CPU source: sched_getcpu") != NULL);

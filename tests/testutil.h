@@ -115,6 +115,27 @@ static inline int tu_pin(unsigned int cpu)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* execv(@path, @argv), or under PCPU_TEST_RUNNER (make check-cross: qemu-user, which
+ * cannot start another architecture's binary by itself without binfmt_misc).  Returns
+ * only on failure. */
+static inline void tu_execv(const char *path, char *const argv[])
+{
+	const char *runner = getenv("PCPU_TEST_RUNNER");
+	char *rargv[32];
+	int i;
+
+	if (!runner || !*runner) {
+		execv(path, argv);
+		return;
+	}
+	rargv[0] = (char *)runner;
+	rargv[1] = (char *)path;
+	for (i = 1; argv[i] && i < 30; i++)
+		rargv[i + 1] = argv[i];
+	rargv[i + 1] = NULL;
+	execvp(runner, rargv);
+}
+
 /* Runs this test program again as "@self @mode" with @env=@value set, and checks that
  * it passed: the way each test repeats itself in another CPU-source mode. */
 static inline void tu_spawn_mode(char *self, const char *mode, const char *env, const char *value)
@@ -123,15 +144,10 @@ static inline void tu_spawn_mode(char *self, const char *mode, const char *env, 
 	int status;
 
 	if (pid == 0) {
-		/* PCPU_TEST_RUNNER runs the program (make check-cross: qemu-user, which
-		 * cannot execute another architecture's binary directly without binfmt) */
-		const char *runner = getenv("PCPU_TEST_RUNNER");
+		char *argv[] = { self, (char *)mode, NULL };
 
 		setenv(env, value, 1);
-		if (runner && *runner)
-			execlp(runner, runner, self, mode, (char *)NULL);
-		else
-			execl(self, self, mode, (char *)NULL);
+		tu_execv(self, argv);
 		_exit(127);
 	}
 	waitpid(pid, &status, 0);
@@ -241,13 +257,12 @@ static inline int tu_run_modes(int argc, char **argv, int (*run)(const char *wan
 	TEST_DONE();
 }
 
-/* Whether the CPU source names @want.  Where rseq is unavailable (qemu-user, seccomp
- * filters) only the sched_getcpu fallback can run: a mode that expects rseq then says it
- * skips that expectation instead of failing, and the caller tests the fallback. */
-static inline int tu_source_is(const char *want)
+/* Whether the CPU source @have (pcpu_cpu_source()'s text) names @want.  Where rseq is
+ * unavailable (qemu-user, seccomp filters) only the sched_getcpu fallback can run: a mode
+ * that expects rseq then says it skips that expectation instead of failing, and the
+ * caller tests the fallback. */
+static inline int tu_source_matches(const char *have, const char *want)
 {
-	const char *have = pcpu_cpu_source();
-
 	if (strstr(have, want))
 		return 1;
 	if (strstr(have, "rseq unavailable") && strstr(want, "registration")) {
@@ -256,6 +271,12 @@ static inline int tu_source_is(const char *want)
 	}
 	fprintf(stderr, "CPU source is %s, expected %s\n", have, want);
 	return 0;
+}
+
+/* tu_source_matches() for this process's CPU source. */
+static inline int tu_source_is(const char *want)
+{
+	return tu_source_matches(pcpu_cpu_source(), want);
 }
 
 #endif
