@@ -35,7 +35,7 @@ static int pinned_ok(void)
 
 static void *thread_fn(void *arg)
 {
-	long *counter = arg;
+	long *counter = (long *)arg;
 	long *mine = pcpu_this_ptr(counter);
 
 	__atomic_fetch_add(mine, 1, __ATOMIC_RELAXED);
@@ -44,7 +44,7 @@ static void *thread_fn(void *arg)
 
 static int run_mode(const char *want)
 {
-	long *counter = pcpu_alloc(sizeof(long), sizeof(long));
+	long *counter = pcpu_alloc_type(long);
 	unsigned int cpu;
 	long sum = 0;
 
