@@ -5,6 +5,7 @@
 #   make check        build and run the test suite: plain, then ASan+UBSan, then TSan
 #   make check-cross  the plain suite for aarch64 and riscv64 under qemu-user
 #   make bench        build and run the benchmarks
+#   make mutate       mutation score of the suite (tools/mutate.sh, tests/mutants.txt)
 #   make install      PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR and DESTDIR as packagers expect
 #   make uninstall    removes what make install put there (same variables)
 #   make fuzz         run each libFuzzer target in fuzz/ for FUZZ_SECONDS (needs clang)
@@ -247,6 +248,11 @@ check-cross:
 		grep -v '^PASS' build-$$a/check-cross.log | sed "s/^\([0-9]* passed\)/$$a: \1/"; \
 	done; exit $$fail
 
+# Not part of check: applies each mutant of tests/mutants.txt to a scratch copy of the
+# tree and runs the tests it names.  MUTATE_ARGS="-k NAME" runs some of them only.
+mutate:
+	bash tools/mutate.sh $(MUTATE_ARGS)
+
 demo: $(B)/examples/demo
 	$(B)/examples/demo
 
@@ -345,5 +351,5 @@ fuzz-run-%: $(B)/fuzz/fuzz_%
 clean:
 	rm -rf build build-asan build-tsan build-clang build-fuzz $(CROSS_ARCHS:%=build-%)
 
-.PHONY: all tests check check-one check-cxx check-headers check-install check-cross demo bench install uninstall clean fuzz fuzz-run
+.PHONY: all tests check check-one check-cxx check-headers check-install check-cross demo bench install uninstall clean fuzz fuzz-run mutate
 .DELETE_ON_ERROR:
