@@ -236,6 +236,37 @@ static void *cheap_compare(void *arg)
 	return NULL;
 }
 
+/* The slack of compare is exactly @batch * (possible CPUs + 1): as far from the count
+ * as that, the deltas are summed; one further, the count alone answers.  The deltas are
+ * written directly, to put the truth on the other side of rhs from the count, as a fold
+ * in progress on every CPU could. */
+static void test_compare_slack(void)
+{
+	const int32_t batch = 10;
+	int64_t slack = (int64_t)batch * (nr_possible + 1), count = 1000;
+	unsigned int first = (unsigned int)pcpu_next_possible_cpu(-1);
+	struct pcpu_counter c;
+
+	CHECK_EQ(pcpu_counter_init(&c, count, PCPU_GFP_KERNEL), 0);
+	for (int side = -1; side <= 1; side += 2) {
+		int64_t rhs = count + side * slack;
+
+		/* the truth one past rhs, on the count's side of it... */
+		__atomic_store_n(pcpu_ptr(c.counters, first), (int32_t)(side * (slack - 1)),
+				 __ATOMIC_RELAXED);
+		CHECK_EQ(pcpu_counter_read(&c), count);
+		CHECK_EQ(pcpu_counter_compare_batch(&c, rhs, batch), -side);
+		/* ...and one past it on the other side: summed, since |count - rhs| = slack */
+		__atomic_store_n(pcpu_ptr(c.counters, first), (int32_t)(side * (slack + 1)),
+				 __ATOMIC_RELAXED);
+		CHECK_EQ(pcpu_counter_compare_batch(&c, rhs, batch), side);
+		/* one further from the count: the count answers alone */
+		CHECK_EQ(pcpu_counter_compare_batch(&c, rhs + side, batch), -side);
+		__atomic_store_n(pcpu_ptr(c.counters, first), 0, __ATOMIC_RELAXED);
+	}
+	pcpu_counter_destroy(&c);
+}
+
 /* compare(@rhs) must answer without pcpu_counter_sum(): the test holds the lock. */
 static void check_cheap(struct pcpu_counter *c, int64_t rhs, int want)
 {
@@ -655,9 +686,11 @@ static void test_kernel_names(void)
 	CHECK_EQ(__percpu_counter_sum(&k), 113);
 	CHECK_EQ(percpu_counter_sum_positive(&k), 113);
 	CHECK(abs64(percpu_counter_read(&k) - 113) < (int64_t)nr_possible * percpu_counter_batch);
-	CHECK(percpu_counter_read_positive(&k) >= 0);
-	CHECK_EQ(percpu_counter_compare(&k, 113), 0);
-	CHECK_EQ(__percpu_counter_compare(&k, 200, 32), -1);
+	percpu_counter_add_batch(&k, 100, 1);          /* batch 1: folds, the count is > 0 */
+	CHECK(percpu_counter_read(&k) > 0);
+	CHECK_EQ(percpu_counter_read_positive(&k), percpu_counter_read(&k));
+	CHECK_EQ(percpu_counter_compare(&k, 213), 0);
+	CHECK_EQ(__percpu_counter_compare(&k, 300, 32), -1);
 	percpu_counter_set(&k, -1);
 	CHECK_EQ(percpu_counter_sum_positive(&k), 0);
 	CHECK_EQ(percpu_counter_read_positive(&k), 0);
@@ -692,6 +725,8 @@ int main(int argc, char **argv)
 		return child_mode("libpercpu registration");
 	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
 		return child_mode("sched_getcpu");
+	if (argc > 1 && strcmp(argv[1], "big") == 0)
+		return child_mode("glibc registration");
 
 	tu_seed("test_counter");
 	setup();
@@ -700,14 +735,12 @@ int main(int argc, char **argv)
 	test_lifecycle();
 	test_kernel_names();
 	test_semantics();
+	test_compare_slack();
 	test_model();
 	test_concurrency(tu_scaled(300000));
 
-	/* children: their own seeds from this run's generator */
-	char seed[32];
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)tu_rand());
-	setenv("PCPU_TEST_SEED", seed, 1);
-	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	tu_spawn_modes(argv[0]);
+	/* more than 16 CPUs (simulated): the default batch grows with them */
+	tu_spawn_mode(argv[0], "big", "LIBPERCPU_TOPOLOGY", "0-39");
 	TEST_DONE();
 }

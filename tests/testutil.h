@@ -235,6 +235,18 @@ static inline void tu_say(int fd, const void *p)
 	close(fd);
 }
 
+/* Runs this test program again in the two other CPU-source modes (the library's own rseq
+ * registration, and sched_getcpu), each child seeded from this run's generator. */
+static inline void tu_spawn_modes(char *self)
+{
+	char seed[32];
+
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)tu_rand());
+	setenv("PCPU_TEST_SEED", seed, 1);
+	tu_spawn_mode(self, "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+	tu_spawn_mode(self, "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+}
+
 /* The main() of a test that runs in every CPU-source mode: @run(@want) here with glibc's
  * rseq registration, then in child processes with the library's own registration and
  * with sched_getcpu (@want: what pcpu_cpu_source() must contain), each child with a seed
@@ -245,15 +257,9 @@ static inline int tu_run_modes(int argc, char **argv, int (*run)(const char *wan
 		return run("libpercpu registration");
 	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
 		return run("sched_getcpu");
-	char seed[32];
-
 	run("glibc registration");
-	/* the children draw their seeds from this run's generator: PCPU_TEST_SEED
-	 * repeats the whole run */
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)tu_rand());
-	setenv("PCPU_TEST_SEED", seed, 1);
-	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	/* PCPU_TEST_SEED repeats the whole run: the children's seeds come from it */
+	tu_spawn_modes(argv[0]);
 	TEST_DONE();
 }
 
