@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_chunk.c - the chunk bitmap allocator (src/chunk.c): each hint case by hand, then
- * millions of random operations checked against a plain reference model, then a timing
- * figure for the benchmark's access pattern. */
+ * millions of random operations checked against a plain reference model.  (Its timing
+ * is bench/bench_chunk.c's.) */
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -609,60 +609,6 @@ static void test_fuzz_large(void)
 		st.allocs, st.alloc_fails, (double)(clock() - t0) / CLOCKS_PER_SEC);
 }
 
-/* ---- timing ---------------------------------------------------------------------- */
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-/* ns per alloc+free of 16 bits in a 256-page chunk kept about half full at random. */
-static void test_timing(void)
-{
-	struct pcpu_chunk_map m;
-	int nr = 256 * BLOCK_BITS / 16, n = 0, off, *live = malloc((size_t)nr * sizeof(int));
-	long iters = tu_scaled(2000000);
-	double t0, t_fill, t_pairs;
-
-	if (!live || pcpu_chunk_map_init(&m, 256 * PAGE, 0, 0)) {
-		CHECK(false);
-		free(live);
-		return;
-	}
-	t0 = now_ns();
-	while ((off = chunk_alloc(&m, 64, 4, false)) >= 0)
-		live[n++] = off;
-	t_fill = (now_ns() - t0) / n;
-	CHECK_EQ(n, nr);
-	for (int i = 0; i < nr / 2; i++) {
-		int j = (int)(tu_rand() % (uint64_t)n);
-
-		CHECK_EQ(pcpu_chunk_free_area(&m, live[j]), 64);
-		live[j] = live[--n];
-	}
-
-	t0 = now_ns();
-	for (long i = 0; i < iters; i++) {
-		int j = (int)(tu_rand() % (uint64_t)n);
-
-		off = chunk_alloc(&m, 64, 4, false);
-		if (pcpu_chunk_free_area(&m, live[j]) != 64 || off < 0) {
-			CHECK(false);
-			break;
-		}
-		live[j] = off;
-	}
-	t_pairs = (now_ns() - t0) / iters;
-	VERIFY(&m, "timing");
-	fprintf(stderr, "timing: 256-page chunk, 16-bit areas: %.1f ns per alloc while filling, "
-		"%.1f ns per alloc+free at ~50%% random fill\n", t_fill, t_pairs);
-	pcpu_chunk_map_destroy(&m);
-	free(live);
-}
-
 int main(void)
 {
 	tu_seed("test_chunk");
@@ -679,7 +625,5 @@ int main(void)
 		test_fuzz();
 	if (!tu_failures)
 		test_fuzz_large();
-	if (!tu_failures)
-		test_timing();
 	TEST_DONE();
 }
