@@ -96,6 +96,21 @@ static void other_cpu_copy_free(int fd)
 	pcpu_free(p);
 }
 
+/* The next CPU's copy of an area at the very start of a dynamic chunk: one past the
+ * end of the chunk's first unit, which is not the pointer of any area. */
+static void unit_end_free(int fd)
+{
+	char *p;
+
+	do
+		p = pcpu_alloc(PCPU_PAGE_SIZE, PCPU_PAGE_SIZE);
+	while (p && (p - pcpu.arena) % (ptrdiff_t)pcpu.chunk_bytes != 0);
+	CHECK(p != NULL);
+	p += pcpu.unit_size; /* a padding unit's, if no CPU has the next unit */
+	tu_say(fd, p);
+	pcpu_free(p);
+}
+
 static void bad_cpu(int fd)
 {
 	void *p = pcpu_alloc(16, 8);
@@ -116,6 +131,7 @@ static void test_misuse(void)
 	tu_expect_abort("interior free", interior_free, "not the start of a live");
 	tu_expect_abort("malloc free", malloc_free, "is not a per-CPU pointer");
 	tu_expect_abort("copy free", other_cpu_copy_free, "pcpu_free");
+	tu_expect_abort("unit end free", unit_end_free, "is not a per-CPU pointer");
 	tu_expect_abort("bad cpu", bad_cpu, "is not a possible CPU");
 	tu_expect_abort("not percpu", not_percpu, "is not a per-CPU pointer");
 }

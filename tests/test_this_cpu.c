@@ -44,16 +44,18 @@ static void expect(struct widths *w, unsigned int cpu, const struct widths *mine
 
 static void definitions(struct widths *w, const char *what)
 {
-	unsigned int cpu;
+	unsigned int cpu, c;
 	struct widths zero, m;
 
 	memset(&zero, 0, sizeof(zero));
 	pcpu_for_each_online_cpu(cpu) {
 		if (tu_pin(cpu) != 0)
 			continue;
-		pcpu_for_each_possible_cpu(cpu)
-			memset(pcpu_ptr(w, cpu), 0, sizeof(*w));
-		cpu = pcpu_current_cpu();
+		/* pinned: the library and the kernel both say this CPU */
+		CHECK_EQ(pcpu_current_cpu(), cpu);
+		CHECK_EQ(sched_getcpu(), (int)cpu);
+		pcpu_for_each_possible_cpu(c)
+			memset(pcpu_ptr(w, c), 0, sizeof(*w));
 		m = zero;
 
 		pcpu_this_write(w->b, 250);
@@ -105,10 +107,8 @@ static void definitions(struct widths *w, const char *what)
 		m.pair[0] = 11;
 		m.pair[1] = 22;
 
-		if (pcpu_current_cpu() == cpu) /* pinned: always, unless the pin failed */
-			expect(w, cpu, &m, &zero);
-		else
-			CHECK(!"pinned thread ran on another CPU");
+		CHECK_EQ(pcpu_current_cpu(), cpu);
+		expect(w, cpu, &m, &zero);
 		fprintf(stderr, "  %s: definitions hold on CPU %u\n", what, cpu);
 	}
 	cpu_set_t all;
@@ -116,6 +116,37 @@ static void definitions(struct widths *w, const char *what)
 	pcpu_for_each_online_cpu(cpu)
 		CPU_SET(cpu, &all);
 	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/* ---- a misplaced cmpxchg_double pair is rejected ---- */
+
+static uint64_t *bad_pair; /* 16-byte aligned per-CPU memory, 32 bytes */
+
+static void misaligned_pair(int fd)
+{
+	uint64_t *x = bad_pair + 1; /* adjacent, but at 8 mod 16 */
+
+	tu_say(fd, x);
+	(void)pcpu_this_cmpxchg_double(x[0], x[1], 0, 0, 1, 2);
+}
+
+static void distant_pair(int fd)
+{
+	tu_say(fd, &bad_pair[2]);
+	(void)pcpu_this_cmpxchg_double(bad_pair[0], bad_pair[2], 0, 0, 1, 2);
+}
+
+/* Both abort with "libpercpu: this_cpu_cmpxchg_double: ADDRESS: ..." instead of running
+ * the operation on the wrong words. */
+static void bad_double(void)
+{
+	bad_pair = pcpu_alloc(32, 16);
+	CHECK(bad_pair != NULL);
+	tu_expect_abort("misaligned pair", misaligned_pair, "this_cpu_cmpxchg_double");
+	tu_expect_abort("distant pair", distant_pair, "this_cpu_cmpxchg_double");
+	/* the aligned pair works */
+	CHECK(pcpu_this_cmpxchg_double(bad_pair[0], bad_pair[1], 0, 0, 1, 2));
+	pcpu_free(bad_pair);
 }
 
 /* ---- exactness under migration and signals ---- */
@@ -252,6 +283,7 @@ static int run_mode(const char *want)
 	definitions(w, "dynamic");
 	pcpu_free(w);
 	definitions(&static_w, "static");
+	bad_double();
 	iterations = tu_scaled(3000000);
 	exactness("dynamic counters");
 	return tu_failures ? 1 : 0;
