@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* bench_chunk.c - the bitmap allocator of one chunk (src/chunk.c), alone: ns per
  * allocation while filling a 256-page chunk with 64-byte areas from the front, then ns
  * per allocation + free of 64-byte areas with the chunk kept about half full at random.

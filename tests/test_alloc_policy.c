@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* test_alloc_policy.c - the allocator's memory policy, step by step: an entirely free
  * chunk is reused before a new one is made; exactly one spare free chunk is kept; a
  * chunk gives its empty pages back exactly when it is a quarter empty and the pool

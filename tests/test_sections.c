@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* test_sections.c - the registry of static per-CPU sections, driven directly with
  * sections of chosen sizes and alignments: a section placed after one whose size is not
  * a multiple of its alignment keeps its alignment; every possible CPU's copy starts as

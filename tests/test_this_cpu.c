@@ -140,7 +140,7 @@ static void distant_pair(int fd)
  * the operation on the wrong words. */
 static void bad_double(void)
 {
-	bad_pair = pcpu_alloc(32, 16);
+	bad_pair = (uint64_t *)pcpu_alloc(32, 16);
 	CHECK(bad_pair != NULL);
 	tu_expect_abort("misaligned pair", misaligned_pair, "this_cpu_cmpxchg_double");
 	tu_expect_abort("distant pair", distant_pair, "this_cpu_cmpxchg_double");
