@@ -295,7 +295,7 @@ install: all
 		-e 's|@LIBATOMIC@|$(LIBATOMIC)|g' libpercpu.pc.in \
 		> $(DESTDIR)$(PKGCONFIGDIR)/libpercpu.pc
 	for f in libpercpu-config libpercpu-config-version; do \
-		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVER@|$(SOVER)|g' \
+		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVER@|$(SOVER)|g' -e 's|@LIBATOMIC@|$(LIBATOMIC)|g' \
 		    -e "s|@CMAKE_TO_LIBDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(LIBDIR))|g" \
 		    -e "s|@CMAKE_TO_INCLUDEDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(INCLUDEDIR))|g" \
 		    cmake/$$f.cmake.in > $(DESTDIR)$(CMAKEDIR)/$$f.cmake || exit 1; done
