@@ -130,7 +130,11 @@ count_of() {
 }
 
 # ---- the baseline: the suite must pass without mutants ----------------------------------
-all_tests=$(printf '%s\n' "${tests[@]}" | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
+# (only the programs of the mutants selected by -k)
+all_tests=$(for i in "${!names[@]}"; do
+		[ -n "$filter" ] && [[ ${names[i]} != *"$filter"* ]] && continue
+		echo "${tests[i]}"
+	done | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
 # A name without a program is left out with a warning (a list may name tests that a
 # branch does not have yet); a mutant left with no program at all is an error.
 known=
@@ -148,6 +152,7 @@ for i in "${!names[@]}"; do
 		[[ " $known " == *" $t "* ]] && kept="$kept $t"
 	done
 	tests[i]=$kept
+	[ -n "$filter" ] && [[ ${names[i]} != *"$filter"* ]] && continue
 	[ -n "$kept" ] || { echo "mutate: mutant '${names[i]}' has no test program" >&2; exit 2; }
 done
 echo "mutate: building and checking the unmutated tree ($all_tests)"
