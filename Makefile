@@ -160,7 +160,8 @@ check-cxx: $(CXX_TESTS)
 
 # The public headers in users' strictest builds: tests/header_client.c expands every
 # macro of <percpu/kernel.h>, compiled as C99 and C11 with -pedantic by gcc and clang,
-# as C++11 to C++20 by g++ and clang++, each with and without -DPCPU_NO_RSEQ_OPS (whose
+# as C++11 to C++20 by g++ and clang++ (-Wshadow too: operations nest in each other's
+# arguments), each with and without -DPCPU_NO_RSEQ_OPS (whose
 # objects must then hold no rseq section: every operation takes the atomic path).
 HEADER_CC  := gcc clang
 HEADER_CXX := g++ clang++
@@ -170,7 +171,7 @@ check-headers:
 	for cc in $(HEADER_CC); do for std in c99 c11; do \
 		command -v $$cc >/dev/null || { echo "$$cc not installed: skipped"; continue; }; \
 		echo "  $$cc -std=$$std -pedantic $$d"; \
-		$$cc -std=$$std -pedantic -Wall -Wextra -Werror -O2 $$d -Iinclude \
+		$$cc -std=$$std -pedantic -Wall -Wextra -Wshadow -Werror -O2 $$d -Iinclude \
 			-c tests/header_client.c -o $(B)/header_client.o || exit 1; \
 		if [ -n "$$d" ] && readelf -S $(B)/header_client.o | grep -q rseq; then \
 			echo "-DPCPU_NO_RSEQ_OPS left rseq sections in the object"; exit 1; fi; \
@@ -178,7 +179,7 @@ check-headers:
 	for cxx in $(HEADER_CXX); do for std in c++11 c++14 c++17 c++20; do \
 		command -v $$cxx >/dev/null || { echo "$$cxx not installed: skipped"; continue; }; \
 		echo "  $$cxx -std=$$std -pedantic $$d"; \
-		$$cxx -x c++ -std=$$std -pedantic -Wall -Wextra -Werror -O2 $$d -Iinclude \
+		$$cxx -x c++ -std=$$std -pedantic -Wall -Wextra -Wshadow -Werror -O2 $$d -Iinclude \
 			-c tests/header_client.c -o $(B)/header_client.o || exit 1; \
 	done; done; done
 	@echo "headers: clean as C99, C11, C++11, C++14, C++17, C++20, with and without rseq operations"

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* header_client.c - a user's program that expands every kind of macro of <percpu.h> and
  * <percpu/kernel.h> once.  Not run: make check-headers compiles it in users' strictest
- * modes (C99, C11 -pedantic; C++11 to C++20; -DPCPU_NO_RSEQ_OPS), so that any GNU
- * extension left unmarked, or any C-only construct, fails the build.  Written in the
- * common subset of C and C++. */
+ * modes (C99, C11 -pedantic; C++11 to C++20; -DPCPU_NO_RSEQ_OPS; -Wshadow), so that any
+ * GNU extension left unmarked, any C-only construct, or a name of one expansion shadowing
+ * another's, fails the build.  Written in the common subset of C and C++. */
 #include <percpu/kernel.h>
 #include <stdio.h>
 struct pair { unsigned long a, b; };
@@ -40,6 +40,11 @@ int main(void)
 	this_cpu_and(events, 1u);
 	this_cpu_or(events, 2u);
 	(void)this_cpu_cmpxchg_double(this_cpu_ptr(&pr)->a, this_cpu_ptr(&pr)->b, 0, 0, 1, 2);
+	/* nested in each other's arguments: no name may shadow another (-Wshadow) */
+	this_cpu_add(hits, this_cpu_read(*p));
+	this_cpu_write(hits, this_cpu_add_return(*p, this_cpu_read(hits)));
+	(void)this_cpu_cmpxchg(hits, this_cpu_cmpxchg(*p, 1, 2), this_cpu_xchg(*p, 3));
+	(void)this_cpu_try_cmpxchg(hits, &o, this_cpu_sub_return(*p, this_cpu_read(hits)));
 	for_each_possible_cpu(cpu) total += *per_cpu_ptr(p, cpu) + per_cpu(hits, cpu);
 	id = get_cpu(); (void)id; put_cpu();
 	get_cpu_var(hits)++; put_cpu_var(hits);

@@ -158,45 +158,59 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_to_u(N, v) ((uint##N##_t)(uintptr_t)(v))
 #define __pcpu_from_u(pcp, u) ((__typeof__(pcp))(uintptr_t)(u))
 
-#define __pcpu_dispatch_void(fn, pcp, v)                                                \
+/* The macros below that declare variables do it under names ending in a number unique
+ * to each expansion (__COUNTER__): an operation nested in another's argument, such as
+ * pcpu_this_add(a, pcpu_this_read(b)), then declares nothing that shadows the outer
+ * operation's names (which users' -Wshadow -Werror builds reject).  Each has its own _x
+ * step, which expands __COUNTER__ before the _id macro pastes it (one shared step
+ * would not expand again inside itself when the macros use each other). */
+#define __pcpu_dispatch_void(fn, pcp, v) \
+	__pcpu_dispatch_void_x(fn, pcp, v, __COUNTER__)
+#define __pcpu_dispatch_void_x(fn, pcp, v, id) __pcpu_dispatch_void_id(fn, pcp, v, id)
+#define __pcpu_dispatch_void_id(fn, pcp, v, id)                                         \
 	do {                                                                            \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
+		char *__pcpu_dc##id = __pcpu_canon(&(pcp));                             \
 		switch (sizeof(pcp)) {                                                  \
-		case 1: fn##_1(__pcpu_dc, __pcpu_to_u(8, v)); break;                    \
-		case 2: fn##_2(__pcpu_dc, __pcpu_to_u(16, v)); break;                   \
-		case 4: fn##_4(__pcpu_dc, __pcpu_to_u(32, v)); break;                   \
-		default: fn##_8(__pcpu_dc, __pcpu_to_u(64, v)); break;                  \
+		case 1: fn##_1(__pcpu_dc##id, __pcpu_to_u(8, v)); break;                \
+		case 2: fn##_2(__pcpu_dc##id, __pcpu_to_u(16, v)); break;               \
+		case 4: fn##_4(__pcpu_dc##id, __pcpu_to_u(32, v)); break;               \
+		default: fn##_8(__pcpu_dc##id, __pcpu_to_u(64, v)); break;              \
 		}                                                                       \
 	} while (0)
 
 /* A read-modify-write returning the old value, in the object's type. */
-#define __pcpu_dispatch_rmw(op, pcp, v)                                                 \
+#define __pcpu_dispatch_rmw(op, pcp, v) \
+	__pcpu_dispatch_rmw_x(op, pcp, v, __COUNTER__)
+#define __pcpu_dispatch_rmw_x(op, pcp, v, id) __pcpu_dispatch_rmw_id(op, pcp, v, id)
+#define __pcpu_dispatch_rmw_id(op, pcp, v, id)                                          \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
-		uint64_t __pcpu_du;                                                     \
+		char *__pcpu_dc##id = __pcpu_canon(&(pcp));                             \
+		uint64_t __pcpu_du##id;                                                 \
 		switch (sizeof(pcp)) {                                                  \
-		case 1: __pcpu_du = __pcpu_rmw_1(__pcpu_dc, op, __pcpu_to_u(8, v)); break; \
-		case 2: __pcpu_du = __pcpu_rmw_2(__pcpu_dc, op, __pcpu_to_u(16, v)); break; \
-		case 4: __pcpu_du = __pcpu_rmw_4(__pcpu_dc, op, __pcpu_to_u(32, v)); break; \
-		default: __pcpu_du = __pcpu_rmw_8(__pcpu_dc, op, __pcpu_to_u(64, v)); break; \
+		case 1: __pcpu_du##id = __pcpu_rmw_1(__pcpu_dc##id, op, __pcpu_to_u(8, v)); break; \
+		case 2: __pcpu_du##id = __pcpu_rmw_2(__pcpu_dc##id, op, __pcpu_to_u(16, v)); break; \
+		case 4: __pcpu_du##id = __pcpu_rmw_4(__pcpu_dc##id, op, __pcpu_to_u(32, v)); break; \
+		default: __pcpu_du##id = __pcpu_rmw_8(__pcpu_dc##id, op, __pcpu_to_u(64, v)); break; \
 		}                                                                       \
-		__pcpu_from_u(pcp, __pcpu_du);                                          \
+		__pcpu_from_u(pcp, __pcpu_du##id);                                      \
 	})
 
-#define pcpu_this_read(pcp)                                                             \
+#define pcpu_this_read(pcp) __pcpu_this_read_x(pcp, __COUNTER__)
+#define __pcpu_this_read_x(pcp, id) __pcpu_this_read_id(pcp, id)
+#define __pcpu_this_read_id(pcp, id)                                                    \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
-		uint64_t __pcpu_du;                                                     \
+		char *__pcpu_dc##id = __pcpu_canon(&(pcp));                             \
+		uint64_t __pcpu_du##id;                                                 \
 		switch (sizeof(pcp)) {                                                  \
-		case 1: __pcpu_du = __pcpu_read_1(__pcpu_dc); break;                    \
-		case 2: __pcpu_du = __pcpu_read_2(__pcpu_dc); break;                    \
-		case 4: __pcpu_du = __pcpu_read_4(__pcpu_dc); break;                    \
-		default: __pcpu_du = __pcpu_read_8(__pcpu_dc); break;                   \
+		case 1: __pcpu_du##id = __pcpu_read_1(__pcpu_dc##id); break;            \
+		case 2: __pcpu_du##id = __pcpu_read_2(__pcpu_dc##id); break;            \
+		case 4: __pcpu_du##id = __pcpu_read_4(__pcpu_dc##id); break;            \
+		default: __pcpu_du##id = __pcpu_read_8(__pcpu_dc##id); break;           \
 		}                                                                       \
-		__pcpu_from_u(pcp, __pcpu_du);                                          \
+		__pcpu_from_u(pcp, __pcpu_du##id);                                      \
 	})
 
 #define pcpu_this_write(pcp, v) __pcpu_dispatch_void(__pcpu_write, pcp, v)
@@ -209,11 +223,13 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define pcpu_this_dec(pcp) pcpu_this_add(pcp, -1)
 #define pcpu_this_and(pcp, v) ((void)__pcpu_dispatch_rmw(1, pcp, v))
 #define pcpu_this_or(pcp, v) ((void)__pcpu_dispatch_rmw(2, pcp, v))
-#define pcpu_this_add_return(pcp, v)                                                    \
+#define pcpu_this_add_return(pcp, v) __pcpu_this_add_return_x(pcp, v, __COUNTER__)
+#define __pcpu_this_add_return_x(pcp, v, id) __pcpu_this_add_return_id(pcp, v, id)
+#define __pcpu_this_add_return_id(pcp, v, id)                                           \
 	__extension__ ({                                                                \
-		__typeof__(pcp) __pcpu_arv = (__typeof__(pcp))(v);                      \
-		__pcpu_from_u(pcp, __pcpu_to_u(64, __pcpu_dispatch_rmw(0, pcp, __pcpu_arv)) + \
-				   __pcpu_to_u(64, __pcpu_arv));                        \
+		__typeof__(pcp) __pcpu_arv##id = (__typeof__(pcp))(v);                  \
+		__pcpu_from_u(pcp, __pcpu_to_u(64, __pcpu_dispatch_rmw(0, pcp, __pcpu_arv##id)) + \
+				   __pcpu_to_u(64, __pcpu_arv##id));                    \
 	})
 #define pcpu_this_sub_return(pcp, v) pcpu_this_add_return(pcp, __pcpu_neg(pcp, v))
 #define pcpu_this_inc_return(pcp) pcpu_this_add_return(pcp, 1)
@@ -221,36 +237,45 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define pcpu_this_xchg(pcp, v) __pcpu_dispatch_rmw(3, pcp, v)
 
 /* Returns the old value; stores @n only if it equalled @o. */
-#define pcpu_this_cmpxchg(pcp, o, n)                                                    \
+#define pcpu_this_cmpxchg(pcp, o, n) __pcpu_this_cmpxchg_x(pcp, o, n, __COUNTER__)
+#define __pcpu_this_cmpxchg_x(pcp, o, n, id) __pcpu_this_cmpxchg_id(pcp, o, n, id)
+#define __pcpu_this_cmpxchg_id(pcp, o, n, id)                                           \
 	__extension__ ({                                                                \
-		__typeof__(pcp) __pcpu_cxo = (o);                                       \
-		(void)pcpu_this_try_cmpxchg(pcp, &__pcpu_cxo, (n));                     \
-		__pcpu_cxo;                                                             \
+		__typeof__(pcp) __pcpu_cxo##id = (o);                                   \
+		(void)pcpu_this_try_cmpxchg(pcp, &__pcpu_cxo##id, (n));                 \
+		__pcpu_cxo##id;                                                         \
 	})
 
 /* Stores @n if the copy equals *@ovalp and returns true; else stores the value found in
  * *@ovalp and returns false. */
-#define pcpu_this_try_cmpxchg(pcp, ovalp, n)                                            \
+#define pcpu_this_try_cmpxchg(pcp, ovalp, n) \
+	__pcpu_this_try_cmpxchg_x(pcp, ovalp, n, __COUNTER__)
+#define __pcpu_this_try_cmpxchg_x(pcp, ovalp, n, id) __pcpu_this_try_cmpxchg_id(pcp, ovalp, n, id)
+#define __pcpu_this_try_cmpxchg_id(pcp, ovalp, n, id)                                   \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc = __pcpu_canon(&(pcp));                                 \
-		__typeof__(pcp) *__pcpu_op = (ovalp);                                   \
-		bool __pcpu_ok;                                                        \
+		char *__pcpu_dc##id = __pcpu_canon(&(pcp));                             \
+		__typeof__(pcp) *__pcpu_op##id = (ovalp);                               \
+		bool __pcpu_ok##id;                                                     \
 		switch (sizeof(pcp)) {                                                  \
-		case 1: { uint8_t __pcpu_u = __pcpu_to_u(8, *__pcpu_op);                \
-			__pcpu_ok = __pcpu_try_cmpxchg_1(__pcpu_dc, &__pcpu_u, __pcpu_to_u(8, n)); \
-			*__pcpu_op = __pcpu_from_u(pcp, __pcpu_u); break; }             \
-		case 2: { uint16_t __pcpu_u = __pcpu_to_u(16, *__pcpu_op);              \
-			__pcpu_ok = __pcpu_try_cmpxchg_2(__pcpu_dc, &__pcpu_u, __pcpu_to_u(16, n)); \
-			*__pcpu_op = __pcpu_from_u(pcp, __pcpu_u); break; }             \
-		case 4: { uint32_t __pcpu_u = __pcpu_to_u(32, *__pcpu_op);              \
-			__pcpu_ok = __pcpu_try_cmpxchg_4(__pcpu_dc, &__pcpu_u, __pcpu_to_u(32, n)); \
-			*__pcpu_op = __pcpu_from_u(pcp, __pcpu_u); break; }             \
-		default: { uint64_t __pcpu_u = __pcpu_to_u(64, *__pcpu_op);             \
-			__pcpu_ok = __pcpu_try_cmpxchg_8(__pcpu_dc, &__pcpu_u, __pcpu_to_u(64, n)); \
-			*__pcpu_op = __pcpu_from_u(pcp, __pcpu_u); break; }             \
+		case 1: { uint8_t __pcpu_u##id = __pcpu_to_u(8, *__pcpu_op##id);        \
+			__pcpu_ok##id = __pcpu_try_cmpxchg_1(__pcpu_dc##id, &__pcpu_u##id, \
+							     __pcpu_to_u(8, n));        \
+			*__pcpu_op##id = __pcpu_from_u(pcp, __pcpu_u##id); break; }     \
+		case 2: { uint16_t __pcpu_u##id = __pcpu_to_u(16, *__pcpu_op##id);      \
+			__pcpu_ok##id = __pcpu_try_cmpxchg_2(__pcpu_dc##id, &__pcpu_u##id, \
+							     __pcpu_to_u(16, n));       \
+			*__pcpu_op##id = __pcpu_from_u(pcp, __pcpu_u##id); break; }     \
+		case 4: { uint32_t __pcpu_u##id = __pcpu_to_u(32, *__pcpu_op##id);      \
+			__pcpu_ok##id = __pcpu_try_cmpxchg_4(__pcpu_dc##id, &__pcpu_u##id, \
+							     __pcpu_to_u(32, n));       \
+			*__pcpu_op##id = __pcpu_from_u(pcp, __pcpu_u##id); break; }     \
+		default: { uint64_t __pcpu_u##id = __pcpu_to_u(64, *__pcpu_op##id);     \
+			__pcpu_ok##id = __pcpu_try_cmpxchg_8(__pcpu_dc##id, &__pcpu_u##id, \
+							     __pcpu_to_u(64, n));       \
+			*__pcpu_op##id = __pcpu_from_u(pcp, __pcpu_u##id); break; }     \
 		}                                                                       \
-		__pcpu_ok;                                                              \
+		__pcpu_ok##id;                                                          \
 	})
 
 /* Two adjacent 8-byte words @pcp1, @pcp2 (pcp2 right after pcp1, together 16-byte
