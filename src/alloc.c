@@ -946,6 +946,13 @@ void pcpu_free(void *ptr)
 	pcpu_free_internal(ptr, "pcpu_free");
 }
 
+/* Whether @p lies in the arena, without the lock: the arena may grow meanwhile. */
+static bool in_arena(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)pcpu.arena <
+	       __atomic_load_n(&pcpu.arena_bytes, __ATOMIC_ACQUIRE);
+}
+
 void *__pcpu_canon_slow(const void *p)
 {
 	char *canon;
@@ -953,7 +960,7 @@ void *__pcpu_canon_slow(const void *p)
 	if (pcpu_ensure_init())
 		pcpu_fatal("this_cpu operation", "library initialization failed: %s",
 			   strerror(pcpu.init_errno));
-	if ((uintptr_t)p - (uintptr_t)pcpu.arena < __atomic_load_n(&pcpu.arena_bytes, __ATOMIC_ACQUIRE))
+	if (in_arena(p))
 		return (void *)p;
 	canon = pcpu_sections_translate(p);
 	if (!canon)
@@ -964,7 +971,6 @@ void *__pcpu_canon_slow(const void *p)
 
 void *__pcpu_ptr_slow(const void *p, unsigned int cpu)
 {
-	uintptr_t a = (uintptr_t)p;
 	char *canon;
 
 	if (!p)
@@ -974,7 +980,7 @@ void *__pcpu_ptr_slow(const void *p, unsigned int cpu)
 	if (cpu >= pcpu.topo.nr_cpu_ids || !pcpu_topology_test(pcpu.topo.possible, cpu))
 		pcpu_fatal("pcpu_ptr", "(%p, %u): CPU %u is not a possible CPU (nr_cpu_ids %u)", p,
 			   cpu, cpu, pcpu.topo.nr_cpu_ids);
-	if (a - (uintptr_t)pcpu.arena < __atomic_load_n(&pcpu.arena_bytes, __ATOMIC_ACQUIRE))
+	if (in_arena(p))
 		canon = (char *)p;
 	else
 		canon = pcpu_sections_translate(p);
