@@ -86,7 +86,7 @@ all: $(SO) $(AR_LIB) $(INFO)
 
 $(B)/obj/%.o: src/%.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DPCPU_RSEQ_UNLOADABLE=0 -c $< -o $@
 
 $(SO): $(LIB_OBJS) src/libpercpu.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libpercpu.map -Wl,-z,defs \
@@ -139,7 +139,14 @@ $(B)/tests/libpcpu_plugin.so: tests/lib_plugin.c $(B)/tests/libpcpu_linked.so $(
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared $(ALL_LDFLAGS) -o $@ $< -L$(B)/tests -lpcpu_linked -L$(B) -lpercpu
 
-$(B)/tests/dso_%: tests/dso_%.c tests/testutil.h $(SO) $(B)/tests/libpcpu_linked.so $(B)/tests/libpcpu_plugin.so
+# A plugin that the dso_ tests load and unload over and over; built as any shared
+# object is (-fPIC, not -fPIE), so its rseq sections are the unloadable kind.
+$(B)/tests/libpcpu_unload.so: tests/lib_unload.c $(SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $(ALL_LDFLAGS) -o $@ $< -L$(B) -lpercpu -Wl,-rpath,'$$ORIGIN/..'
+
+$(B)/tests/dso_%: tests/dso_%.c tests/testutil.h $(SO) $(B)/tests/libpcpu_linked.so $(B)/tests/libpcpu_plugin.so \
+		$(B)/tests/libpcpu_unload.so
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -L$(B)/tests -lpcpu_linked -L$(B) -lpercpu \
 		-Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
@@ -257,11 +264,22 @@ mutate:
 demo: $(B)/examples/demo
 	$(B)/examples/demo
 
-BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_SRCS := $(filter-out bench/lib_%.c,$(sort $(wildcard bench/*.c)))
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 $(B)/bench/%: bench/%.c tests/testutil.h $(AR_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+
+# bench_this_cpu also runs its loop from a shared object (unloadable rseq sections);
+# the object finds libpercpu in the executable, which exports it (-rdynamic).
+$(B)/bench/libbench_this_cpu.so: bench/lib_this_cpu.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $(ALL_LDFLAGS) -o $@ $<
+
+$(B)/bench/bench_this_cpu: bench/bench_this_cpu.c tests/testutil.h $(AR_LIB) $(B)/bench/libbench_this_cpu.so
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -rdynamic -o $@ $< $(AR_LIB) -L$(B)/bench -lbench_this_cpu \
+		-Wl,-rpath,'$$ORIGIN' $(LIBS)
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done

@@ -16,8 +16,11 @@
 
 #include "internal.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#define PCPU_RSEQ_SIG 0x53053053u
+/* The signature must be the one the sections' abort handlers carry: on x86-64 it comes
+ * from the same definition (percpu/arch/x86_64.h); other architectures have no rseq
+ * sections yet, only the kernel's documented value for their registration. */
+#if defined(__PCPU_RSEQ_SIG)
+#define PCPU_RSEQ_SIG ((uint32_t)__PCPU_RSEQ_SIG)
 #elif defined(__aarch64__)
 #define PCPU_RSEQ_SIG 0xd428bc00u
 #else
@@ -36,6 +39,12 @@ struct pcpu_rseq_area {
 	uint32_t mm_cid;
 	uint32_t pad;
 } __attribute__((aligned(32)));
+#if defined(__PCPU_RSEQ_SIG)
+_Static_assert(offsetof(struct pcpu_rseq_area, cpu_id) == __PCPU_RSEQ_CPU_ID_OFFSET,
+	       "the sections read cpu_id where the kernel writes it");
+_Static_assert(offsetof(struct pcpu_rseq_area, rseq_cs) == __PCPU_RSEQ_CS_OFFSET,
+	       "the sections store their descriptor where the kernel reads it");
+#endif
 
 /* glibc 2.35+ exports these; weak so that the library loads under any libc. */
 extern const ptrdiff_t __rseq_offset __attribute__((weak));

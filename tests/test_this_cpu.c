@@ -5,7 +5,9 @@
  * (2) Exactness under migration and signals: threads run millions of inc / add /
  * add_return / try_cmpxchg loops while another thread moves them between CPUs and
  * interrupts them with signals whose handler also uses this_cpu operations; the sum over
- * all CPUs must equal the number of updates exactly.  The whole test runs in each mode:
+ * all CPUs must equal the number of updates exactly.  Then again with every section
+ * widened through the test hook, where no signal may find a commit window outside its
+ * section.  The whole test runs in each mode:
  * glibc's rseq, the library's own rseq registration, and the atomic fallback. */
 #include <pthread.h>
 #include <sched.h>
@@ -14,6 +16,35 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* The test hook of percpu/arch/x86_64.h.  In the widened exactness run every section
+ * turns `widen` times in a loop at its start and again right before its commit, so that
+ * preemption, migration and signals land inside sections far more often.  The loop
+ * before the commit (point 2) travels with the commit, and publishes its own address
+ * in `window` while it runs: a signal handler that finds itself delivered inside that
+ * loop, instead of at an abort handler, has caught a commit window outside the section
+ * (a misplaced commit), which loses no update when the commit is a single
+ * read-modify-write instruction, and is counted as an escape. */
+#include <stdint.h>
+#include <ucontext.h>
+static int widen;
+static __thread uintptr_t window;
+#define PCPU_RSEQ_INJECT_INPUT , [widen] "m"(widen), [window] "m"(window)
+#define PCPU_RSEQ_INJECT_CLOBBER , "r11"
+#define PCPU_RSEQ_INJECT_ASM(n)                                                         \
+	".if " #n " == 2\n\t"                                                         \
+	"leaq 9f(%%rip), %%r11\n\t"                                                   \
+	"movq %%r11, %[window]\n\t"                                                   \
+	".endif\n\t"                                                                  \
+	"9:\n\t"                                                                      \
+	"movl %[widen], %%r11d\n\t"                                                   \
+	"8:\n\t"                                                                      \
+	"decl %%r11d\n\t"                                                             \
+	"jns 8b\n\t"                                                                  \
+	".if " #n " == 2\n\t"                                                         \
+	"movq $0, %[window]\n\t"                                                      \
+	".endif\n\t"
+#define WINDOW_BYTES 48 /* more than the loop and the store that ends it */
 
 #include "percpu.h"
 #include "testutil.h"
@@ -151,6 +182,12 @@ static void bad_double(void)
 
 /* ---- exactness under migration and signals ---- */
 #define THREADS 3
+#ifndef WIDEN
+#define WIDEN 100 /* loop turns at each injection point */
+#endif
+#ifndef WIDE_ITERATIONS
+#define WIDE_ITERATIONS 100000
+#endif
 
 struct counters {
 	uint64_t inc, add, ret, cas;
@@ -165,11 +202,39 @@ static pthread_t workers[THREADS];
 static uint64_t handled[THREADS];
 static __thread int my_id = -1;
 
-static void on_signal(int sig)
+static long escapes, window_aborts;
+static int in_sections; /* this_cpu operations run as rseq sections in this mode */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
+
+static void on_signal(int sig, siginfo_t *si, void *uc_)
 {
+	uintptr_t ip = (uintptr_t)((ucontext_t *)uc_)->uc_mcontext.gregs[REG_RIP];
+	uintptr_t w = window;
+
 	(void)sig;
+	(void)si;
+	if (w) {
+		/* delivered while a point-2 loop ran: the kernel must have aborted it */
+		if (ip - w < WINDOW_BYTES)
+			__atomic_fetch_add(&escapes, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_add(&window_aborts, 1, __ATOMIC_RELAXED);
+		window = 0;
+	}
 	pcpu_this_inc(ctr->sig);
 	pcpu_this_add(ctr->add, 2);
+	/* a compare-and-store on what the workers compare-and-store: an update of theirs
+	 * whose commit a signal could slip before would overwrite this one */
+	(void)pcpu_this_add_return(ctr->ret, 1);
 	/* any thread may take it, a worker before it set my_id too: count them all */
 	__atomic_fetch_add(&handled[my_id >= 0 ? my_id : 0], 1, __ATOMIC_RELAXED);
 }
@@ -262,10 +327,18 @@ static void exactness(const char *what)
 		(unsigned long)n, (unsigned long)sigs);
 	CHECK_EQ(sum.inc, n);
 	CHECK_EQ(sum.add, 3 * n + 2 * sum.sig);
-	CHECK_EQ(sum.ret, n);
+	CHECK_EQ(sum.ret, n + sum.sig);
 	CHECK_EQ(sum.cas, n);
 	CHECK_EQ(sum.narrow, (uint32_t)n);
 	CHECK_EQ(sum.sig, sigs);
+	if (widen) {
+		fprintf(stderr, "  %s: %ld signals inside commit windows aborted them, %ld did not\n",
+			what, window_aborts, escapes);
+		CHECK_EQ(escapes, 0);
+		/* signals do land there (ThreadSanitizer delays handlers to its own points) */
+		if (in_sections && !UNDER_TSAN)
+			CHECK(window_aborts > 0);
+	}
 	pcpu_free(ctr);
 }
 
@@ -274,10 +347,16 @@ static int run_mode(const char *want)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGUSR1, &sa, NULL);
 	fprintf(stderr, "mode: %s\n", pcpu_cpu_source());
 	CHECK(tu_source_is(want));
+#ifdef __PCPU_HAVE_RSEQ_OPS
+	in_sections = strstr(pcpu_cpu_source(), "registration") != NULL;
+#else
+	in_sections = 0; /* built with -DPCPU_NO_RSEQ_OPS: every operation is the fallback */
+#endif
 
 	struct widths *w = pcpu_alloc_type(struct widths);
 	definitions(w, "dynamic");
@@ -286,6 +365,12 @@ static int run_mode(const char *want)
 	bad_double();
 	iterations = tu_scaled(3000000);
 	exactness("dynamic counters");
+	/* again with wide sections: fewer iterations, each takes far longer */
+	iterations = tu_scaled(WIDE_ITERATIONS);
+	widen = WIDEN;
+	escapes = window_aborts = 0;
+	exactness("dynamic counters, widened sections");
+	widen = 0;
 	return tu_failures ? 1 : 0;
 }
 

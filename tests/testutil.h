@@ -136,12 +136,12 @@ static inline void tu_execv(const char *path, char *const argv[])
 	execvp(runner, rargv);
 }
 
-/* Runs this test program again as "@self @mode" with @env=@value set, and checks that
- * it passed: the way each test repeats itself in another CPU-source mode. */
-static inline void tu_spawn_mode(char *self, const char *mode, const char *env, const char *value)
+/* Starts this test program again as "@self @mode" with @env=@value set, without
+ * waiting: returns the child for tu_wait_mode().  Long tests run their modes side by
+ * side this way. */
+static inline pid_t tu_start_mode(char *self, const char *mode, const char *env, const char *value)
 {
 	pid_t pid = fork();
-	int status;
 
 	if (pid == 0) {
 		char *argv[] = { self, (char *)mode, NULL };
@@ -150,10 +150,26 @@ static inline void tu_spawn_mode(char *self, const char *mode, const char *env, 
 		tu_execv(self, argv);
 		_exit(127);
 	}
-	waitpid(pid, &status, 0);
+	return pid;
+}
+
+/* Waits for the child of tu_start_mode() and checks that it passed. */
+static inline void tu_wait_mode(pid_t pid, const char *mode)
+{
+	int status = 0;
+
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		status = 0x7f00; /* could not run it: a failure */
 	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		fprintf(stderr, "mode %s failed (status %#x)\n", mode, status);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Runs this test program again as "@self @mode" with @env=@value set, and checks that
+ * it passed: the way each test repeats itself in another CPU-source mode. */
+static inline void tu_spawn_mode(char *self, const char *mode, const char *env, const char *value)
+{
+	tu_wait_mode(tu_start_mode(self, mode, env, value), mode);
 }
 
 /* Runs @fn(@arg) in a forked child with its stderr in @buf (NUL-terminated) and returns
@@ -283,6 +299,20 @@ static inline int tu_source_matches(const char *have, const char *want)
 static inline int tu_source_is(const char *want)
 {
 	return tu_source_matches(pcpu_cpu_source(), want);
+}
+
+/* As tu_run_modes(), with the three modes running at the same time: for tests that
+ * mostly sleep or run for a fixed time. */
+static inline int tu_run_modes_side_by_side(int argc, char **argv, int (*run)(const char *want))
+{
+	if (argc > 1)
+		return tu_run_modes(argc, argv, run);
+	pid_t own = tu_start_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+	pid_t getcpu = tu_start_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	run("glibc registration");
+	tu_wait_mode(own, "own");
+	tu_wait_mode(getcpu, "getcpu");
+	TEST_DONE();
 }
 
 #endif

@@ -22,6 +22,13 @@
  * pcpu_ptr() (aligned word-sized reads are never torn); it must not write a copy that
  * this_cpu operations update: pcpu_run_on_cpu() is the way to fold or reset one.
  *
+ * Shared objects: a section's descriptor lives in the object that runs it, and the
+ * thread's rseq area points at it until the kernel next clears the pointer.  Code that
+ * may be unloaded (dlclose) therefore clears it after every operation, one store more;
+ * by default that is position-independent code that is not an executable (-fPIC
+ * without -fPIE).  Define PCPU_RSEQ_UNLOADABLE to 1 or 0 before including <percpu.h> to
+ * decide otherwise (see percpu/arch/x86_64.h and pcpu_this_cpu(3)).
+ *
  * The kernel's __this_cpu_* and raw_cpu_* variants (for callers that hold the CPU) are
  * the same operations here: a userspace thread can always migrate, and these are as
  * cheap as unprotected ones. */
