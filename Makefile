@@ -89,7 +89,7 @@ $(B)/obj/%.o: src/%.c $(HEADERS) Makefile
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DPCPU_RSEQ_UNLOADABLE=0 -c $< -o $@
 
 $(SO): $(LIB_OBJS) src/libpercpu.map
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libpercpu.map -Wl,-z,defs \
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libpercpu.map -Wl,-z,defs -Wl,-z,nodelete \
 		$(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
 	ln -sf libpercpu.so $(B)/$(SONAME)
 
@@ -150,6 +150,11 @@ $(B)/tests/dso_%: tests/dso_%.c tests/testutil.h $(SO) $(B)/tests/libpcpu_linked
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -L$(B)/tests -lpcpu_linked -L$(B) -lpercpu \
 		-Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
+
+# Not linked with libpercpu: it reaches the library only through a dlopen'd plugin.
+$(B)/tests/dso_nodelete: tests/dso_nodelete.c tests/testutil.h $(B)/tests/libpcpu_unload.so
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
 
 $(B)/examples/%: examples/%.c $(SO)
 	@mkdir -p $(dir $@)
