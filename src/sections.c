@@ -7,6 +7,7 @@
  * pcpu_ptr() stays async-signal-safe: entries are published with release stores and
  * retired by emptying their range first. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,15 +46,26 @@ void pcpu_sections_unlock(void)
 /* Writers (sec_mutex held) bracket every change of an entry's start, stop or canon so
  * that a lock-free reader never pairs one object's start with another's stop.  The
  * fields are stored with release and loaded with acquire, which orders them against
- * the sequence count without fences (which ThreadSanitizer cannot follow). */
-static void sec_write_begin(struct pcpu_section *s)
+ * the sequence count without fences (which ThreadSanitizer cannot follow).
+ *
+ * A reader waits while the count is odd, which is safe only if the writer can go on
+ * meanwhile.  pcpu_ptr() is async-signal-safe: a signal handler that interrupts its own
+ * thread between begin and end would wait for itself forever.  So a writer blocks every
+ * signal for the few stores of a write (the unblockable ones cannot run a handler), and
+ * restores the thread's mask after. */
+static void sec_write_begin(struct pcpu_section *s, sigset_t *saved)
 {
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, saved);
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
 }
 
-static void sec_write_end(struct pcpu_section *s)
+static void sec_write_end(struct pcpu_section *s, const sigset_t *saved)
 {
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
 static struct pcpu_section *sec_at(int i)
@@ -84,14 +96,15 @@ static size_t sec_align(uintptr_t start)
 static void sec_publish(struct pcpu_section *s, char *canon)
 {
 	size_t size = s->size;
+	sigset_t mask;
 
 	/* not pcpu_for_each_possible_cpu: this runs inside initialization */
 	for (unsigned int cpu = 0; cpu < pcpu.topo.nr_cpu_ids; cpu++)
 		if (pcpu_topology_test(pcpu.topo.possible, cpu))
 			memcpy(canon + pcpu.unit_offsets[cpu], (const void *)s->start, size);
-	sec_write_begin(s);
+	sec_write_begin(s, &mask);
 	__atomic_store_n(&s->canon, (uintptr_t)canon, __ATOMIC_RELEASE);
-	sec_write_end(s);
+	sec_write_end(s, &mask);
 	__atomic_store_n(s->delta, (intptr_t)((uintptr_t)canon - s->start), __ATOMIC_RELEASE);
 }
 
@@ -144,6 +157,7 @@ static int sec_place_late(struct pcpu_section *s)
 void __pcpu_register_section(char *start, char *stop, intptr_t *delta)
 {
 	struct pcpu_section *s;
+	sigset_t mask;
 
 	if (!start || stop <= start || !delta)
 		return;
@@ -165,17 +179,17 @@ void __pcpu_register_section(char *start, char *stop, intptr_t *delta)
 	s->first_off = 0;
 	s->where = SEC_PENDING;
 	s->size = (size_t)(stop - start);
-	sec_write_begin(s);
+	sec_write_begin(s, &mask);
 	__atomic_store_n(&s->canon, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->start, (uintptr_t)start, __ATOMIC_RELEASE);
-	sec_write_end(s);
+	sec_write_end(s, &mask);
 	if (pcpu.initialized && sec_place_late(s) != 0)
 		pcpu_fatal("pcpu_register_section",
 			   "no per-CPU memory for the %zu-byte static section %p: %s",
 			   (size_t)(stop - start), (void *)start, strerror(errno));
-	sec_write_begin(s);
+	sec_write_begin(s, &mask);
 	__atomic_store_n(&s->stop, (uintptr_t)stop, __ATOMIC_RELEASE);
-	sec_write_end(s);
+	sec_write_end(s, &mask);
 	__atomic_fetch_add(&nr_live, 1, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&sec_mutex);
@@ -184,14 +198,15 @@ out:
 void __pcpu_unregister_section(char *start)
 {
 	struct pcpu_section *s;
+	sigset_t mask;
 
 	pthread_mutex_lock(&sec_mutex);
 	s = sec_find((uintptr_t)start);
 	if (s) {
 		/* retire the range first, so that lookups stop matching it */
-		sec_write_begin(s);
+		sec_write_begin(s, &mask);
 		__atomic_store_n(&s->stop, 0, __ATOMIC_RELEASE);
-		sec_write_end(s);
+		sec_write_end(s, &mask);
 		__atomic_fetch_sub(&nr_live, 1, __ATOMIC_RELAXED);
 		if (s->where == SEC_RESERVED || s->where == SEC_DYNAMIC) {
 			__atomic_store_n(s->delta, 0, __ATOMIC_RELEASE);
