@@ -79,7 +79,7 @@ static int run_mode(const char *want)
 	long cycles = 0;
 
 	fprintf(stderr, "mode: %s\n", pcpu_cpu_source());
-	CHECK(strstr(pcpu_cpu_source(), want) != NULL);
+	CHECK(tu_source_is(want));
 	snprintf(a_path, sizeof(a_path), "%slibpcpu_unload.so", dir);
 	snprintf(b_path, sizeof(b_path), "%slibpcpu_plugin.so", dir);
 	/* A first, so that its entry comes before B's in the registry and stays there */

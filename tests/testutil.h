@@ -16,7 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A test program that is not linked with libpercpu (dso_nodelete) defines
+ * TU_WITHOUT_LIBPERCPU: the helpers that call the library are left out. */
+#ifndef TU_WITHOUT_LIBPERCPU
 #include "percpu.h"
+#endif
 
 static int tu_failures __attribute__((unused));
 
@@ -295,11 +299,13 @@ static inline int tu_source_matches(const char *have, const char *want)
 	return 0;
 }
 
+#ifndef TU_WITHOUT_LIBPERCPU
 /* tu_source_matches() for this process's CPU source. */
 static inline int tu_source_is(const char *want)
 {
 	return tu_source_matches(pcpu_cpu_source(), want);
 }
+#endif
 
 /* As tu_run_modes(), with the three modes running at the same time: for tests that
  * mostly sleep or run for a fixed time. */
