@@ -12,8 +12,10 @@
 # CC=clang works the same.  B=dir chooses the build folder; SAN=asan|tsan|fuzz adds sanitizers;
 # WERROR=1 turns warnings into errors (make check sets it; a plain make does not, so a newer
 # compiler's new warning never breaks a user's or a distribution's build).
-# CPPFLAGS, CFLAGS and LDFLAGS (command line or environment) belong to the user: they are
-# added after what the build needs (PCPU_*), never in place of it.
+# CPPFLAGS, CFLAGS, CXXFLAGS and LDFLAGS (command line or environment) belong to the user:
+# they are added after what the build needs (PCPU_*), never in place of it.
+# make check also runs check-install (staged install, pkg-config and CMake clients, man
+# pages, uninstall), check-headers (strict C and C++) and check-cxx (the C++ twins).
 
 CC      ?= cc
 AR      ?= ar
