@@ -2,8 +2,9 @@
 /* fuzz_sysfs.c - libFuzzer target for the sysfs reader (pcpu_topology_read_sysfs in
  * src/topology.c).  The input describes a fake /sys/devices/system tree: which of
  * cpu/possible, cpu/present and cpu/online exist, node directories (sparse ids, odd names
- * such as "node007" or "node" alone), their cpulist and distance files, and the text of
- * every file.  The tree is written to a temporary directory and read through the real
+ * such as "node007" or "node" alone), their cpulist and distance files, the text of
+ * every file, and FIFOs or directories where files are expected (never to be opened
+ * for reading: a FIFO would block).  The tree is written to a temporary directory and read through the real
  * reader; a reference written from the documented rules (possible, else present, else
  * online; a CPU belongs to the lowest node listing it; a distance row has one value per
  * node directory, or per node id) predicts the topology, or the failure. */
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fuzz_input.h"
@@ -28,15 +30,21 @@ struct tree {
 	char root[64];
 	int nr;
 	char rel[MAX_FILES][48];
-	char *text[MAX_FILES];
+	char *text[MAX_FILES];  /* NULL: a FIFO or a directory, not a regular file */
 };
 
-static const char *tree_text(const struct tree *tr, const char *rel)
+enum { ABSENT, REGULAR, SPECIAL };
+
+/* What the reader finds at @rel, and a regular file's text in *@text. */
+static int tree_lookup(const struct tree *tr, const char *rel, const char **text)
 {
-	for (int i = 0; i < tr->nr; i++)
-		if (!strcmp(tr->rel[i], rel))
-			return tr->text[i];
-	return NULL;
+	for (int i = 0; i < tr->nr; i++) {
+		if (!strcmp(tr->rel[i], rel)) {
+			*text = tr->text[i];
+			return tr->text[i] ? REGULAR : SPECIAL;
+		}
+	}
+	return ABSENT;
 }
 
 /* The next file's text: input bytes up to a NUL or the end. */
@@ -55,19 +63,30 @@ static char *take_text(struct input *in)
 	return s;
 }
 
-static void add_file(struct tree *tr, const char *rel, struct input *in)
+/* A regular file with the input's next text, or (@special) a FIFO or a directory. */
+static void add_file(struct tree *tr, const char *rel, struct input *in, unsigned int special)
 {
+	const char *text;
 	char path[160];
 	FILE *f;
 
-	if (tr->nr == MAX_FILES || tree_text(tr, rel))
+	if (tr->nr == MAX_FILES || tree_lookup(tr, rel, &text) != ABSENT)
 		return;
 	snprintf(tr->rel[tr->nr], sizeof(tr->rel[0]), "%s", rel);
-	tr->text[tr->nr] = take_text(in);
 	snprintf(path, sizeof(path), "%s/%s", tr->root, rel);
-	f = fopen(path, "w");
-	if (!f || fputs(tr->text[tr->nr], f) < 0 || fclose(f))
-		abort();
+	tr->text[tr->nr] = NULL;
+	if (special == 1) {
+		if (mkfifo(path, 0600))
+			abort();
+	} else if (special) {
+		if (mkdir(path, 0700))
+			abort();
+	} else {
+		tr->text[tr->nr] = take_text(in);
+		f = fopen(path, "w");
+		if (!f || fputs(tr->text[tr->nr], f) < 0 || fclose(f))
+			abort();
+	}
 	tr->nr++;
 }
 
@@ -115,16 +134,21 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-/* A CPU list file's text parsed, or -1 (absent: ENOENT). */
+/* A CPU list file's text parsed, or -1 (absent: ENOENT; not a regular file: EINVAL). */
 static int ref_cpulist(const struct tree *tr, const char *rel, uint64_t **bits, unsigned int *nbits)
 {
-	const char *text = tree_text(tr, rel);
+	const char *text;
 
-	if (!text) {
+	switch (tree_lookup(tr, rel, &text)) {
+	case ABSENT:
 		errno = ENOENT;
 		return -1;
+	case SPECIAL:
+		errno = EINVAL;
+		return -1;
+	default:
+		return pcpu_cpulist_parse(text, bits, nbits);
 	}
-	return pcpu_cpulist_parse(text, bits, nbits);
 }
 
 static void ref_distance_row(struct ref *r, const struct tree *tr, int node)
@@ -135,8 +159,7 @@ static void ref_distance_row(struct ref *r, const struct tree *tr, int node)
 	int n = 0;
 
 	snprintf(rel, sizeof(rel), "node/node%d/distance", node);
-	text = tree_text(tr, rel);
-	if (!text)
+	if (tree_lookup(tr, rel, &text) != REGULAR)
 		return;
 	for (const char *p = text;;) {
 		unsigned long v = 0;
@@ -257,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int flags = take8(&in);
 	int nr_names = (int)(take8(&in) % (MAX_DIRS + 1));
 	struct pcpu_topology t;
+	struct timespec t0, t1;
 	struct ref r;
 	int ret, expect;
 
@@ -276,18 +300,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(path, sizeof(path), "%s/cpu", tr.root);
 	if (mkdir(tr.root, 0700) || mkdir(path, 0700))
 		abort();
+	/* bits 0-2: possible, present, online exist; bit 3: node/ is a directory (else,
+	 * with bit 7, a plain file: no nodes either); bits 4-6: the CPU files are FIFOs */
 	if (flags & 1)
-		add_file(&tr, "cpu/possible", &in);
+		add_file(&tr, "cpu/possible", &in, flags >> 4 & 1);
 	if (flags & 2)
-		add_file(&tr, "cpu/present", &in);
+		add_file(&tr, "cpu/present", &in, flags >> 5 & 1);
 	if (flags & 4)
-		add_file(&tr, "cpu/online", &in);
+		add_file(&tr, "cpu/online", &in, flags >> 6 & 1);
+	snprintf(path, sizeof(path), "%s/node", tr.root);
 	if (flags & 8) {
-		snprintf(path, sizeof(path), "%s/node", tr.root);
 		if (mkdir(path, 0700))
 			abort();
 	} else {
 		nr_names = 0;
+		if (flags & 0x80)
+			add_file(&tr, "node", &in, 0);
 	}
 	for (int i = 0; i < nr_names; i++) {
 		unsigned int kind = take8(&in), id = take16(&in);
@@ -306,11 +334,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mkdir(path, 0700) && errno != EEXIST)
 			abort();
 		snprintf(rel, sizeof(rel), "node/%.15s/cpulist", names[i]);
+		/* bits 3 and 4: the file is a FIFO, or with bit 5 a directory */
 		if (kind & 1)
-			add_file(&tr, rel, &in);
+			add_file(&tr, rel, &in, kind >> 3 & 1 ? 1 + (kind >> 5 & 1) : 0);
 		snprintf(rel, sizeof(rel), "node/%.15s/distance", names[i]);
 		if (kind & 2)
-			add_file(&tr, rel, &in);
+			add_file(&tr, rel, &in, kind >> 4 & 1 ? 1 + (kind >> 5 & 1) : 0);
 	}
 	/* names created twice ("node1" from two entries) count once, as readdir sees them */
 	for (int i = 0; i < nr_names; i++)
@@ -324,7 +353,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	expect = ref_read(&r, &tr, names, nr_names);
 	errno = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = pcpu_topology_read_sysfs(&t, tr.root);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* A read of a FIFO blocks until libFuzzer's watchdog signal interrupts it, seconds
+	 * later, and then fails as a refusal would: only the time tells. */
+	CHECK(t1.tv_sec - t0.tv_sec < 2);
 	CHECK_EQ(ret, expect);
 	if (ret == 0 && expect == 0) {
 		check_topology(&t, &r);
