@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* test_fuzz_sysfs.c - inputs fuzz/fuzz_sysfs.c found, replayed through that target: each
- * builds a fake sysfs tree and checks pcpu_topology_read_sysfs against the reference. */
+/* test_fuzz_sysfs.c - inputs fuzz/fuzz_sysfs.c found, and its seeds, replayed through that
+ * target: each builds a fake sysfs tree and checks pcpu_topology_read_sysfs against the
+ * reference. */
 #include "../fuzz/fuzz_sysfs.c"
 #include "fuzz_replay.h"
 
@@ -12,5 +13,6 @@ static const struct fuzz_case cases[] = {
 
 int main(void)
 {
-	return fuzz_replay("test_fuzz_sysfs", cases, sizeof(cases) / sizeof(cases[0]));
+	return fuzz_replay("test_fuzz_sysfs", cases, sizeof(cases) / sizeof(cases[0]),
+			   "fuzz/corpus/sysfs");
 }
