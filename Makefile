@@ -345,6 +345,8 @@ uninstall:
 # Each runs for FUZZ_SECONDS under ASan+UBSan, two at a time with -j2; new inputs go to
 # build-fuzz/fuzz/corpus-NAME/ and a failing input to build-fuzz/fuzz/crash-NAME-*.
 # Without clang's fuzzer runtime (Debian: libclang-rt-14-dev) it says so and skips.
+# Replay a saved input with build-fuzz/fuzz/fuzz_NAME FILE; once fixed, add it to the
+# cases[] of tests/test_fuzz_NAME.c, which replays them and the seeds in the plain suite.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_NAMES   := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
@@ -356,9 +358,9 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(TEST_HDRS) $(AR_LIB)
 
 fuzz:
 	@if printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }\n' | \
-		$(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1; then \
+		$(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1; then \
 		$(MAKE) fuzz-run B=build-fuzz CC=$(FUZZ_CC) SAN=fuzz; \
-	else echo "fuzz: $(FUZZ_CC) -fsanitize=fuzzer does not link (install clang and" \
+	else echo "fuzz: $(FUZZ_CC) -fsanitize=fuzzer,address,undefined does not link (install clang and" \
 		"libclang-rt-14-dev): fuzzing skipped"; fi
 
 fuzz-run: $(patsubst %,fuzz-run-%,$(FUZZ_NAMES))
