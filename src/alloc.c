@@ -1113,8 +1113,27 @@ static int setup_units(void)
 	return 0;
 }
 
+/* Without a roomy address (no /proc): lets the kernel place a larger reservation, as
+ * large as the address space allows up to PCPU_ARENA_PROBE_BYTES, and keeps only its
+ * first chunk.  The rest is free again, so the arena can grow into it until the
+ * process's own mappings, placed top-down, come down to it. */
+static char *arena_probe(void)
+{
+	for (size_t span = PCPU_ARENA_PROBE_BYTES; span >= pcpu.chunk_bytes; span /= 2) {
+		size_t chunks = span / pcpu.chunk_bytes;
+		char *p = pcpu_vm->reserve(chunks * pcpu.chunk_bytes, pcpu.ai->atom_size);
+
+		if (p) {
+			if (chunks > 1)
+				pcpu_vm->release(p + pcpu.chunk_bytes, (chunks - 1) * pcpu.chunk_bytes);
+			return p;
+		}
+	}
+	return NULL;
+}
+
 /* Reserves the arena for the first chunk alone, where it has room to grow upward in
- * place (arena_grow); without a known roomy address, where the kernel puts it. */
+ * place (arena_grow). */
 static int setup_arena(void)
 {
 	size_t limit = PCPU_ARENA_MAX_BYTES / pcpu.chunk_bytes;
@@ -1123,7 +1142,7 @@ static int setup_arena(void)
 	if (hint && pcpu_vm->reserve_at(hint, pcpu.chunk_bytes) == 0)
 		pcpu.arena = hint;
 	else
-		pcpu.arena = pcpu_vm->reserve(pcpu.chunk_bytes, pcpu.ai->atom_size);
+		pcpu.arena = arena_probe();
 	if (!pcpu.arena) {
 		errno = ENOMEM;
 		return -1;

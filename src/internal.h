@@ -26,6 +26,7 @@
 /* The arena grows to at most this much address space, and this many chunks. */
 #define PCPU_ARENA_MAX_BYTES ((size_t)1 << 40)
 #define PCPU_ARENA_MAX_CHUNKS (1 << 20)
+#define PCPU_ARENA_PROBE_BYTES ((size_t)64 << 30) /* room kept above it without /proc */
 #define PCPU_EMPTY_POP_PAGES_LOW 2
 #define PCPU_EMPTY_POP_PAGES_HIGH 4
 #define PCPU_RECLAIM_BATCH 16 /* empty pages an isolated chunk gathers before reclaim */

@@ -117,7 +117,10 @@ static int os_reserve_at(void *addr, size_t size)
 }
 
 /* Parses "start-end ..." lines of /proc/self/maps (ascending) from @fd and returns the
- * largest gap between mappings within [lo, hi) in *@gap_lo, *@gap_len. */
+ * largest gap between mappings within [lo, hi) in *@gap_lo, *@gap_len.  Only gaps below
+ * a mapping count: above the last one (the stack, near the top of the user address
+ * space) the address space may end anywhere, at 2^38 with RISC-V Sv39, at 2^39 with
+ * 3-level arm64. */
 static void largest_gap(int fd, uintptr_t lo, uintptr_t hi, uintptr_t *gap_lo, size_t *gap_len)
 {
 	char buf[4096];
@@ -142,11 +145,9 @@ static void largest_gap(int fd, uintptr_t lo, uintptr_t hi, uintptr_t *gap_lo, s
 				v = 0;
 				field = 1;
 			} else if (field == 1) { /* the end of the range: one mapping */
-				uintptr_t s = start < hi ? start : hi;
-
-				if (s > prev && s - prev > *gap_len) {
+				if (start < hi && start > prev && start - prev > *gap_len) {
 					*gap_lo = prev;
-					*gap_len = s - prev;
+					*gap_len = start - prev;
 				}
 				if (v > prev)
 					prev = v;
@@ -154,22 +155,17 @@ static void largest_gap(int fd, uintptr_t lo, uintptr_t hi, uintptr_t *gap_lo, s
 			}
 		}
 	}
-	if (hi > prev && hi - prev > *gap_len) {
-		*gap_lo = prev;
-		*gap_len = hi - prev;
-	}
 }
 
 static void *os_roomy_address(size_t align)
 {
-	/* above 4 GiB (non-PIE executables, MAP_32BIT) and below 2^47, the smallest
-	 * user address space of the 64-bit architectures Linux runs on */
+#if UINTPTR_MAX > 0xffffffffu
+	/* above 4 GiB (non-PIE executables, MAP_32BIT) and below 2^47 (what lies above
+	 * needs a hint there on x86-64 and arm64 with 5-level / 52-bit tables) */
 	uintptr_t lo = (uintptr_t)1 << 32, hi = (uintptr_t)1 << 47, gap_lo, mid;
 	size_t gap_len;
 	int fd;
 
-	if (sizeof(void *) < 8)
-		return NULL;
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
@@ -179,6 +175,10 @@ static void *os_roomy_address(size_t align)
 		return NULL;
 	mid = (gap_lo + gap_len / 2) & ~(uintptr_t)(align - 1);
 	return mid > gap_lo ? (void *)mid : NULL;
+#else
+	(void)align; /* 32 bits: no room to spare, the kernel places the arena */
+	return NULL;
+#endif
 }
 
 const struct pcpu_vm_ops pcpu_vm_os = {

@@ -23,7 +23,7 @@ struct pcpu_vm_ops {
 	int (*depopulate)(void *addr, size_t size);
 	/* Asks that memory for [addr, addr+size) come from NUMA node @node. */
 	int (*bind)(void *addr, size_t size, int node);
-	/* Unmaps a whole reservation. */
+	/* Unmaps [addr, addr+size) of a reservation: all of it, or a page-aligned part. */
 	void (*release)(void *addr, size_t size);
 	/* Reserves exactly [addr, addr+size) as reserve() does, if nothing is mapped there.
 	 * 0, or -1 with errno: EEXIST (something is there), ENOMEM (no address space). */

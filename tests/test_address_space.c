@@ -102,6 +102,7 @@ static void test_rlimit(void)
 {
 	struct pcpu_stats st;
 	size_t before = vm_size(), after, grown, left, meta;
+	bool emulated;
 	struct rlimit rl;
 	uintptr_t base;
 	void *probe;
@@ -111,12 +112,17 @@ static void test_rlimit(void)
 	CHECK_EQ(setrlimit(RLIMIT_AS, &rl), 0);
 	CHECK_EQ(pcpu_init(), 0);
 	after = vm_size();
-	CHECK(strstr(pcpu_cpu_source(), mode_want) != NULL);
+	CHECK(tu_source_is(mode_want));
 	CHECK_EQ(pcpu_get_stats(&st), 0);
 	fprintf(stderr, "%s: init mapped %zu KiB (chunk %zu KiB, atom %zu KiB); %zu MiB left\n",
 		pcpu_cpu_source(), (after - before) >> 10, pcpu.chunk_bytes >> 10,
 		st.atom_size >> 10, (before + LIMIT - after) >> 20);
-	CHECK(after - before <= pcpu.chunk_bytes + st.atom_size + INIT_SLACK);
+	/* under an emulator (make check-cross), VmSize is the emulator's */
+	emulated = getenv("PCPU_TEST_RUNNER") != NULL;
+	if (emulated)
+		fprintf(stderr, "SKIP the VmSize bounds: %s runs this test\n",
+			getenv("PCPU_TEST_RUNNER"));
+	CHECK(emulated || after - before <= pcpu.chunk_bytes + st.atom_size + INIT_SLACK);
 	CHECK_EQ(__pcpu_fast.arena_size, pcpu.chunk_bytes);
 	CHECK(st.max_chunks > 1);
 
@@ -147,8 +153,10 @@ static void test_rlimit(void)
 	CHECK_EQ(__pcpu_fast.arena_size, (size_t)pcpu.max_chunks * pcpu.chunk_bytes);
 	CHECK(pcpu.max_chunks >= 6);
 	grown = vm_size();
+	fprintf(stderr, "%d chunks: %zu KiB more\n", pcpu.max_chunks, (grown - after) >> 10);
 	/* each chunk costs its range and its maps, nothing more */
-	CHECK(grown - after <= (size_t)(pcpu.max_chunks - 1) * (pcpu.chunk_bytes + meta) + INIT_SLACK);
+	CHECK(emulated ||
+	      grown - after <= (size_t)(pcpu.max_chunks - 1) * (pcpu.chunk_bytes + meta) + INIT_SLACK);
 	verify_all();
 }
 
@@ -255,7 +263,8 @@ static void test_injected(void)
 	}
 }
 
-/* No address with room known (no /proc, say): the kernel's placement, still working. */
+/* No address with room known (no /proc, say): the kernel places a larger reservation of
+ * which the arena keeps the first chunk, and grows into the rest. */
 static void *no_room(size_t align)
 {
 	(void)align;
@@ -271,14 +280,14 @@ static void without_hint(void *arg)
 	vm.roomy_address = no_room;
 	pcpu_vm = &vm;
 	CHECK_EQ(pcpu_init(), 0);
-	for (int i = 0; i < 200; i++) {
-		errno = 0;
-		if (!add_obj()) { /* the range above may be taken: then a clean ENOMEM */
-			CHECK_EQ(errno, ENOMEM);
+	while (nr_chunks() < 6) {
+		if (!add_obj()) {
+			fprintf(stderr, "allocation %d failed: %s\n", nr_objs, strerror(errno));
+			CHECK(0);
 			break;
 		}
 	}
-	CHECK(nr_objs > 0);
+	CHECK_EQ(__pcpu_fast.arena_size, (size_t)pcpu.max_chunks * pcpu.chunk_bytes);
 	verify_all();
 }
 

@@ -102,7 +102,7 @@ static int run(const char *want)
 	uint64_t allocs = 0, frees = 0;
 
 	CHECK_EQ(pcpu_init(), 0);
-	CHECK(strstr(pcpu_cpu_source(), want) != NULL);
+	CHECK(tu_source_is(want));
 	CHECK_EQ(pcpu_get_stats(&before), 0);
 	CHECK_EQ(pthread_create(&reader, NULL, reader_main, &reads), 0);
 	for (int i = 0; i < NR_WORKERS; i++) {
