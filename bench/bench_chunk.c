@@ -13,6 +13,7 @@
 
 #define PAGES 256
 #define AREA 64
+#define BENCH_PAGE 4096 /* the usual page: blocks of 1024 bits */
 
 static double now_ns(void)
 {
@@ -33,12 +34,12 @@ int main(int argc, char **argv)
 {
 	struct pcpu_chunk_map m;
 	long iters = argc > 1 ? atol(argv[1]) : 2000000;
-	int nr = PAGES * PCPU_PAGE_SIZE / AREA, n = 0, off, *live = malloc((size_t)nr * sizeof(int));
+	int nr = PAGES * BENCH_PAGE / AREA, n = 0, off, *live = malloc((size_t)nr * sizeof(int));
 	double t0, t_fill, t_pairs;
 	char err[256];
 
 	tu_seed("bench_chunk");
-	if (!live || iters <= 0 || pcpu_chunk_map_init(&m, PAGES * PCPU_PAGE_SIZE, 0, 0)) {
+	if (!live || iters <= 0 || pcpu_chunk_map_init(&m, PAGES * BENCH_PAGE, BENCH_PAGE, 0, 0)) {
 		fprintf(stderr, "bench_chunk: cannot set up\n");
 		return 1;
 	}

@@ -63,6 +63,14 @@ static void balance(struct pcpu_chunk_map *m, struct model *md, int want)
 	}
 }
 
+/* An alignment from 1 byte up to the chunk's page size. */
+static size_t take_align(struct input *in)
+{
+	unsigned int page_shift = (unsigned int)__builtin_ctz((unsigned int)model_block_bits) + 2;
+
+	return (size_t)1 << (take8(in) % (page_shift + 1));
+}
+
 static void step(struct pcpu_chunk_map *m, struct model *md, struct input *in)
 {
 	unsigned int op = take8(in);
@@ -73,7 +81,7 @@ static void step(struct pcpu_chunk_map *m, struct model *md, struct input *in)
 	case 1: {
 		/* sizes up to the largest allocation, alignments up to a page */
 		int bytes = 1 + (int)(take16(in) % (32u << 10));
-		size_t align = (size_t)1 << (take8(in) % 13);
+		size_t align = take_align(in);
 
 		model_check_alloc(m, md, bytes, align, op & 0x80);
 		break;
@@ -101,7 +109,7 @@ static void step(struct pcpu_chunk_map *m, struct model *md, struct input *in)
 	}
 	case 4: {
 		int bits = 1 + (int)(take16(in) % ((32u << 10) / PCPU_MIN_ALLOC_SIZE));
-		size_t align = (size_t)1 << (take8(in) % 13);
+		size_t align = take_align(in);
 
 		model_check_alloc_from(m, md, bits, align, (int)(take16(in) % (unsigned int)md->map_bits));
 		break;
@@ -125,8 +133,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input in = { data, data + size };
 	struct pcpu_chunk_map m;
 	struct model md;
-	int nr_pages = 1 + (int)(take8(&in) % 12);
-	int unit = nr_pages * PCPU_PAGE_SIZE;
+	/* 4 to 64 KiB pages, as the allocator supports; bigger pages, fewer of them (a
+	 * model check costs a step per bit) */
+	int page_order = (int)(take8(&in) % 5), page = 4096 << page_order;
+	int max_pages = 12 >> page_order > 1 ? 12 >> page_order : 1;
+	int nr_pages = 1 + (int)(take8(&in) % (unsigned int)max_pages);
+	int unit = nr_pages * page;
 	/* hidden head and tail: any multiple of the bit size, together less than the unit */
 	int start_offset = (int)(take16(&in) % (unsigned int)(unit / PCPU_MIN_ALLOC_SIZE)) *
 			   PCPU_MIN_ALLOC_SIZE;
@@ -134,7 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							      PCPU_MIN_ALLOC_SIZE)) *
 			 PCPU_MIN_ALLOC_SIZE;
 
-	if (pcpu_chunk_map_init(&m, (size_t)unit, start_offset, end_offset)) {
+	model_block_bits = page / PCPU_MIN_ALLOC_SIZE;
+	if (pcpu_chunk_map_init(&m, (size_t)unit, (size_t)page, start_offset, end_offset)) {
 		CHECK(false);
 		abort();
 	}

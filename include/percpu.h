@@ -98,8 +98,8 @@ PCPU_API int pcpu_init(void);
 #define PCPU_MAX_ALLOC_SIZE (32u << 10)
 
 /* Allocates @size bytes for every possible CPU, aligned to @align (a power of two, at
- * most the page size; 0 means 4), zero-filled in every CPU's copy.  Returns the per-CPU
- * pointer, or NULL with errno EINVAL (size 0 or > PCPU_MAX_ALLOC_SIZE, bad alignment;
+ * most the page size in effect, pcpu_stats.page_size; 0 means 4), zero-filled in every
+ * CPU's copy.  Returns the per-CPU pointer, or NULL with errno EINVAL (size 0 or > PCPU_MAX_ALLOC_SIZE, bad alignment;
  * nothing changed) or ENOMEM (no memory or address space; nothing leaked).
  * Thread-safe; may block; not for signal handlers. */
 PCPU_API void *pcpu_alloc(size_t size, size_t align);
@@ -134,7 +134,10 @@ PCPU_API void pcpu_balance(void);
  * ------------------------------------------------------------------------------------ */
 #define PCPU_SECTION_NAME "pcpu_data"
 #define PCPU_CACHELINE 64
-#define PCPU_PAGE_ALIGN 4096
+/* The largest page size libpercpu supports (arm64 with 64 KiB pages): a variable this
+ * aligned is page-aligned in every CPU's copy whatever the system's page size, since the
+ * copies keep their alignment up to the page size in effect. */
+#define PCPU_PAGE_ALIGN 65536
 
 #define PCPU_DEFINE(type, name) \
 	__attribute__((section(PCPU_SECTION_NAME), used)) __typeof__(type) name
@@ -233,6 +236,8 @@ struct pcpu_stats {
 	uint64_t nr_populate_calls; /* page ranges populated / depopulated so far */
 	uint64_t nr_depopulate_calls;
 	unsigned int nr_static_sections; /* registered ELF sections of static variables */
+	size_t page_size;           /* the allocator's page size: the system's, or
+				     * LIBPERCPU_PAGE_SIZE (population, nr_*_pages, align limit) */
 };
 
 /* Fills @st with one consistent snapshot (taken under the allocator lock: for example

@@ -38,6 +38,12 @@
  * boundary bitmap, and per-page metadata blocks with contig/scan hints, first_free,
  * left/right free, plus the same for the whole chunk.
  *
+ * Pages.  "Page" is the allocator's page, pcpu.page_size: the system's, or a multiple
+ * of it up to 64 KiB chosen with LIBPERCPU_PAGE_SIZE, so that a machine with 4 KiB pages
+ * runs the allocator as on arm64 kernels with 16 or 64 KiB pages.  Population,
+ * depopulation, the bitmap blocks, the layout's rounding and the alignment limit all
+ * work in it; only vm.c knows the system's page size.
+ *
  * Slots.  Chunks sit on lists ("slots") by the size class of their largest free area;
  * allocation scans from the smallest slot that can fit, so the fullest chunks serve
  * first.  A chunk that fails a small request is parked in slot 0 until a free moves it.
@@ -227,11 +233,15 @@ static bool should_reclaim(const struct pcpu_chunk *c)
 	if (c->immutable || !c->map.nr_empty_pop_pages)
 		return false;
 	/* Beyond the kernel: an entirely free chunk (the one balance keeps) gives back its
-	 * pages too when the pool is full without them; the kernel leaves them. */
-	return c->isolated ||
-	       (pool_without > PCPU_EMPTY_POP_PAGES_HIGH &&
-		(c->map.nr_empty_pop_pages >= c->map.nr_pages / 4 ||
-		 c->map.free_bytes == (int)pcpu.unit_size));
+	 * pages too when the pool is full without them, or would be more than full with
+	 * them (with big pages a unit has few: 16 of 64 KiB in a 1 MiB unit); the balance
+	 * work then tops the pool up to PCPU_EMPTY_POP_PAGES_HIGH again.  The kernel
+	 * leaves them. */
+	if (c->map.free_bytes == (int)pcpu.unit_size)
+		return c->isolated ||
+		       pool_without + c->map.nr_empty_pop_pages > PCPU_EMPTY_POP_PAGES_HIGH;
+	return c->isolated || (pool_without > PCPU_EMPTY_POP_PAGES_HIGH &&
+			       c->map.nr_empty_pop_pages >= c->map.nr_pages / 4);
 }
 
 /* After an area of @c was freed (lock held): does the balance work have work to do? */
@@ -297,7 +307,7 @@ static void chunk_bind(char *area)
 
 static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
 {
-	size_t off = (size_t)rs * PCPU_PAGE_SIZE, len = (size_t)(re - rs) * PCPU_PAGE_SIZE;
+	size_t off = (size_t)rs * pcpu.page_size, len = (size_t)(re - rs) * pcpu.page_size;
 
 	for (int u = 0; u < pcpu.nr_used; u++) {
 		if (pcpu_vm->populate(c->base + pcpu.used_unit_base[u] + off, len) != 0) {
@@ -314,7 +324,7 @@ static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
 
 static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
 {
-	size_t off = (size_t)rs * PCPU_PAGE_SIZE, len = (size_t)(re - rs) * PCPU_PAGE_SIZE;
+	size_t off = (size_t)rs * pcpu.page_size, len = (size_t)(re - rs) * pcpu.page_size;
 
 	for (int u = 0; u < pcpu.nr_used; u++)
 		(void)pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
@@ -323,8 +333,8 @@ static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
 
 static size_t meta_bytes(void)
 {
-	return (pcpu_chunk_map_meta_bytes(pcpu.unit_size) + PCPU_PAGE_SIZE - 1) &
-	       ~(size_t)(PCPU_PAGE_SIZE - 1);
+	return (pcpu_chunk_map_meta_bytes(pcpu.unit_size, pcpu.page_size) + pcpu.page_size - 1) &
+	       ~(size_t)(pcpu.page_size - 1);
 }
 
 /* Grows the arena by one chunk, slot pcpu.max_chunks (alloc_mutex held): reserves the
@@ -399,11 +409,11 @@ static struct pcpu_chunk *chunk_create(bool listed)
 	c->base = chunk_area(index);
 	/* the maps get a mapping of their own: they go back to the system with the
 	 * chunk instead of staying in malloc's heap */
-	c->meta = pcpu_vm->reserve(meta_bytes(), PCPU_PAGE_SIZE);
+	c->meta = pcpu_vm->reserve(meta_bytes(), pcpu.page_size);
 	if (!c->meta)
 		goto out_free;
 	if (pcpu_vm->commit(c->meta, meta_bytes(), false) != 0 ||
-	    pcpu_chunk_map_init_mem(&c->map, pcpu.unit_size, 0, 0, c->meta) != 0)
+	    pcpu_chunk_map_init_mem(&c->map, pcpu.unit_size, pcpu.page_size, 0, 0, c->meta) != 0)
 		goto out_meta;
 	if (pcpu_vm->commit(c->base, pcpu.chunk_bytes, false) != 0)
 		goto out_map;
@@ -550,7 +560,7 @@ static void balance_populated(void)
 retry:
 	pthread_mutex_lock(&pcpu.lock);
 	nr_to_pop = PCPU_EMPTY_POP_PAGES_HIGH - pcpu.nr_empty_pop_pages;
-	for (int slot = size_to_slot(PCPU_PAGE_SIZE); slot <= pcpu.free_slot && nr_to_pop > 0;
+	for (int slot = size_to_slot(pcpu.page_size); slot <= pcpu.free_slot && nr_to_pop > 0;
 	     slot++) {
 		struct pcpu_list *head = &pcpu.slots[slot], *pos;
 		struct pcpu_chunk *c = NULL;
@@ -685,8 +695,8 @@ static struct pcpu_chunk *alloc_reserved(int bits, size_t align, int *offp)
 
 static void page_range(int off, size_t bytes, int *page_start, int *page_end)
 {
-	*page_start = off / PCPU_PAGE_SIZE;
-	*page_end = (int)((off + bytes + PCPU_PAGE_SIZE - 1) / PCPU_PAGE_SIZE);
+	*page_start = off / pcpu.page_size;
+	*page_end = (int)((off + bytes + pcpu.page_size - 1) / pcpu.page_size);
 }
 
 /* Whether every page of [off, off + bytes) is populated (lock held). */
@@ -805,7 +815,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 	int bits, off = -1;
 	char *ptr;
 
-	if (size == 0 || size > PCPU_MAX_ALLOC_SIZE || align > PCPU_PAGE_SIZE ||
+	if (size == 0 || size > PCPU_MAX_ALLOC_SIZE || align > PCPU_MAX_PAGE_SIZE ||
 	    (align & (align - 1)) || (gfp & ~PCPU_GFP_ATOMIC)) {
 		errno = EINVAL;
 		return NULL;
@@ -814,6 +824,10 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 		align = PCPU_MIN_ALLOC_SIZE;
 	if (pcpu_ensure_init())
 		return NULL;
+	if (align > pcpu.page_size) { /* the page size is known once initialized */
+		errno = EINVAL;
+		return NULL;
+	}
 	size = (size + PCPU_MIN_ALLOC_SIZE - 1) & ~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
 	bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
 
@@ -1027,6 +1041,31 @@ static int env_size(const char *name, size_t max, size_t *out)
 	}
 }
 
+/*
+ * The allocator's page size: the system's, or LIBPERCPU_PAGE_SIZE, a multiple of it up to
+ * 64 KiB, to work in pages of that size (population, bitmap blocks, layout) as on a kernel
+ * with 16 or 64 KiB pages.  0, or -1 with EINVAL (bad setting) or ENOTSUP (a system page
+ * size outside 4 to 64 KiB).
+ */
+static int read_page_size(size_t *out)
+{
+	const char *name = "LIBPERCPU_PAGE_SIZE", *v = secure_getenv(name);
+	size_t sys = pcpu_vm_page_size(), page = sys;
+
+	if (v && *v && (pcpu_parse_env_size(v, PCPU_MAX_PAGE_SIZE, &page) != 0 || page < sys ||
+			page % sys || (page & (page - 1))))
+		return bad_setting(name, v, "not a power of two from the system's page size (%zu) "
+				   "to %d", sys, PCPU_MAX_PAGE_SIZE);
+	if (page < PCPU_MIN_PAGE_SIZE || page > PCPU_MAX_PAGE_SIZE || (page & (page - 1))) {
+		fprintf(stderr, "libpercpu: page size %zu not supported (a power of two from %d "
+			"to %d)\n", page, PCPU_MIN_PAGE_SIZE, PCPU_MAX_PAGE_SIZE);
+		errno = ENOTSUP;
+		return -1;
+	}
+	*out = page;
+	return 0;
+}
+
 /* The three size settings (see libpercpu(3)). */
 static int read_size_settings(struct pcpu_layout_params *params)
 {
@@ -1036,10 +1075,11 @@ static int read_size_settings(struct pcpu_layout_params *params)
 	    env_size("LIBPERCPU_DYN_SIZE", PCPU_MAX_REGION_SIZE, &params->dyn_size) ||
 	    env_size(atom, SIZE_MAX, &params->atom_size))
 		return -1;
-	if (params->atom_size < PCPU_PAGE_SIZE || params->atom_size > PCPU_MAX_ATOM_SIZE ||
+	if (params->atom_size < params->page_size || params->atom_size > PCPU_MAX_ATOM_SIZE ||
 	    (params->atom_size & (params->atom_size - 1)))
-		return bad_setting(atom, secure_getenv(atom), "not a power of two from %d to %zuM",
-				   PCPU_PAGE_SIZE, PCPU_MAX_ATOM_SIZE >> 20);
+		return bad_setting(atom, secure_getenv(atom), "not a power of two from %zu to %zuM "
+				   "(at least the page size)", params->page_size,
+				   PCPU_MAX_ATOM_SIZE >> 20);
 	params->reserved_size = (params->reserved_size + 3) & ~(size_t)3;
 	return 0;
 }
@@ -1090,7 +1130,7 @@ static int setup_units(void)
 	const struct pcpu_alloc_info *ai = pcpu.ai;
 
 	pcpu.unit_size = ai->unit_size;
-	pcpu.unit_pages = (int)(ai->unit_size / PCPU_PAGE_SIZE);
+	pcpu.unit_pages = (int)(ai->unit_size / pcpu.page_size);
 	pcpu.chunk_bytes = (size_t)ai->nr_units * ai->unit_size;
 	if ((pcpu.chunk_bytes & (pcpu.chunk_bytes - 1)) == 0)
 		pcpu.chunk_shift = __builtin_ctzl(pcpu.chunk_bytes);
@@ -1161,8 +1201,8 @@ static int setup_arena(void)
 static struct pcpu_chunk *first_chunk_part(size_t start, size_t bytes)
 {
 	struct pcpu_chunk *c = calloc(1, sizeof(*c));
-	size_t aligned = start & ~(size_t)(PCPU_PAGE_SIZE - 1), head = start - aligned;
-	size_t region = (head + bytes + PCPU_PAGE_SIZE - 1) & ~(size_t)(PCPU_PAGE_SIZE - 1);
+	size_t aligned = start & ~(size_t)(pcpu.page_size - 1), head = start - aligned;
+	size_t region = (head + bytes + pcpu.page_size - 1) & ~(size_t)(pcpu.page_size - 1);
 
 	if (!c)
 		return NULL;
@@ -1171,7 +1211,8 @@ static struct pcpu_chunk *first_chunk_part(size_t start, size_t bytes)
 	c->index = 0;
 	c->immutable = true;
 	c->base = pcpu.arena + aligned;
-	if (pcpu_chunk_map_init(&c->map, region, (int)head, (int)(region - head - bytes)) != 0) {
+	if (pcpu_chunk_map_init(&c->map, region, pcpu.page_size, (int)head,
+				(int)(region - head - bytes)) != 0) {
 		free(c);
 		return NULL;
 	}
@@ -1187,7 +1228,7 @@ static int setup_first_chunk(void)
 				~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
 
 	/* Huge pages pay only when the used part fills most of the chunk. */
-	pcpu.use_huge_first_chunk = ai->atom_size > PCPU_PAGE_SIZE &&
+	pcpu.use_huge_first_chunk = ai->atom_size > pcpu.page_size &&
 				    size_sum * (size_t)pcpu.nr_used * 2 >= pcpu.chunk_bytes;
 	if (pcpu_vm->commit(pcpu.arena, pcpu.chunk_bytes, pcpu.use_huge_first_chunk) != 0)
 		return -1;
@@ -1258,21 +1299,20 @@ static int do_init(void)
 	struct pcpu_layout_params params = {
 		.reserved_size = PCPU_MODULE_RESERVE,
 		.dyn_size = PCPU_DYNAMIC_RESERVE,
-		.page_size = PCPU_PAGE_SIZE,
 	};
 	const char *debug = secure_getenv("LIBPERCPU_DEBUG");
 
 	/* held throughout: a fork() waits for initialization to finish (atfork_prepare) */
 	pcpu_sections_lock();
 	pcpu.debug = debug && *debug && strcmp(debug, "0") != 0;
-	if (pcpu_vm_page_size() != PCPU_PAGE_SIZE) {
-		fprintf(stderr, "libpercpu: page size %zu not supported (4096 only)\n",
-			pcpu_vm_page_size());
+	if (read_page_size(&params.page_size)) {
+		int saved = errno;
 		pcpu_sections_unlock();
-		errno = ENOTSUP;
+		errno = saved;
 		return -1;
 	}
-	params.atom_size = pcpu_vm_thp_available() ? (2u << 20) : PCPU_PAGE_SIZE;
+	pcpu.page_size = params.page_size; /* before the sections' layout, which aligns to it */
+	params.atom_size = pcpu_vm_thp_available() ? (2u << 20) : params.page_size;
 	if (read_size_settings(&params) || read_topology()) {
 		int saved = errno;
 		pcpu_sections_unlock();
@@ -1313,6 +1353,7 @@ static int do_init(void)
 	pcpu.stats.reserved_size = pcpu.reserved_size;
 	pcpu.stats.dyn_size = pcpu.dyn_size;
 	pcpu.stats.atom_size = pcpu.ai->atom_size;
+	pcpu.stats.page_size = pcpu.page_size;
 	pcpu.stats.nr_units = (unsigned int)pcpu.ai->nr_units;
 	pcpu.stats.nr_groups = (unsigned int)pcpu.ai->nr_groups;
 	pcpu.stats.max_chunks = (unsigned int)pcpu.arena_limit_chunks;

@@ -17,7 +17,8 @@
  * how pcpu_chunk_free_area() turns double frees and stray pointers into -1.  The hidden
  * head (start_offset) and tail (end_offset) of the unit are allocations that never end.
  *
- * Blocks.  Every page is a block of PCPU_BITMAP_BLOCK_BITS bits described by a
+ * Blocks.  Every page is a block of block_bits bits (the page size chosen at init,
+ * 4 to 64 KiB, divided by PCPU_MIN_ALLOC_SIZE), described by a
  * struct pcpu_block_md, and chunk_md describes the whole chunk the same way, where a
  * free run may cross block edges (a block's right_free, then whole free blocks, then the
  * next block's left_free).  A "run" below is a maximal stretch of free bits (maximal
@@ -90,11 +91,9 @@
 #include <string.h>
 
 #define BITS_PER_WORD ((int)(8 * sizeof(unsigned long)))
-#define BLOCK_BITS PCPU_BITMAP_BLOCK_BITS
-#define BLOCK_WORDS (BLOCK_BITS / BITS_PER_WORD)
 
-_Static_assert(BLOCK_BITS % 64 == 0, "a block must be a whole number of words");
-_Static_assert(PCPU_BITMAP_BLOCK_SIZE == PCPU_PAGE_SIZE, "a block is a page");
+_Static_assert((PCPU_MIN_PAGE_SIZE >> PCPU_MIN_ALLOC_SHIFT) % 64 == 0,
+	       "a block must be a whole number of words");
 _Static_assert(sizeof(struct pcpu_block_md) % sizeof(unsigned long) == 0,
 	       "the non-full map after md_blocks must be word aligned");
 
@@ -110,19 +109,20 @@ static inline int bits_to_bytes(int bits)
 	return bits << PCPU_MIN_ALLOC_SHIFT;
 }
 
-static inline int bit_to_block(int bit)
+/* A block is a page: m->block_bits bits, a power of two (1 << m->block_shift). */
+static inline int bit_to_block(const struct pcpu_chunk_map *m, int bit)
 {
-	return (int)((unsigned)bit / BLOCK_BITS);
+	return (int)((unsigned)bit >> m->block_shift);
 }
 
-static inline int bit_to_block_off(int bit)
+static inline int bit_to_block_off(const struct pcpu_chunk_map *m, int bit)
 {
-	return bit & (BLOCK_BITS - 1);
+	return bit & (m->block_bits - 1);
 }
 
-static inline int block_to_bit(int idx)
+static inline int block_to_bit(const struct pcpu_chunk_map *m, int idx)
 {
-	return idx * BLOCK_BITS;
+	return idx << m->block_shift;
 }
 
 static inline int bits_to_words(int bits)
@@ -136,9 +136,9 @@ static inline int align_to_bits(size_t align)
 	return align <= PCPU_MIN_ALLOC_SIZE ? 1 : (int)(align >> PCPU_MIN_ALLOC_SHIFT);
 }
 
-static inline bool align_valid(size_t align)
+static inline bool align_valid(const struct pcpu_chunk_map *m, size_t align)
 {
-	return (align & (align - 1)) == 0 && align <= PCPU_PAGE_SIZE;
+	return (align & (align - 1)) == 0 && align <= (size_t)bits_to_bytes(m->block_bits);
 }
 
 static inline int align_up(int bit, int align_bits)
@@ -164,7 +164,7 @@ static inline bool ranges_overlap(int a, int b, int x, int y)
 
 static inline unsigned long *block_alloc_words(const struct pcpu_chunk_map *m, int idx)
 {
-	return m->alloc_map + (size_t)idx * BLOCK_WORDS;
+	return m->alloc_map + ((size_t)idx << m->block_shift) / BITS_PER_WORD;
 }
 
 /*
@@ -482,12 +482,12 @@ static void block_scan_runs(struct pcpu_chunk_map *m, int idx, int off)
 	struct pcpu_block_md *md = &m->md_blocks[idx];
 	const unsigned long *words = block_alloc_words(m, idx);
 
-	while (off < BLOCK_BITS) {
-		int rs = find_next_zero(words, BLOCK_BITS, off), re;
+	while (off < m->block_bits) {
+		int rs = find_next_zero(words, m->block_bits, off), re;
 
-		if (rs >= BLOCK_BITS)
+		if (rs >= m->block_bits)
 			break;
-		re = find_next_one(words, BLOCK_BITS, rs + 1);
+		re = find_next_one(words, m->block_bits, rs + 1);
 		md_add_free_run(md, rs, re);
 		off = re + 1;
 	}
@@ -519,14 +519,14 @@ static void block_update_alloc(struct pcpu_chunk_map *m, int idx, int a, int b)
 {
 	struct pcpu_block_md *md = &m->md_blocks[idx];
 
-	if (a == 0 && b == BLOCK_BITS) {
+	if (a == 0 && b == m->block_bits) {
 		md_set_full(md);
 		return;
 	}
 	if (a == md->first_free)
-		md->first_free = find_next_zero(block_alloc_words(m, idx), BLOCK_BITS, b);
+		md->first_free = find_next_zero(block_alloc_words(m, idx), m->block_bits, b);
 	md->left_free = min_int(md->left_free, a);
-	md->right_free = min_int(md->right_free, BLOCK_BITS - b);
+	md->right_free = min_int(md->right_free, m->block_bits - b);
 	if (md->scan_hint &&
 	    ranges_overlap(md->scan_hint_start, md->scan_hint_start + md->scan_hint, a, b))
 		md->scan_hint = 0;
@@ -563,8 +563,8 @@ static void chunk_scan_runs(struct pcpu_chunk_map *m, int bit, const struct run 
 	struct pcpu_block_md *cmd = &m->chunk_md;
 
 	while (bit < m->map_bits) {
-		int idx = bit_to_block(bit), off = bit_to_block_off(bit);
-		int base = block_to_bit(idx);
+		int idx = bit_to_block(m, bit), off = bit_to_block_off(m, bit);
+		int base = block_to_bit(m, idx);
 		const struct pcpu_block_md *blk = &m->md_blocks[idx];
 		int end = known_run_end(known, nr_known, bit);
 		int start;
@@ -575,20 +575,20 @@ static void chunk_scan_runs(struct pcpu_chunk_map *m, int bit, const struct run 
 			continue;
 		}
 		if (blk->contig_hint && blk->contig_hint_start >= off &&
-		    blk->contig_hint_start + blk->contig_hint < BLOCK_BITS)
+		    blk->contig_hint_start + blk->contig_hint < m->block_bits)
 			md_add_free_run(cmd, base + blk->contig_hint_start,
 					base + blk->contig_hint_start + blk->contig_hint);
-		if (!blk->right_free || BLOCK_BITS - blk->right_free < off) {
-			bit = base + BLOCK_BITS;
+		if (!blk->right_free || m->block_bits - blk->right_free < off) {
+			bit = base + m->block_bits;
 			continue;
 		}
-		start = base + BLOCK_BITS - blk->right_free;
+		start = base + m->block_bits - blk->right_free;
 		end = known_run_end(known, nr_known, start);
 		if (end < 0) {
-			end = base + BLOCK_BITS;
+			end = base + m->block_bits;
 			for (int j = idx + 1; j < m->nr_pages; j++) {
 				end += m->md_blocks[j].left_free;
-				if (m->md_blocks[j].left_free != BLOCK_BITS)
+				if (m->md_blocks[j].left_free != m->block_bits)
 					break;
 			}
 		}
@@ -619,17 +619,17 @@ static void chunk_refresh(struct pcpu_chunk_map *m, const struct run *known, int
 /* First free bit at or after @bit, knowing every bit before @bit is allocated. */
 static int first_free_from(const struct pcpu_chunk_map *m, int bit)
 {
-	int idx = find_next_one(nonfull_map(m), m->nr_pages, bit_to_block(bit));
+	int idx = find_next_one(nonfull_map(m), m->nr_pages, bit_to_block(m, bit));
 
 	if (idx >= m->nr_pages)
 		return m->map_bits;
-	return block_to_bit(idx) + m->md_blocks[idx].first_free;
+	return block_to_bit(m, idx) + m->md_blocks[idx].first_free;
 }
 
 /* Block @idx's hints changed: keep its bit in the non-full map in step. */
 static inline void note_block_fill(struct pcpu_chunk_map *m, int idx)
 {
-	if (m->md_blocks[idx].first_free < BLOCK_BITS)
+	if (m->md_blocks[idx].first_free < m->block_bits)
 		bit_set(nonfull_map(m), idx);
 	else
 		bit_clear(nonfull_map(m), idx);
@@ -642,21 +642,21 @@ static inline bool page_populated(const struct pcpu_chunk_map *m, int page)
 
 static inline bool block_empty(const struct pcpu_block_md *md)
 {
-	return md->contig_hint == BLOCK_BITS;
+	return md->contig_hint == md->nr_bits;
 }
 
 /* Bits [start, end) were just allocated (alloc_map already updated). */
 static void update_hints_alloc(struct pcpu_chunk_map *m, int start, int end)
 {
 	struct pcpu_block_md *cmd = &m->chunk_md;
-	int s_idx = bit_to_block(start), e_idx = bit_to_block(end - 1);
+	int s_idx = bit_to_block(m, start), e_idx = bit_to_block(m, end - 1);
 
 	for (int idx = s_idx; idx <= e_idx; idx++) {
-		int base = block_to_bit(idx);
+		int base = block_to_bit(m, idx);
 		bool was_empty = block_empty(&m->md_blocks[idx]);
 
 		block_update_alloc(m, idx, idx == s_idx ? start - base : 0,
-				   idx == e_idx ? end - base : BLOCK_BITS);
+				   idx == e_idx ? end - base : m->block_bits);
 		note_block_fill(m, idx);
 		if (was_empty && page_populated(m, idx))
 			m->nr_empty_pop_pages--;
@@ -689,7 +689,7 @@ static void update_hints_alloc(struct pcpu_chunk_map *m, int start, int end)
 static int free_run_start(const struct pcpu_chunk_map *m, int bit)
 {
 	const struct pcpu_block_md *cmd = &m->chunk_md;
-	int idx = bit_to_block(bit), base = block_to_bit(idx), last;
+	int idx = bit_to_block(m, bit), base = block_to_bit(m, idx), last;
 
 	if (cmd->contig_hint && bit == cmd->contig_hint_start + cmd->contig_hint)
 		return cmd->contig_hint_start;
@@ -702,7 +702,7 @@ static int free_run_start(const struct pcpu_chunk_map *m, int bit)
 		int right_free = m->md_blocks[--idx].right_free;
 
 		base -= right_free;
-		if (right_free != BLOCK_BITS)
+		if (right_free != m->block_bits)
 			break;
 	}
 	return base;
@@ -720,8 +720,8 @@ static int free_run_end(const struct pcpu_chunk_map *m, int bit)
 		return cmd->contig_hint_start + cmd->contig_hint;
 	if (cmd->scan_hint && bit == cmd->scan_hint_start)
 		return cmd->scan_hint_start + cmd->scan_hint;
-	idx = bit_to_block(bit);
-	end = block_to_bit(idx) + BLOCK_BITS;
+	idx = bit_to_block(m, bit);
+	end = block_to_bit(m, idx) + m->block_bits;
 	next = find_next_one(m->alloc_map, end, bit);
 	if (next < end)
 		return next;
@@ -729,7 +729,7 @@ static int free_run_end(const struct pcpu_chunk_map *m, int bit)
 		int left_free = m->md_blocks[idx].left_free;
 
 		end += left_free;
-		if (left_free != BLOCK_BITS)
+		if (left_free != m->block_bits)
 			break;
 	}
 	return end;
@@ -739,20 +739,20 @@ static int free_run_end(const struct pcpu_chunk_map *m, int bit)
 static void update_hints_free(struct pcpu_chunk_map *m, int start, int end)
 {
 	int run_start = free_run_start(m, start), run_end = free_run_end(m, end);
-	int s_idx = bit_to_block(start), e_idx = bit_to_block(end - 1);
+	int s_idx = bit_to_block(m, start), e_idx = bit_to_block(m, end - 1);
 
 	for (int idx = s_idx; idx <= e_idx; idx++) {
 		struct pcpu_block_md *md = &m->md_blocks[idx];
-		int base = block_to_bit(idx);
+		int base = block_to_bit(m, idx);
 		int lo = max_int(run_start, base) - base;
-		int hi = min_int(run_end, base + BLOCK_BITS) - base;
+		int hi = min_int(run_end, base + m->block_bits) - base;
 
 		if (idx != s_idx && idx != e_idx)
 			md_set_empty(md);
 		else
 			md_add_free_run(md, lo, hi);
 		bit_set(nonfull_map(m), idx);
-		if (lo == 0 && hi == BLOCK_BITS && page_populated(m, idx))
+		if (lo == 0 && hi == m->block_bits && page_populated(m, idx))
 			m->nr_empty_pop_pages++;
 	}
 	md_add_free_run(&m->chunk_md, run_start, run_end);
@@ -763,7 +763,7 @@ static void block_init_hints(struct pcpu_chunk_map *m, int idx)
 {
 	struct pcpu_block_md *md = &m->md_blocks[idx];
 
-	md->nr_bits = BLOCK_BITS;
+	md->nr_bits = m->block_bits;
 	md_set_full(md);
 	block_scan_runs(m, idx, 0);
 	note_block_fill(m, idx);
@@ -778,14 +778,14 @@ static void chunk_init_hints(struct pcpu_chunk_map *m)
 	cmd->nr_bits = m->map_bits;
 	md_set_full(cmd);
 	cmd->first_free = first_free_from(m, 0);
-	for (bit = 0; bit < m->map_bits; bit += BLOCK_BITS) {
-		cmd->left_free += m->md_blocks[bit_to_block(bit)].left_free;
-		if (m->md_blocks[bit_to_block(bit)].left_free != BLOCK_BITS)
+	for (bit = 0; bit < m->map_bits; bit += m->block_bits) {
+		cmd->left_free += m->md_blocks[bit_to_block(m, bit)].left_free;
+		if (m->md_blocks[bit_to_block(m, bit)].left_free != m->block_bits)
 			break;
 	}
-	for (bit = m->map_bits; bit > 0; bit -= BLOCK_BITS) {
-		cmd->right_free += m->md_blocks[bit_to_block(bit - 1)].right_free;
-		if (m->md_blocks[bit_to_block(bit - 1)].right_free != BLOCK_BITS)
+	for (bit = m->map_bits; bit > 0; bit -= m->block_bits) {
+		cmd->right_free += m->md_blocks[bit_to_block(m, bit - 1)].right_free;
+		if (m->md_blocks[bit_to_block(m, bit - 1)].right_free != m->block_bits)
 			break;
 	}
 	chunk_scan_runs(m, cmd->first_free, NULL, 0);
@@ -793,28 +793,30 @@ static void chunk_init_hints(struct pcpu_chunk_map *m)
 
 /* ---- set-up ------------------------------------------------------------------------ */
 
-size_t pcpu_chunk_map_meta_bytes(size_t unit_bytes)
+size_t pcpu_chunk_map_meta_bytes(size_t unit_bytes, size_t page_bytes)
 {
-	int map_bits = bytes_to_bits((int)unit_bytes), nr_pages = (int)(unit_bytes / PCPU_PAGE_SIZE);
+	int map_bits = bytes_to_bits((int)unit_bytes), nr_pages = (int)(unit_bytes / page_bytes);
 
 	return ((size_t)bits_to_words(map_bits) + (size_t)bits_to_words(map_bits + 1) +
 		(size_t)bits_to_words(nr_pages) * 2) * sizeof(unsigned long) +
 	       (size_t)nr_pages * sizeof(struct pcpu_block_md);
 }
 
-int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, int start_offset,
-			int end_offset)
+int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
+			int start_offset, int end_offset)
 {
-	return pcpu_chunk_map_init_mem(m, unit_bytes, start_offset, end_offset, NULL);
+	return pcpu_chunk_map_init_mem(m, unit_bytes, page_bytes, start_offset, end_offset, NULL);
 }
 
-int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, int start_offset,
-			    int end_offset, void *mem)
+int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
+			    int start_offset, int end_offset, void *mem)
 {
 	int map_bits, start_bits, end_bits, idx;
 
 	memset(m, 0, sizeof(*m));
-	if (!unit_bytes || unit_bytes % PCPU_PAGE_SIZE || unit_bytes > PCPU_CHUNK_MAX_UNIT_BYTES ||
+	if (page_bytes < PCPU_MIN_PAGE_SIZE || page_bytes > PCPU_MAX_PAGE_SIZE ||
+	    (page_bytes & (page_bytes - 1)) || !unit_bytes || unit_bytes % page_bytes ||
+	    unit_bytes > PCPU_CHUNK_MAX_UNIT_BYTES ||
 	    start_offset < 0 || end_offset < 0 || start_offset % PCPU_MIN_ALLOC_SIZE ||
 	    end_offset % PCPU_MIN_ALLOC_SIZE ||
 	    (size_t)start_offset + (size_t)end_offset >= unit_bytes) {
@@ -822,12 +824,14 @@ int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, int sta
 		return -1;
 	}
 
-	m->nr_pages = (int)(unit_bytes / PCPU_PAGE_SIZE);
+	m->block_bits = bytes_to_bits((int)page_bytes);
+	m->block_shift = __builtin_ctz((unsigned)m->block_bits);
+	m->nr_pages = (int)(unit_bytes / page_bytes);
 	m->map_bits = map_bits = bytes_to_bits((int)unit_bytes);
 	m->start_offset = start_offset;
 	m->end_offset = end_offset;
 	if (!mem) {
-		mem = calloc(1, pcpu_chunk_map_meta_bytes(unit_bytes));
+		mem = calloc(1, pcpu_chunk_map_meta_bytes(unit_bytes, page_bytes));
 		if (!mem) {
 			errno = ENOMEM;
 			return -1;
@@ -891,7 +895,7 @@ static int block_fit(const struct pcpu_chunk_map *m, int idx, int alloc_bits,
 		     int align_bits, int from)
 {
 	const struct pcpu_block_md *md = &m->md_blocks[idx];
-	int base = block_to_bit(idx), pad, off;
+	int base = block_to_bit(m, idx), pad, off;
 
 	if (md->contig_hint < alloc_bits)
 		return -1;
@@ -900,7 +904,7 @@ static int block_fit(const struct pcpu_chunk_map *m, int idx, int alloc_bits,
 		return max_int(base + md_search_start(md, alloc_bits), from);
 	/* the longest run loses too much to alignment (or lies before @from, which the
 	 * callers rule out); a shorter, better aligned run may still do */
-	off = find_zero_area(block_alloc_words(m, idx), BLOCK_BITS,
+	off = find_zero_area(block_alloc_words(m, idx), m->block_bits,
 			     max_int(md_search_start(md, alloc_bits), from - base), alloc_bits,
 			     align_bits);
 	return off < 0 ? -1 : base + off;
@@ -912,11 +916,11 @@ static int block_fit(const struct pcpu_chunk_map *m, int idx, int alloc_bits,
  * need an unpopulated page. */
 static int unpopulated_skip(const struct pcpu_chunk_map *m, bool pop_only, int bit, int nr_bits)
 {
-	int last = bit_to_block(bit + nr_bits - 1), hole;
+	int last = bit_to_block(m, bit + nr_bits - 1), hole;
 
 	if (!pop_only)
 		return -1;
-	hole = find_next_zero(m->populated, last + 1, bit_to_block(bit));
+	hole = find_next_zero(m->populated, last + 1, bit_to_block(m, bit));
 	if (hole > last)
 		return -1;
 	return find_next_one(m->populated, m->nr_pages, hole + 1);
@@ -933,13 +937,13 @@ int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, 
 	const struct pcpu_block_md *cmd = &m->chunk_md;
 	int align_bits, bit, carry_start = -1, carry = 0;
 
-	if (alloc_bits <= 0 || !align_valid(align) || alloc_bits > cmd->contig_hint)
+	if (alloc_bits <= 0 || !align_valid(m, align) || alloc_bits > cmd->contig_hint)
 		return -1;
 	align_bits = align_to_bits(align);
 
 	bit = md_search_start(cmd, alloc_bits);
 	while (bit < m->map_bits) {
-		int idx = bit_to_block(bit);
+		int idx = bit_to_block(m, bit);
 		const struct pcpu_block_md *md = &m->md_blocks[idx];
 		int found, skip;
 
@@ -951,11 +955,11 @@ int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, 
 				if (skip < 0)
 					return carry_start;
 				carry_start = -1;
-				bit = block_to_bit(skip);
+				bit = block_to_bit(m, skip);
 				continue;
 			}
-			if (md->left_free == BLOCK_BITS) {
-				bit = block_to_bit(idx + 1);
+			if (md->left_free == m->block_bits) {
+				bit = block_to_bit(m, idx + 1);
 				continue;
 			}
 			carry_start = -1;
@@ -964,23 +968,23 @@ int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, 
 		/* inside this block */
 		found = block_fit(m, idx, alloc_bits, align_bits, bit);
 		if (found >= 0) {
-			skip = unpopulated_skip(m, pop_only, block_to_bit(idx), BLOCK_BITS);
+			skip = unpopulated_skip(m, pop_only, block_to_bit(m, idx), m->block_bits);
 			if (skip < 0)
 				return found;
-			bit = block_to_bit(skip);
+			bit = block_to_bit(m, skip);
 			continue;
 		}
 
 		/* starting in this block's free end, going on into the next */
 		if (md->right_free) {
-			int off = align_up(BLOCK_BITS - md->right_free, align_bits);
+			int off = align_up(m->block_bits - md->right_free, align_bits);
 
-			if (off < BLOCK_BITS && block_to_bit(idx) + off >= bit) {
-				carry_start = block_to_bit(idx) + off;
-				carry = BLOCK_BITS - off;
+			if (off < m->block_bits && block_to_bit(m, idx) + off >= bit) {
+				carry_start = block_to_bit(m, idx) + off;
+				carry = m->block_bits - off;
 			}
 		}
-		bit = block_to_bit(idx + 1);
+		bit = block_to_bit(m, idx + 1);
 	}
 	return -1;
 }
@@ -989,13 +993,13 @@ int pcpu_chunk_alloc_area(struct pcpu_chunk_map *m, int alloc_bits, size_t align
 {
 	int align_bits, end, bit;
 
-	if (alloc_bits <= 0 || alloc_bits > m->map_bits || !align_valid(align) || start < 0 ||
+	if (alloc_bits <= 0 || alloc_bits > m->map_bits || !align_valid(m, align) || start < 0 ||
 	    start >= m->map_bits)
 		return -1;
 	align_bits = align_to_bits(align);
 
 	/* find_fit guarantees a fit within a block's length past its answer */
-	end = min_int(start + alloc_bits + BLOCK_BITS, m->map_bits);
+	end = min_int(start + alloc_bits + m->block_bits, m->map_bits);
 	bit = find_zero_area(m->alloc_map, end, start, alloc_bits, align_bits);
 	if (bit < 0)
 		return -1;
@@ -1194,7 +1198,7 @@ int pcpu_chunk_map_verify(const struct pcpu_chunk_map *m, char *err, size_t errl
 		return -1;                                                           \
 	} while (0)
 
-	if (m->nr_pages <= 0 || map_bits != (long)m->nr_pages * BLOCK_BITS)
+	if (m->nr_pages <= 0 || map_bits != (long)m->nr_pages * m->block_bits)
 		FAIL("map_bits %ld does not match nr_pages %d", map_bits, m->nr_pages);
 	if (m->start_offset < 0 || m->end_offset < 0 || m->start_offset % PCPU_MIN_ALLOC_SIZE ||
 	    m->end_offset % PCPU_MIN_ALLOC_SIZE ||
@@ -1239,11 +1243,11 @@ int pcpu_chunk_map_verify(const struct pcpu_chunk_map *m, char *err, size_t errl
 	for (page = 0; page < m->nr_pages; page++) {
 		bool empty = true, full = true;
 
-		if (verify_md(m, &m->md_blocks[page], "block", page, page * BLOCK_BITS,
-			      BLOCK_BITS, err, errlen))
+		if (verify_md(m, &m->md_blocks[page], "block", page, page * m->block_bits,
+			      m->block_bits, err, errlen))
 			return -1;
-		for (bit = 0; bit < BLOCK_BITS; bit++) {
-			if (vtest(m->alloc_map, (long)page * BLOCK_BITS + bit))
+		for (bit = 0; bit < m->block_bits; bit++) {
+			if (vtest(m->alloc_map, (long)page * m->block_bits + bit))
 				empty = false;
 			else
 				full = false;

@@ -2,8 +2,9 @@
 /* chunk.h - one chunk's bitmap allocator: allocation map, boundary map, per-block hints
  * and the populated-page map.  Pure: no system calls, no locking (callers serialize).
  *
- * Units: a "bit" is PCPU_MIN_ALLOC_SIZE bytes of a unit; a "block" is
- * PCPU_BITMAP_BLOCK_BITS bits, which is exactly one page.  Offsets handed in and out of
+ * Units: a "bit" is PCPU_MIN_ALLOC_SIZE bytes of a unit; a "block" is exactly one page,
+ * block_bits bits: the page size is the map's, chosen at init (the allocator's page size,
+ * from 4 KiB to 64 KiB as on kernels with 16 or 64 KiB pages).  Offsets handed in and out of
  * the alloc/free calls are byte offsets within a unit; hint fields are in bits. */
 #ifndef PCPU_SRC_CHUNK_H
 #define PCPU_SRC_CHUNK_H
@@ -13,9 +14,8 @@
 
 #define PCPU_MIN_ALLOC_SHIFT 2
 #define PCPU_MIN_ALLOC_SIZE (1 << PCPU_MIN_ALLOC_SHIFT)     /* bytes per bitmap bit */
-#define PCPU_PAGE_SIZE 4096                                  /* bytes per block and page */
-#define PCPU_BITMAP_BLOCK_SIZE PCPU_PAGE_SIZE
-#define PCPU_BITMAP_BLOCK_BITS (PCPU_BITMAP_BLOCK_SIZE >> PCPU_MIN_ALLOC_SHIFT) /* 1024 */
+#define PCPU_MIN_PAGE_SIZE 4096                              /* page sizes supported */
+#define PCPU_MAX_PAGE_SIZE 65536
 #define PCPU_CHUNK_MAX_UNIT_BYTES ((size_t)1 << 30)         /* byte offsets fit an int */
 
 /* Hints of one block (or of the whole chunk, in chunk_md).  All in bits, relative to the
@@ -33,7 +33,9 @@ struct pcpu_block_md {
 
 struct pcpu_chunk_map {
 	int nr_pages;          /* pages (= blocks) per unit */
-	int map_bits;          /* nr_pages * PCPU_BITMAP_BLOCK_BITS */
+	int block_bits;        /* bits per block: page size / PCPU_MIN_ALLOC_SIZE */
+	int block_shift;       /* log2(block_bits) */
+	int map_bits;          /* nr_pages * block_bits */
 	int start_offset;      /* bytes at the start of the unit hidden from this chunk */
 	int end_offset;        /* bytes at the end of the unit hidden from this chunk */
 	int free_bytes;        /* free bytes, hidden areas excluded */
@@ -49,21 +51,21 @@ struct pcpu_chunk_map {
 };
 
 /* Sets up the maps of a chunk whose units are @unit_bytes long (a multiple of
- * PCPU_PAGE_SIZE), with @start_offset and @end_offset bytes hidden (multiples of
+ * @page_bytes, a power of two from PCPU_MIN_PAGE_SIZE to PCPU_MAX_PAGE_SIZE), with @start_offset and @end_offset bytes hidden (multiples of
  * PCPU_MIN_ALLOC_SIZE).  Hidden areas are marked allocated.  No page is populated.
  * Returns 0 or -1 with errno ENOMEM/EINVAL. */
-int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, int start_offset,
-			int end_offset);
+int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
+			int start_offset, int end_offset);
 /* The same, with the maps in caller-provided memory: @mem is zero-filled, word-aligned
- * and pcpu_chunk_map_meta_bytes(@unit_bytes) long, and stays the caller's (the allocator
+ * and pcpu_chunk_map_meta_bytes(@unit_bytes, @page_bytes) long, and stays the caller's (the allocator
  * maps it separately so that it goes back to the system with its chunk). */
-int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, int start_offset,
-			    int end_offset, void *mem);
-size_t pcpu_chunk_map_meta_bytes(size_t unit_bytes);
+int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
+			    int start_offset, int end_offset, void *mem);
+size_t pcpu_chunk_map_meta_bytes(size_t unit_bytes, size_t page_bytes);
 void pcpu_chunk_map_destroy(struct pcpu_chunk_map *m);
 
 /* Finds where an area of @alloc_bits bits aligned to @align bytes (power of two,
- * <= PCPU_PAGE_SIZE) could start, using the hints.  With @pop_only, only areas whose pages
+ * at most the map's page size) could start, using the hints.  With @pop_only, only areas whose pages
  * are all populated qualify.  Returns a bit offset to start the search from, or -1. */
 int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, bool pop_only);
 

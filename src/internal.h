@@ -65,6 +65,7 @@ struct pcpu_state {
 	ptrdiff_t *unit_offsets;     /* nr_cpu_ids entries */
 	ptrdiff_t *used_unit_base;   /* offsets of the units that have a CPU, nr_used entries */
 	int nr_used;
+	size_t page_size;            /* the allocator's page (and bitmap block) size */
 	size_t unit_size;
 	size_t chunk_bytes;          /* nr_units * unit_size */
 	int chunk_shift;             /* log2(chunk_bytes) if a power of two, else 0 */

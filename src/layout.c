@@ -152,7 +152,9 @@ struct pcpu_alloc_info *pcpu_build_alloc_info(const struct pcpu_topology *t,
 
 	/* The smallest whole number of atoms holding at least one unit, and the most
 	 * page-aligned units that evenly divide it. */
-	min_unit_size = size_sum > PCPU_MIN_UNIT_SIZE ? size_sum : PCPU_MIN_UNIT_SIZE;
+	min_unit_size = round_up(PCPU_MIN_UNIT_SIZE, p->page_size); /* the kernel's PFN_ALIGN */
+	if (size_sum > min_unit_size)
+		min_unit_size = size_sum;
 	alloc_size = round_up(min_unit_size, p->atom_size);
 	upa = (int)(alloc_size / min_unit_size);
 	while (alloc_size % (size_t)upa || (alloc_size / (size_t)upa) % p->page_size)

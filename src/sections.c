@@ -88,8 +88,8 @@ static bool sec_live(const struct pcpu_section *s)
  * aligned at least as much as the section, so keep its alignment, up to a page. */
 static size_t sec_align(uintptr_t start)
 {
-	size_t a = start ? (size_t)1 << __builtin_ctzl(start) : PCPU_PAGE_SIZE;
-	return a < PCPU_PAGE_SIZE ? a : PCPU_PAGE_SIZE;
+	size_t a = start ? (size_t)1 << __builtin_ctzl(start) : pcpu.page_size;
+	return a < pcpu.page_size ? a : pcpu.page_size;
 }
 
 /* Copies the image to every possible CPU's unit and publishes the entry. */

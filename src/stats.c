@@ -54,6 +54,7 @@ int pcpu_dump_stats(FILE *out)
 	P("reserved_size", st.reserved_size);
 	P("dyn_size", st.dyn_size);
 	P("atom_size", st.atom_size);
+	P("page_size", st.page_size);
 	P("alloc_size", pcpu.ai->alloc_size);
 	fprintf(out, "\nGlobal Stats:\n%.40s\n",
 		"----------------------------------------------------------------");

@@ -14,7 +14,10 @@
 #include "chunk.h"
 #include "testutil.h"
 
-#define MODEL_BLOCK_BITS PCPU_BITMAP_BLOCK_BITS
+/* Bits per block (page) of the chunk under test: set it with the page size handed to
+ * pcpu_chunk_map_init(). */
+static int model_block_bits __attribute__((unused)) = 4096 / PCPU_MIN_ALLOC_SIZE;
+#define MODEL_BLOCK_BITS model_block_bits
 
 /* ---- snapshots: "nothing changed" ------------------------------------------------ */
 

@@ -136,8 +136,8 @@ static void test_rlimit(void)
 
 	/* several growths, each exactly one chunk, the base fixed */
 	base = __pcpu_fast.arena_base;
-	meta = (pcpu_chunk_map_meta_bytes(pcpu.unit_size) + PCPU_PAGE_SIZE - 1) &
-	       ~(size_t)(PCPU_PAGE_SIZE - 1);
+	meta = (pcpu_chunk_map_meta_bytes(pcpu.unit_size, pcpu.page_size) + pcpu.page_size - 1) &
+	       ~(size_t)(pcpu.page_size - 1);
 	while (nr_chunks() < 6) {
 		size_t arena = __pcpu_fast.arena_size;
 
@@ -167,7 +167,7 @@ static void test_blocked(void)
 	struct pcpu_stats st0, st1;
 	size_t arena = __pcpu_fast.arena_size;
 	char *next = (char *)__pcpu_fast.arena_base + arena;
-	void *blocker = mmap(next, PCPU_PAGE_SIZE, PROT_NONE,
+	void *blocker = mmap(next, pcpu.page_size, PROT_NONE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	int before = nr_objs;
 
@@ -199,7 +199,7 @@ static void test_blocked(void)
 	pcpu_free(objs[--nr_objs].p);
 	CHECK(add_obj() != NULL);
 
-	CHECK_EQ(munmap(blocker, PCPU_PAGE_SIZE), 0);
+	CHECK_EQ(munmap(blocker, pcpu.page_size), 0);
 	CHECK(add_obj() != NULL);
 	CHECK(add_obj() != NULL);
 	while (__pcpu_fast.arena_size == arena && add_obj())

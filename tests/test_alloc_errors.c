@@ -27,7 +27,7 @@ static void test_einval(void)
 		size_t size, align;
 	} bad[] = {
 		{ 0, 4 }, { PCPU_MAX_ALLOC_SIZE + 1, 4 }, { (size_t)-1, 4 }, { 8, 3 },
-		{ 8, 12 }, { 8, 8192 }, { 8, (size_t)1 << 40 }, { 0, 0 },
+		{ 8, 12 }, { 8, 2 * (size_t)PCPU_PAGE_ALIGN }, { 8, (size_t)1 << 40 }, { 0, 0 },
 	};
 
 	stats(&before);
@@ -46,9 +46,25 @@ static void test_einval(void)
 	CHECK_EQ(after.free_bytes, before.free_bytes);
 
 	/* the limits themselves are fine */
-	void *p = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, PCPU_PAGE_SIZE);
+	void *p = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, before.page_size);
 	CHECK(p != NULL);
-	CHECK_EQ((uintptr_t)p % PCPU_PAGE_SIZE, 0);
+	CHECK_EQ((uintptr_t)p % before.page_size, 0);
+	pcpu_free(p);
+	/* alignments up to the page size in effect (LIBPERCPU_PAGE_SIZE), no more */
+	for (size_t a = 8192; a <= PCPU_PAGE_ALIGN; a *= 2) {
+		p = pcpu_alloc(64, a);
+		CHECK_EQ(p != NULL, a <= before.page_size);
+		if (p)
+			CHECK_EQ((uintptr_t)p % a, 0);
+		else
+			CHECK_EQ(errno, EINVAL);
+		pcpu_free(p);
+	}
+	p = pcpu_alloc(64, 2 * PCPU_PAGE_ALIGN);
+	CHECK(p == NULL);
+	CHECK_EQ(errno, EINVAL);
+	p = pcpu_alloc(64, 64);
+	CHECK(p != NULL);
 	pcpu_free(p);
 	p = pcpu_alloc(1, 0);
 	CHECK(p != NULL);
@@ -103,7 +119,7 @@ static void unit_end_free(int fd)
 	char *p;
 
 	do
-		p = pcpu_alloc(PCPU_PAGE_SIZE, PCPU_PAGE_SIZE);
+		p = pcpu_alloc(pcpu.page_size, pcpu.page_size);
 	while (p && (p - pcpu.arena) % (ptrdiff_t)pcpu.chunk_bytes != 0);
 	CHECK(p != NULL);
 	p += pcpu.unit_size; /* a padding unit's, if no CPU has the next unit */

@@ -14,8 +14,11 @@
 #include "chunk_model.h"
 #include "testutil.h"
 
-#define BLOCK_BITS PCPU_BITMAP_BLOCK_BITS
-#define PAGE PCPU_PAGE_SIZE
+/* The page size of the chunks under test: the directed tests use 4 KiB pages, the
+ * random ones each supported size. */
+static int page_bytes = 4096;
+#define PAGE page_bytes
+#define BLOCK_BITS (page_bytes / PCPU_MIN_ALLOC_SIZE)
 
 static char errbuf[512];
 
@@ -62,7 +65,7 @@ static void test_init_and_bad_args(void)
 {
 	struct pcpu_chunk_map m;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, 0, 0), 0);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
 	VERIFY(&m, "init");
 	CHECK_EQ(m.nr_pages, 4);
 	CHECK_EQ(m.map_bits, 4 * BLOCK_BITS);
@@ -87,11 +90,25 @@ static void test_init_and_bad_args(void)
 	VERIFY(&m, "refused allocations");
 	pcpu_chunk_map_destroy(&m);
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 0, 0, 0), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE + 4, 0, 0), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 2, 0), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 0, -4), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 2048, 2048), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 0, (size_t)PAGE, 0, 0), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE + 4, (size_t)PAGE, 0, 0), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 2, 0), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 0, -4), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 2048, 2048), -1);
+	/* page sizes: powers of two from 4 to 64 KiB that divide the unit */
+	CHECK_EQ(pcpu_chunk_map_init(&m, 65536, 2048, 0, 0), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 65536, 12288, 0, 0), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 131072, 131072, 0, 0), -1);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 65536, 32768, 0, 0), 0);
+	CHECK_EQ(m.nr_pages, 2);
+	CHECK_EQ(m.map_bits, 65536 / PCPU_MIN_ALLOC_SIZE);
+	pcpu_chunk_map_destroy(&m);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 3 * 16384, 16384, 0, 0), 0);
+	CHECK_EQ(chunk_alloc(&m, 4, 16384, false), 0);
+	CHECK_EQ(chunk_alloc(&m, 4, 16384, false), 16384);   /* aligned to a whole page */
+	CHECK_EQ(chunk_alloc(&m, 4, 32768, false), -1);      /* more than a page: refused */
+	VERIFY(&m, "16 KiB pages");
+	pcpu_chunk_map_destroy(&m);
 }
 
 /* An allocation at the start of the contig run, then one in its middle. */
@@ -99,7 +116,7 @@ static void test_alloc_contig_start_and_middle(void)
 {
 	struct pcpu_chunk_map m;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, 0, 0), 0);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
 	CHECK_EQ(chunk_alloc(&m, 64, 4, false), 0);
 	VERIFY(&m, "alloc at contig start");
 	check_md(&m.md_blocks[0], 16, 0, 1008, 1008, 16, 0, 0);
@@ -137,7 +154,7 @@ static void test_free_merge_across_blocks(void)
 	struct pcpu_chunk_map m;
 	int x, y, z;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, 0, 0), 0);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
 	pcpu_chunk_mark_populated(&m, 0, 4);
 	CHECK_EQ(m.nr_empty_pop_pages, 4);
 	x = chunk_alloc(&m, 1000 * 4, 4, false);   /* [0, 1000) */
@@ -192,7 +209,7 @@ static void test_full_then_empty(void)
 	struct pcpu_chunk_map m;
 	int offs[2048], n = 0, off;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 2 * PAGE, 0, 0), 0);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 2 * PAGE, (size_t)PAGE, 0, 0), 0);
 	pcpu_chunk_mark_populated(&m, 0, 2);
 	CHECK_EQ(chunk_alloc(&m, PAGE, PAGE, true), 0);
 	CHECK_EQ(chunk_alloc(&m, PAGE, PAGE, true), PAGE);
@@ -231,7 +248,7 @@ static void test_hidden_offsets(void)
 {
 	struct pcpu_chunk_map m;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 3 * PAGE, PAGE + 4, 12), 0);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 3 * PAGE, (size_t)PAGE, PAGE + 4, 12), 0);
 	VERIFY(&m, "hidden init");
 	CHECK_EQ(m.free_bytes, 3 * PAGE - PAGE - 16);
 	check_md(&m.md_blocks[0], 1024, 0, 0, 0, 0, 0, 0);
@@ -267,7 +284,7 @@ static void test_population(void)
 	struct pcpu_chunk_map m;
 	int rs, re, off, n;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 8 * PAGE, 0, 0), 0);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 8 * PAGE, (size_t)PAGE, 0, 0), 0);
 	pcpu_chunk_mark_populated(&m, 1, 3);
 	pcpu_chunk_mark_populated(&m, 5, 8);
 	pcpu_chunk_mark_populated(&m, 6, 7);   /* already populated: no change */
@@ -327,7 +344,7 @@ static void test_bad_frees(void)
 	struct snapshot s;
 	int a, b, bad[] = { -4, -1, 0, 2, 4, 60, 64, 100, 124, 128, 4 * PAGE, 1 << 30 };
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, 0, 0), 0);
+	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
 	a = chunk_alloc(&m, 64, 4, false);
 	b = chunk_alloc(&m, 64, 4, false);
 	CHECK_EQ(pcpu_chunk_free_area(&m, a), 64);
@@ -352,7 +369,7 @@ static void test_alignment_fallback(void)
 	struct pcpu_chunk_map m;
 	int a, b;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 0, 0), 0);
+	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 0, 0), 0);
 	CHECK_EQ(chunk_alloc(&m, 4, 4, false), 0);         /* [0, 1) */
 	a = chunk_alloc(&m, 40 * 4, 4, false);             /* [1, 41) */
 	CHECK_EQ(chunk_alloc(&m, 23 * 4, 4, false), 41 * 4); /* [41, 64) */
@@ -376,7 +393,7 @@ static void test_tie_prefers_alignment(void)
 		struct pcpu_chunk_map m;
 		int offs[256], n = 0, off;
 
-		CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, 0, 0), 0);
+		CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 0, 0), 0);
 		while ((off = chunk_alloc(&m, 16, 4, false)) >= 0 && n < 256)
 			offs[n++] = off;
 		CHECK_EQ(n, 256);
@@ -418,7 +435,7 @@ static size_t random_align(void)
 		return (size_t)1 << (tu_rand() % 4);                    /* 1..8 */
 	if (r < 85)
 		return (size_t)1 << (4 + tu_rand() % 3);                /* 16..64 */
-	return (size_t)1 << (tu_rand() % 13);                           /* 1..4096 */
+	return (size_t)1 << (tu_rand() % (unsigned)(__builtin_ctz((unsigned)PAGE) + 1)); /* ..page */
 }
 
 struct fuzz_stats {
@@ -502,7 +519,7 @@ static void fuzz_chunk(int nr_pages, int start_offset, int end_offset, long ops,
 	struct model md;
 	long op;
 
-	if (pcpu_chunk_map_init(&m, (size_t)nr_pages * PAGE, start_offset, end_offset)) {
+	if (pcpu_chunk_map_init(&m, (size_t)nr_pages * PAGE, (size_t)PAGE, start_offset, end_offset)) {
 		CHECK(false);
 		return;
 	}
@@ -572,7 +589,7 @@ static void test_fuzz(void)
 {
 	static const int shapes[] = { 1, 2, 3, 4, 5, 8, 13, 32 };
 	struct fuzz_stats st = { 0 };
-	long total = tu_scaled(2000000), per_shape;
+	long total = tu_scaled(2000000) / (PAGE / 4096), per_shape; /* bigger pages, more bits */
 	int rounds = 4;
 	clock_t t0 = clock();
 
@@ -603,8 +620,8 @@ static void test_fuzz_large(void)
 	struct fuzz_stats st = { 0 };
 	clock_t t0 = clock();
 
-	fuzz_chunk(256, random_offset(3 * PAGE), random_offset(PAGE), tu_scaled(100000), 25000,
-		   2, &st);
+	fuzz_chunk(256, random_offset(3 * PAGE), random_offset(PAGE),
+		   tu_scaled(100000) / (PAGE / 4096), 25000, 2, &st);
 	fprintf(stderr, "fuzz 256 pages: %ld ops (%ld allocs, %ld failed) in %.2f s\n", st.ops,
 		st.allocs, st.alloc_fails, (double)(clock() - t0) / CLOCKS_PER_SEC);
 }
@@ -625,5 +642,15 @@ int main(void)
 		test_fuzz();
 	if (!tu_failures)
 		test_fuzz_large();
+	/* the same random tests as on kernels with 16 and 64 KiB pages (blocks are pages) */
+	for (page_bytes = 16384; page_bytes <= 65536 && !tu_failures; page_bytes *= 4) {
+		model_block_bits = BLOCK_BITS;
+		fprintf(stderr, "page size %d:\n", page_bytes);
+		test_fuzz();
+		if (!tu_failures)
+			test_fuzz_large();
+	}
+	page_bytes = 4096;
+	model_block_bits = BLOCK_BITS;
 	TEST_DONE();
 }

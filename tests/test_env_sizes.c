@@ -147,7 +147,7 @@ static void expect_size(const char *var, const char *value, const char *field, s
 {
 	int out[2], status;
 	char buf[128] = "";
-	size_t rsv = 0, dyn = 0, stat = 0, atom = 0, low;
+	size_t rsv = 0, dyn = 0, stat = 0, atom = 0, page = 0, low;
 	int failures = tu_failures;
 	ssize_t n;
 	pid_t pid;
@@ -161,8 +161,8 @@ static void expect_size(const char *var, const char *value, const char *field, s
 		setenv(var, value, 1);
 		if (pcpu_init() != 0 || pcpu_get_stats(&st) != 0)
 			_exit(1);
-		dprintf(out[1], "%zu %zu %zu %zu", st.reserved_size, st.dyn_size, st.static_size,
-			st.atom_size);
+		dprintf(out[1], "%zu %zu %zu %zu %zu", st.reserved_size, st.dyn_size, st.static_size,
+			st.atom_size, st.page_size);
 		_exit(0);
 	}
 	close(out[1]);
@@ -171,15 +171,18 @@ static void expect_size(const char *var, const char *value, const char *field, s
 	close(out[0]);
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK_EQ(sscanf(buf, "%zu %zu %zu %zu", &rsv, &dyn, &stat, &atom), 4);
+	CHECK_EQ(sscanf(buf, "%zu %zu %zu %zu %zu", &rsv, &dyn, &stat, &atom, &page), 5);
 	if (!strcmp(field, "reserved")) {
 		CHECK_EQ(rsv, want);
 	} else if (!strcmp(field, "atom")) {
 		CHECK_EQ(atom, want);
+	} else if (!strcmp(field, "page")) {
+		CHECK_EQ(page, want);
+		CHECK_EQ((stat + rsv + dyn) % page, 0);
 	} else {
 		low = want > PCPU_DYNAMIC_EARLY_SIZE ? want : PCPU_DYNAMIC_EARLY_SIZE;
-		CHECK(dyn >= low && dyn < low + PCPU_PAGE_SIZE);
-		CHECK_EQ((stat + rsv + dyn) % PCPU_PAGE_SIZE, 0);
+		CHECK(dyn >= low && dyn < low + page);
+		CHECK_EQ((stat + rsv + dyn) % page, 0);
 	}
 	if (tu_failures != failures)
 		fprintf(stderr, "%s=%s: %s wanted %zu; reserved, dyn, static, atom: %s\n", var,
@@ -225,9 +228,41 @@ static void test_region(const char *var, const char *field)
 	expect_size(var, "12K", field, 12u << 10);
 }
 
+/* The page size the children start with: this run's LIBPERCPU_PAGE_SIZE (make check
+ * runs the suite again with 64 KiB pages) or the system's. */
+static size_t run_page_size(void)
+{
+	const char *v = getenv("LIBPERCPU_PAGE_SIZE");
+
+	return v && *v ? (size_t)strtoul(v, NULL, 0) : (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* LIBPERCPU_PAGE_SIZE: powers of two from the system's page size to 64 KiB. */
+static void test_page_size(void)
+{
+	const char *var = "LIBPERCPU_PAGE_SIZE", *why = "not a power of two from the system's";
+	size_t sys = (size_t)sysconf(_SC_PAGESIZE);
+
+	for (size_t page = sys; page <= 65536; page *= 2) {
+		char v[32];
+
+		snprintf(v, sizeof(v), "%zu", page);
+		expect_size(var, v, "page", page);
+		expect_ok(var, v);
+	}
+	expect_size(var, "16K", "page", 16384);
+	expect_size(var, "", "page", sys); /* empty: unset */
+	expect_einval(var, "131072", why);
+	expect_einval(var, "12288", why);
+	expect_einval(var, "2048", why);
+	expect_einval(var, "0", why);
+	expect_einval(var, "64KB", why);
+}
+
 static void test_all(void)
 {
-	char v[64];
+	char v[64], pow2[64];
+	size_t page = run_page_size();
 
 	test_region("LIBPERCPU_RESERVED_SIZE", "reserved");
 	expect_size("LIBPERCPU_RESERVED_SIZE", "0", "reserved", 0);
@@ -240,17 +275,24 @@ static void test_all(void)
 	snprintf(v, sizeof(v), "%zuM", MAX_ATOM >> 20);
 	expect_ok("LIBPERCPU_ATOM_SIZE", v);
 	expect_size("LIBPERCPU_ATOM_SIZE", v, "atom", MAX_ATOM);
-	expect_size("LIBPERCPU_ATOM_SIZE", "4K", "atom", 4096);
+	snprintf(pow2, sizeof(pow2), "power of two from %zu to", page);
+	if (page == 4096) {
+		expect_size("LIBPERCPU_ATOM_SIZE", "4K", "atom", 4096);
+		expect_ok("LIBPERCPU_ATOM_SIZE", "4096");
+	} else {    /* the atom is at least a page */
+		expect_einval("LIBPERCPU_ATOM_SIZE", "4K", pow2);
+		snprintf(v, sizeof(v), "%zu", page);
+		expect_size("LIBPERCPU_ATOM_SIZE", v, "atom", page);
+	}
 	expect_size("LIBPERCPU_ATOM_SIZE", "2m", "atom", 2u << 20);
-	expect_ok("LIBPERCPU_ATOM_SIZE", "4096");
 	snprintf(v, sizeof(v), "%zu", MAX_ATOM * 2);
-	expect_einval("LIBPERCPU_ATOM_SIZE", v, "power of two from 4096 to");
+	expect_einval("LIBPERCPU_ATOM_SIZE", v, pow2);
 	snprintf(v, sizeof(v), "%zu", MAX_ATOM + 1);
-	expect_einval("LIBPERCPU_ATOM_SIZE", v, "power of two from 4096 to");
-	expect_einval("LIBPERCPU_ATOM_SIZE", "0", "power of two from 4096 to");
-	expect_einval("LIBPERCPU_ATOM_SIZE", "2048", "power of two from 4096 to");
-	expect_einval("LIBPERCPU_ATOM_SIZE", "12K", "power of two from 4096 to");
-	expect_einval("LIBPERCPU_ATOM_SIZE", "4097", "power of two from 4096 to");
+	expect_einval("LIBPERCPU_ATOM_SIZE", v, pow2);
+	expect_einval("LIBPERCPU_ATOM_SIZE", "0", pow2);
+	expect_einval("LIBPERCPU_ATOM_SIZE", "2048", pow2);
+	expect_einval("LIBPERCPU_ATOM_SIZE", "12K", pow2);
+	expect_einval("LIBPERCPU_ATOM_SIZE", "4097", pow2);
 	expect_einval("LIBPERCPU_ATOM_SIZE", "2MB", "not a size");
 }
 
@@ -273,6 +315,7 @@ int main(int argc, char **argv)
 		return tu_failures ? 1 : 0;
 	}
 	test_all();
+	test_page_size();
 	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
 	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
 	TEST_DONE();

@@ -260,6 +260,12 @@ static void test_arguments(void)
 	run(&r, "LIBPERCPU_CPU_SOURCE=getcpu", NULL, 20, ARGS("cpu"));
 	expect(&r, "cpu, getcpu", 0, ARGS(""));
 	CHECK(strstr(r.out, "CPU source: sched_getcpu") != NULL);
+	/* stats name the page size in effect */
+	run(&r, "LIBPERCPU_PAGE_SIZE=16384", NULL, 20, ARGS("stats"));
+	expect(&r, "stats, 16 KiB pages", 0, ARGS(""));
+	CHECK(strstr(r.out, "\n  page_size           :        16384\n") != NULL);
+	run(&r, "LIBPERCPU_PAGE_SIZE=12K", NULL, 20, ARGS("stats"));
+	expect(&r, "stats, 12 KiB pages", 1, ARGS("libpercpu: LIBPERCPU_PAGE_SIZE=12K: not a power"));
 	run(&r, NULL, NULL, 20, ARGS("frobnicate"));
 	expect(&r, "unknown command", 2, ARGS("percpu-info: unknown command 'frobnicate'"));
 	run(&r, NULL, NULL, 20, ARGS("topology", "extra"));

@@ -47,10 +47,13 @@ static bool populate_makes_resident(void)
 	return known;
 }
 
-/* Compares populated bits with residency for every dynamic chunk and used unit. */
+/* Compares populated bits with residency for every dynamic chunk and used unit, system
+ * page by system page (an allocator page is several of them under LIBPERCPU_PAGE_SIZE). */
 static void check_residency_matches(const char *when)
 {
-	unsigned char *vec = malloc((size_t)pcpu.unit_pages);
+	size_t sys_page = (size_t)sysconf(_SC_PAGESIZE), per_page = pcpu.page_size / sys_page;
+	int sys_pages = (int)(pcpu.unit_size / sys_page);
+	unsigned char *vec = malloc((size_t)sys_pages);
 	bool exact = populate_makes_resident();
 	int mismatches = 0;
 
@@ -60,10 +63,11 @@ static void check_residency_matches(const char *when)
 			continue;
 		for (int u = 0; u < pcpu.nr_used; u++) {
 			CHECK_EQ(mincore(c->base + pcpu.used_unit_base[u], pcpu.unit_size, vec), 0);
-			for (int pg = 0; pg < pcpu.unit_pages; pg++) {
+			for (int sp = 0; sp < sys_pages; sp++) {
+				size_t pg = (size_t)sp / per_page;
 				bool pop = (c->map.populated[pg / (8 * sizeof(long))] >>
 					    (pg % (8 * sizeof(long)))) & 1;
-				if (pop != (vec[pg] & 1) && (exact || !pop))
+				if (pop != (vec[sp] & 1) && (exact || !pop))
 					mismatches++;
 			}
 		}
@@ -111,9 +115,9 @@ int main(void)
 	pages_live = populated_pages();
 	rss1 = tu_rss_kib();
 	check_residency_matches("with live allocations");
-	/* 64 objects per page: the populated pages are what the objects need, plus the
+	/* 64-byte objects: the populated pages are what the objects need, plus the
 	 * small pool of empty populated pages kept for atomic allocations */
-	size_t need = (size_t)(n * 64 + PCPU_PAGE_SIZE - 1) / PCPU_PAGE_SIZE;
+	size_t need = ((size_t)n * 64 + pcpu.page_size - 1) / pcpu.page_size;
 	fprintf(stderr, "populated pages per unit: %zu before, %zu with %ld objects (need %zu)\n",
 		first_pages, pages_live, n, need);
 	CHECK(pages_live >= need);

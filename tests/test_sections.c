@@ -20,7 +20,7 @@ static intptr_t delta_a, delta_b, delta_late;
 static size_t image_align(const void *p)
 {
 	size_t a = (size_t)1 << __builtin_ctzl((uintptr_t)p);
-	return a < PCPU_PAGE_SIZE ? a : PCPU_PAGE_SIZE;
+	return a < pcpu.page_size ? a : pcpu.page_size;
 }
 
 static void fill(char *p, size_t n, unsigned int seed)
