@@ -92,7 +92,32 @@ static int residency_mismatches(const char *when)
 	return mismatches;
 }
 
-#define CHECK_RESIDENCY(when) CHECK_EQ(residency_mismatches(when), 0)
+/* The statistics count every chunk's populated pages and free bytes (summed here over
+ * every arena slot, not only up to the high-water mark the library keeps). */
+static void check_stats_cover_chunks(const char *when)
+{
+	struct pcpu_stats st;
+	size_t pop = 0, free_bytes = 0;
+
+	for (int i = 0; i < pcpu.max_chunks; i++) {
+		if (pcpu.chunks[i]) {
+			pop += (size_t)pcpu.chunks[i]->map.nr_populated;
+			free_bytes += (size_t)pcpu.chunks[i]->map.free_bytes;
+		}
+	}
+	CHECK_EQ(pcpu_get_stats(&st), 0);
+	if (st.nr_populated_pages != pop || st.free_bytes != free_bytes)
+		fprintf(stderr, "%s: stats say %zu populated pages, %zu free bytes; the chunks "
+			"%zu and %zu\n", when, st.nr_populated_pages, st.free_bytes, pop, free_bytes);
+	CHECK_EQ(st.nr_populated_pages, pop);
+	CHECK_EQ(st.free_bytes, free_bytes);
+}
+
+#define CHECK_RESIDENCY(when)                                                        \
+	do {                                                                         \
+		CHECK_EQ(residency_mismatches(when), 0);                             \
+		check_stats_cover_chunks(when);                                      \
+	} while (0)
 
 static bool list_empty_slot(int slot)
 {
