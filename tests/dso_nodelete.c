@@ -88,7 +88,9 @@ static void spawn(char *self, const char *mode, const char *env, const char *val
 	if (pid == 0) {
 		if (env)
 			setenv(env, value, 1);
-		execl(self, self, mode, (char *)NULL);
+		char *argv[] = { self, (char *)mode, NULL };
+
+		tu_execv(self, argv);
 		_exit(127);
 	}
 	waitpid(pid, &status, 0);

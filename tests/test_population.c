@@ -22,31 +22,6 @@
 #define UNDER_SANITIZER 0
 #endif
 
-/* Whether madvise(MADV_POPULATE_WRITE) makes pages resident.  qemu-user (make
- * check-cross) accepts the advice and does nothing: pages then become resident when first
- * touched, and only "resident implies populated" can be checked. */
-static bool populate_makes_resident(void)
-{
-	static int known = -1;
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	unsigned char v = 0;
-	void *p;
-
-	if (known >= 0)
-		return known;
-	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(p != MAP_FAILED);
-	if (madvise(p, page, 23 /* MADV_POPULATE_WRITE */) != 0)
-		((volatile char *)p)[0] = 0; /* older kernels: the library touches pages */
-	CHECK_EQ(mincore(p, page, &v), 0);
-	munmap(p, page);
-	known = v & 1;
-	if (!known)
-		fprintf(stderr, "SKIP populated pages not resident: MADV_POPULATE_WRITE is a no-op "
-			"here (qemu-user); checking only that resident pages are populated\n");
-	return known;
-}
-
 /* Compares populated bits with residency for every dynamic chunk and used unit, system
  * page by system page (an allocator page is several of them under LIBPERCPU_PAGE_SIZE). */
 static void check_residency_matches(const char *when)
@@ -54,7 +29,7 @@ static void check_residency_matches(const char *when)
 	size_t sys_page = (size_t)sysconf(_SC_PAGESIZE), per_page = pcpu.page_size / sys_page;
 	int sys_pages = (int)(pcpu.unit_size / sys_page);
 	unsigned char *vec = malloc((size_t)sys_pages);
-	bool exact = populate_makes_resident();
+	bool exact = tu_populate_makes_resident();
 	int mismatches = 0;
 
 	for (int i = 1; i < pcpu.max_chunks; i++) {

@@ -217,7 +217,12 @@ static int in_sections; /* this_cpu operations run as rseq sections in this mode
 
 static void on_signal(int sig, siginfo_t *si, void *uc_)
 {
+#if defined(__x86_64__)
 	uintptr_t ip = (uintptr_t)((ucontext_t *)uc_)->uc_mcontext.gregs[REG_RIP];
+#else
+	uintptr_t ip = 0; /* no rseq sections elsewhere: no window is ever set */
+	(void)uc_;
+#endif
 	uintptr_t w = window;
 
 	(void)sig;
