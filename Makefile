@@ -185,7 +185,7 @@ check-headers:
 	for cc in $(HEADER_CC); do for std in c99 c11; do \
 		command -v $$cc >/dev/null || { echo "$$cc not installed: skipped"; continue; }; \
 		echo "  $$cc -std=$$std -pedantic $$d"; \
-		$$cc -std=$$std -pedantic -Wall -Wextra -Wshadow -Werror -O2 $$d -Iinclude \
+		$$cc -std=$$std -pedantic -Wall -Wextra -Wshadow -Wcast-qual -Werror -O2 $$d -Iinclude \
 			-c tests/header_client.c -o $(B)/header_client.o || exit 1; \
 		if [ -n "$$d" ] && readelf -S $(B)/header_client.o | grep -q rseq; then \
 			echo "-DPCPU_NO_RSEQ_OPS left rseq sections in the object"; exit 1; fi; \
@@ -193,7 +193,7 @@ check-headers:
 	for cxx in $(HEADER_CXX); do for std in c++11 c++14 c++17 c++20; do \
 		command -v $$cxx >/dev/null || { echo "$$cxx not installed: skipped"; continue; }; \
 		echo "  $$cxx -std=$$std -pedantic $$d"; \
-		$$cxx -x c++ -std=$$std -pedantic -Wall -Wextra -Wshadow -Werror -O2 $$d -Iinclude \
+		$$cxx -x c++ -std=$$std -pedantic -Wall -Wextra -Wshadow -Wcast-qual -Werror -O2 $$d -Iinclude \
 			-c tests/header_client.c -o $(B)/header_client.o || exit 1; \
 	done; done; done
 	@echo "headers: clean as C99, C11, C++11, C++14, C++17, C++20, with and without rseq operations"

@@ -350,12 +350,12 @@ static inline char *__pcpu_canon_fast(const void *__pcpu_p)
 	if (__builtin_expect(__pcpu_a - __pcpu_fast.arena_base <
 				     __atomic_load_n(&__pcpu_fast.arena_size, __ATOMIC_RELAXED),
 			     1))
-		return (char *)__pcpu_p;
+		return (char *)__pcpu_a;
 	__pcpu_delta = __atomic_load_n(&__pcpu_dso_delta, __ATOMIC_ACQUIRE);
 	if (__pcpu_a - (uintptr_t)__start_pcpu_data <
 		    (uintptr_t)__stop_pcpu_data - (uintptr_t)__start_pcpu_data &&
 	    __pcpu_delta)
-		return (char *)__pcpu_p + __pcpu_delta;
+		return (char *)(__pcpu_a + (uintptr_t)__pcpu_delta);
 	return (char *)0;
 }
 

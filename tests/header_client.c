@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* header_client.c - a user's program that expands every kind of macro of <percpu.h> and
  * <percpu/kernel.h> once.  Not run: make check-headers compiles it in users' strictest
- * modes (C99, C11 -pedantic; C++11 to C++20; -DPCPU_NO_RSEQ_OPS; -Wshadow), so that any
+ * modes (C99, C11 -pedantic; C++11 to C++20; -DPCPU_NO_RSEQ_OPS; -Wshadow, -Wcast-qual), so that any
  * GNU extension left unmarked, any C-only construct, or a name of one expansion shadowing
  * another's, fails the build.  Written in the common subset of C and C++. */
 #include <percpu/kernel.h>
@@ -13,6 +13,12 @@ DEFINE_PER_CPU_PAGE_ALIGNED(char, page[64]);
 DEFINE_PER_CPU_READ_MOSTLY(int, mostly) = 3;
 DEFINE_PER_CPU(unsigned int, events);
 DEFINE_PER_CPU_ALIGNED(struct pair, pr);
+DEFINE_PER_CPU(volatile long, vol);
+/* reading through a pointer to const, as a const member function or a reader does */
+static long read_const(const long *q)
+{
+	return this_cpu_read(*q) + (long)*per_cpu_ptr(q, 0);
+}
 int main(void)
 {
 	long *p = alloc_percpu(long);
@@ -37,6 +43,9 @@ int main(void)
 	(void)this_cpu_xchg(*p, 7);
 	(void)this_cpu_cmpxchg(*p, 7, 8);
 	(void)this_cpu_try_cmpxchg(*p, &o, 9);
+	this_cpu_inc(vol);
+	this_cpu_write(vol, this_cpu_read(vol) + read_const(p));
+	(void)this_cpu_cmpxchg(vol, 1, 2);
 	this_cpu_and(events, 1u);
 	this_cpu_or(events, 2u);
 	(void)this_cpu_cmpxchg_double(this_cpu_ptr(&pr)->a, this_cpu_ptr(&pr)->b, 0, 0, 1, 2);

@@ -22,6 +22,7 @@ struct stats {
 static DEFINE_PER_CPU(unsigned long, events);
 DEFINE_PER_CPU_ALIGNED(struct stats, boot_stats) = { 1, 1500 };
 static DEFINE_PER_CPU(long, held_updates);
+static DEFINE_PER_CPU(volatile long, flagged);
 
 /* A per-CPU meter owned by an object: allocation in the constructor, free in the
  * destructor, as C++ code keeps per-CPU data. */
@@ -33,6 +34,8 @@ public:
 	meter &operator=(const meter &) = delete;
 	bool ok() const { return c_ != nullptr; }
 	void hit(long n) { this_cpu_add(*c_, n); }
+	/* this CPU's copy, read in a const member function: through a pointer to const */
+	long here() const { return this_cpu_read(*c_); }
 	long total() const
 	{
 		long t = 0;
@@ -147,6 +150,31 @@ static void threads(void)
 	percpu_counter_destroy(&items);
 }
 
+/* Objects reached through const and volatile lvalues: a const member function's read,
+ * and a volatile per-CPU variable updated and read back, on a pinned thread. */
+static void qualified(void)
+{
+	meter m;
+	unsigned int cpu = pcpu_current_cpu(), c;
+	cpu_set_t saved;
+	long sum = 0;
+
+	CHECK(m.ok());
+	if (!m.ok() || sched_getaffinity(0, sizeof(saved), &saved) != 0 || tu_pin(cpu) != 0)
+		return;
+	m.hit(41);
+	this_cpu_inc(flagged);
+	this_cpu_add(flagged, 2);
+	CHECK_EQ(this_cpu_cmpxchg(flagged, 3, 7), 3);
+	CHECK_EQ(m.here(), 41);
+	CHECK_EQ(this_cpu_read(flagged), 7);
+	for_each_possible_cpu(c)
+		sum += per_cpu(flagged, c);
+	CHECK_EQ(sum, 7);
+	this_cpu_write(flagged, 0);
+	sched_setaffinity(0, sizeof(saved), &saved);
+}
+
 static int run_mode(const char *want)
 {
 	unsigned int cpu;
@@ -161,6 +189,7 @@ static int run_mode(const char *want)
 	cpu = (unsigned int)get_cpu();
 	CHECK(cpu_possible(cpu));
 	put_cpu();
+	qualified();
 	models();
 	threads();
 	return tu_failures ? 1 : 0;

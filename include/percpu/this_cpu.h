@@ -36,6 +36,9 @@
 #define PERCPU_THIS_CPU_H
 
 #include <percpu.h>
+#ifdef __cplusplus
+#include <type_traits> /* std::remove_cv, for the value an operation returns */
+#endif
 
 #if defined(__x86_64__) && !defined(PCPU_NO_RSEQ_OPS)
 #include <percpu/arch/x86_64.h>
@@ -163,7 +166,20 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 /* Converts between the object's type and the unsigned type of its size, for integers
  * and pointers alike. */
 #define __pcpu_to_u(N, v) ((uint##N##_t)(uintptr_t)(v))
-#define __pcpu_from_u(pcp, u) ((__typeof__(pcp))(uintptr_t)(u))
+#define __pcpu_from_u(pcp, u) ((__PCPU_UNQUAL_TYPEOF(pcp))(uintptr_t)(u))
+
+/* The address of per-CPU lvalue @pcp as the untyped pointer the helpers take, whatever
+ * its qualifiers: a const object (read through a pointer to const) or a volatile one
+ * must neither warn (-Wcast-qual, -Wdiscarded-qualifiers) nor fail in C++. */
+#define __PCPU_ADDR(pcp) ((const void *)(uintptr_t)&(pcp))
+
+/* The type of @x without const or volatile, for the value an operation returns: g++
+ * rejects a cast to a const-qualified type under -Wextra (-Wignored-qualifiers). */
+#ifdef __cplusplus
+#define __PCPU_UNQUAL_TYPEOF(x) typename std::remove_cv<__typeof__(x)>::type
+#else
+#define __PCPU_UNQUAL_TYPEOF(x) __typeof__(x)
+#endif
 
 /* The macros below that declare variables do it under names ending in a number unique
  * to each expansion (__COUNTER__): an operation nested in another's argument, such as
@@ -177,7 +193,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_dispatch_void_id(fn, pcp, v, id)                                         \
 	do {                                                                            \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(&(pcp));                             \
+		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                             \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: fn##_1(__pcpu_dc##id, __pcpu_to_u(8, v)); break;                \
 		case 2: fn##_2(__pcpu_dc##id, __pcpu_to_u(16, v)); break;               \
@@ -193,7 +209,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_dispatch_rmw_id(op, pcp, v, id)                                          \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(&(pcp));                             \
+		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                             \
 		uint64_t __pcpu_du##id;                                                 \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: __pcpu_du##id = __pcpu_rmw_1(__pcpu_dc##id, op, __pcpu_to_u(8, v)); break; \
@@ -209,7 +225,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_this_read_id(pcp, id)                                                    \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(&(pcp));                             \
+		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                             \
 		uint64_t __pcpu_du##id;                                                 \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: __pcpu_du##id = __pcpu_read_1(__pcpu_dc##id); break;            \
@@ -261,7 +277,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_this_try_cmpxchg_id(pcp, ovalp, n, id)                                   \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(&(pcp));                             \
+		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                             \
 		__typeof__(pcp) *__pcpu_op##id = (ovalp);                               \
 		bool __pcpu_ok##id;                                                     \
 		switch (sizeof(pcp)) {                                                  \
@@ -291,9 +307,9 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 	__extension__ ({                                                                \
 		__PCPU_STATIC_ASSERT(sizeof(pcp1) == 8 && sizeof(pcp2) == 8,            \
 				     "cmpxchg_double takes two 8-byte words");          \
-		if ((char *)&(pcp2) != (char *)&(pcp1) + 8)                             \
-			__pcpu_bad_double(&(pcp2));                                     \
-		__pcpu_cmpxchg_double(__pcpu_canon(&(pcp1)), __pcpu_to_u(64, o1),       \
+		if ((uintptr_t)&(pcp2) != (uintptr_t)&(pcp1) + 8)                       \
+			__pcpu_bad_double(__PCPU_ADDR(pcp2));                           \
+		__pcpu_cmpxchg_double(__pcpu_canon(__PCPU_ADDR(pcp1)), __pcpu_to_u(64, o1),       \
 				      __pcpu_to_u(64, o2), __pcpu_to_u(64, n1),         \
 				      __pcpu_to_u(64, n2));                             \
 	})
