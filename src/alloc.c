@@ -1073,7 +1073,7 @@ static int read_size_settings(struct pcpu_layout_params *params)
 
 	if (env_size("LIBPERCPU_RESERVED_SIZE", PCPU_MAX_REGION_SIZE, &params->reserved_size) ||
 	    env_size("LIBPERCPU_DYN_SIZE", PCPU_MAX_REGION_SIZE, &params->dyn_size) ||
-	    env_size(atom, SIZE_MAX, &params->atom_size))
+	    env_size(atom, PCPU_MAX_ATOM_SIZE, &params->atom_size))
 		return -1;
 	if (params->atom_size < params->page_size || params->atom_size > PCPU_MAX_ATOM_SIZE ||
 	    (params->atom_size & (params->atom_size - 1)))

@@ -98,6 +98,13 @@ bool pcpu_cpu_init(void)
 	const char *force = secure_getenv("LIBPERCPU_CPU_SOURCE");
 	bool use_rseq = false;
 
+	if (force && *force && strcmp(force, "getcpu") != 0) {
+		/* a misspelt setting must not pass for the default without a word */
+		fprintf(stderr, "libpercpu: LIBPERCPU_CPU_SOURCE=%s: unknown value (the one "
+			"value is getcpu); ignored\n", force);
+		force = NULL;
+	}
+
 	if (&__rseq_size && &__rseq_offset && __rseq_size >= 8 &&
 	    !(force && strcmp(force, "getcpu") == 0)) {
 		cpu_mode = MODE_GLIBC;

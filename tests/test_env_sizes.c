@@ -261,7 +261,7 @@ static void test_page_size(void)
 
 static void test_all(void)
 {
-	char v[64], pow2[64];
+	char v[64], pow2[64], limit[64];
 	size_t page = run_page_size();
 
 	test_region("LIBPERCPU_RESERVED_SIZE", "reserved");
@@ -285,10 +285,13 @@ static void test_all(void)
 		expect_size("LIBPERCPU_ATOM_SIZE", v, "atom", page);
 	}
 	expect_size("LIBPERCPU_ATOM_SIZE", "2m", "atom", 2u << 20);
+	/* past the maximum: the message names the limit itself, however large the value */
 	snprintf(v, sizeof(v), "%zu", MAX_ATOM * 2);
-	expect_einval("LIBPERCPU_ATOM_SIZE", v, pow2);
+	snprintf(limit, sizeof(limit), "more than the limit of %zuM", MAX_ATOM >> 20);
+	expect_einval("LIBPERCPU_ATOM_SIZE", v, limit);
+	expect_einval("LIBPERCPU_ATOM_SIZE", "99999999999999999999999", limit);
 	snprintf(v, sizeof(v), "%zu", MAX_ATOM + 1);
-	expect_einval("LIBPERCPU_ATOM_SIZE", v, pow2);
+	expect_einval("LIBPERCPU_ATOM_SIZE", v, limit);
 	expect_einval("LIBPERCPU_ATOM_SIZE", "0", pow2);
 	expect_einval("LIBPERCPU_ATOM_SIZE", "2048", pow2);
 	expect_einval("LIBPERCPU_ATOM_SIZE", "12K", pow2);

@@ -239,7 +239,21 @@ static void test_sysfs(void)
 static void test_arguments(void)
 {
 	static const char *const cmds[] = { "cpu", "stats" };
+	static const char *const bare[] = { "--version", "-V", "--help", "-h" };
 	struct result r;
+
+	/* a CPU source the library does not know is named, then the default serves */
+	run(&r, "LIBPERCPU_CPU_SOURCE=GETCPU", NULL, 20, ARGS("cpu"));
+	expect(&r, "cpu with LIBPERCPU_CPU_SOURCE=GETCPU", 0,
+	       ARGS("libpercpu: LIBPERCPU_CPU_SOURCE=GETCPU: unknown value"));
+	CHECK(r.out[0] != '\0');
+
+	/* options that stand alone say so of anything after them */
+	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+		run(&r, NULL, NULL, 20, ARGS(bare[i], "x"));
+		expect(&r, bare[i], 2, ARGS("percpu-info: unexpected argument 'x'"));
+		CHECK_EQ(r.out[0], '\0');
+	}
 
 	for (size_t i = 0; i < 2; i++) {
 		run(&r, NULL, NULL, 20, ARGS(cmds[i], "extra"));
@@ -297,6 +311,7 @@ static void test_full(void)
 	const char *const *const cmds[] = {
 		ARGS("--help"), ARGS("-h"), ARGS("help"), ARGS("layout", "--help"),
 		ARGS("topology"), ARGS("layout"), ARGS("cpu"), ARGS("stats"), ARGS(NULL),
+		ARGS("--version"), ARGS("-V"),
 	};
 	struct result r;
 

@@ -198,6 +198,7 @@ static inline int tu_in_child(void (*fn)(void *), void *arg, char *buf, size_t s
 		dup2(err[1], 2);
 		signal(SIGABRT, SIG_DFL);
 		alarm(60);
+		tu_failures = 0; /* the child's status speaks of its own checks only */
 		fn(arg);
 		_exit(tu_failures ? 1 : 0);
 	}

@@ -336,12 +336,16 @@ int main(int argc, char **argv)
 		return finish_output();
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		if (argc > 2)
+			return bad_usage("unexpected argument '%s': '%s' takes none", argv[2], argv[1]);
 		usage(stdout);
 		return finish_output();
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		if (argc > 2)
+			return bad_usage("unexpected argument '%s': '%s' takes none", argv[2], argv[1]);
 		printf("percpu-info (libpercpu) %s\n", pcpu_version());
-		return fflush(stdout) ? 1 : 0;
+		return finish_output();
 	}
 	if (!strcmp(argv[1], "layout"))
 		return cmd_layout(argc - 1, argv + 1);
