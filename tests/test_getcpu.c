@@ -371,31 +371,21 @@ static void test_signal_nesting(void)
 }
 
 /* ---- (5) misuse ---- */
-/* Runs @fn in a child; returns its stderr in @buf and its wait status. */
+/* Runs @fn in a child (tu_in_child); returns its stderr in @buf and its wait status. */
+struct thunk {
+	void (*fn)(void);
+};
+
+static void run_thunk(void *arg)
+{
+	((struct thunk *)arg)->fn();
+}
+
 static int in_child(void (*fn)(void), char *buf, size_t size)
 {
-	int err[2], status;
-	size_t n = 0;
-	ssize_t r;
-	pid_t pid;
+	struct thunk t = { fn };
 
-	CHECK_EQ(pipe(err), 0);
-	pid = fork();
-	if (pid == 0) {
-		close(err[0]);
-		dup2(err[1], 2);
-		signal(SIGABRT, SIG_DFL);
-		alarm(10); /* a hang fails the test instead of stopping it */
-		fn();
-		_exit(0);
-	}
-	close(err[1]);
-	while (n < size - 1 && (r = read(err[0], buf + n, size - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = '\0';
-	close(err[0]);
-	waitpid(pid, &status, 0);
-	return status;
+	return tu_in_child(run_thunk, &t, buf, size);
 }
 
 static void put_without_get(void)
