@@ -20,12 +20,18 @@ struct worker {
 };
 
 static int stop_reader;
+static int reader_ready; /* the reader has taken a snapshot: the workers may start */
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	void *live[LIVE] = { 0 };
 	uint64_t rng = w->seed;
+
+	/* start only once the reader reads, so that its snapshots overlap the work even
+	 * when a loaded machine runs the reader late */
+	while (!__atomic_load_n(&reader_ready, __ATOMIC_ACQUIRE))
+		sched_yield();
 
 	for (long r = 0; r < w->rounds; r++) {
 		unsigned int i;
@@ -89,6 +95,7 @@ static void *reader_main(void *arg)
 		check_snapshot(&st, &prev);
 		prev = st;
 		++*reads;
+		__atomic_store_n(&reader_ready, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
