@@ -58,6 +58,10 @@ PCPU_SAN      += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-poi
                  -fno-sanitize-recover=all -fsanitize-coverage-ignorelist=fuzz/coverage-ignore.txt
 PCPU_LDFLAGS  += -fsanitize=address,undefined
 endif
+# -z defs (no undefined symbol left in libpercpu.so) holds for plain builds; clang links
+# the sanitizer runtimes into executables only, so a sanitized .so has undefined __asan_*
+# or __tsan_* symbols until the program that loads it brings them.
+SO_DEFS       := $(if $(SAN),,-Wl,-z,defs)
 PCPU_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc
 PCPU_CFLAGS   := -std=gnu11 $(WARN) $(PCPU_SAN)
 # The twins compile C tests as C++: C's `= { 0 }` is no missing initializer.
@@ -91,7 +95,7 @@ $(B)/obj/%.o: src/%.c $(HEADERS) Makefile
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DPCPU_RSEQ_UNLOADABLE=0 -c $< -o $@
 
 $(SO): $(LIB_OBJS) src/libpercpu.map
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libpercpu.map -Wl,-z,defs -Wl,-z,nodelete \
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libpercpu.map $(SO_DEFS) -Wl,-z,nodelete \
 		$(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
 	ln -sf libpercpu.so $(B)/$(SONAME)
 
@@ -241,7 +245,8 @@ check:
 	$(MAKE) check-headers
 	PCPU_TEST_SCALE=0.2 $(MAKE) check-one B=build-asan SAN=asan WERROR=1
 	PCPU_TEST_SCALE=0.1 $(MAKE) check-one B=build-tsan SAN=tsan WERROR=1
-	@if command -v clang >/dev/null; then $(MAKE) tests check-cxx B=build-clang CC=clang CXX=clang++ WERROR=1; \
+	@if command -v clang >/dev/null; then $(MAKE) tests check-cxx B=build-clang CC=clang CXX=clang++ WERROR=1 && \
+		$(MAKE) build-clang-asan/libpercpu.so B=build-clang-asan CC=clang SAN=asan WERROR=1; \
 	else echo "clang not installed: clang build skipped"; fi
 	$(MAKE) -j2 fuzz FUZZ_SECONDS=30 WERROR=1
 
@@ -379,7 +384,7 @@ fuzz-run-%: $(B)/fuzz/fuzz_%
 .PRECIOUS: $(B)/fuzz/fuzz_%
 
 clean:
-	rm -rf build build-asan build-tsan build-clang build-fuzz $(CROSS_ARCHS:%=build-%)
+	rm -rf build build-asan build-tsan build-clang build-clang-asan build-fuzz $(CROSS_ARCHS:%=build-%)
 
 .PHONY: all tests check check-one check-cxx check-headers check-install check-cross demo bench install uninstall clean fuzz fuzz-run mutate
 .DELETE_ON_ERROR:
