@@ -79,6 +79,10 @@ PCPU_API int pcpu_next_online_cpu(int cpu);
  * Initialization.  Optional: the library initializes itself on first use.  Calling it
  * early reports problems early.  Returns 0, or -1 with errno (ENOMEM: the address space
  * for the chunks could not be reserved; EINVAL: a bad LIBPERCPU_* setting).
+ * Thread-safe; not async-signal-safe: a signal handler that uses the library while its
+ * own thread is initializing it is reported ("libpercpu: pcpu_init: called again by the
+ * thread that is initializing the library, ...") and the process aborts, so call
+ * pcpu_init() before installing such handlers.
  * ------------------------------------------------------------------------------------ */
 PCPU_API int pcpu_init(void);
 

@@ -1370,17 +1370,28 @@ static int do_init(void)
 	return 0;
 }
 
+/* Set while this thread runs the initialization: a call that comes back into it from
+ * the same thread (a signal handler that interrupted it) would wait in pthread_once()
+ * for itself forever; it is reported instead. */
+static __thread bool initializing_here __attribute__((tls_model("initial-exec")));
+
 static void init_once(void)
 {
+	initializing_here = true;
 	errno = 0;
 	if (do_init() != 0)
 		pcpu.init_errno = errno ? errno : ENOMEM;
+	initializing_here = false;
 }
 
 int pcpu_ensure_init(void)
 {
 	if (__builtin_expect(__atomic_load_n(&pcpu.initialized, __ATOMIC_ACQUIRE), 1))
 		return 0;
+	if (initializing_here)
+		pcpu_fatal("pcpu_init", "called again by the thread that is initializing the library, "
+			   "from a signal handler: initialize first (pcpu_init()), then install "
+			   "handlers that use it");
 	pthread_once(&init_once_control, init_once);
 	if (!__atomic_load_n(&pcpu.initialized, __ATOMIC_ACQUIRE)) {
 		errno = pcpu.init_errno;
