@@ -46,6 +46,11 @@ int main(void)
 	this_cpu_inc(vol);
 	this_cpu_write(vol, this_cpu_read(vol) + read_const(p));
 	(void)this_cpu_cmpxchg(vol, 1, 2);
+	this_cpu_sub(vol, 1);
+	(void)this_cpu_add_return(vol, 2);
+	(void)this_cpu_sub_return(vol, 1);
+	(void)this_cpu_xchg(vol, 3);
+	this_cpu_or(vol, 1);
 	this_cpu_and(events, 1u);
 	this_cpu_or(events, 2u);
 	(void)this_cpu_cmpxchg_double(this_cpu_ptr(&pr)->a, this_cpu_ptr(&pr)->b, 0, 0, 1, 2);

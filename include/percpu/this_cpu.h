@@ -193,7 +193,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_dispatch_void_id(fn, pcp, v, id)                                         \
 	do {                                                                            \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                             \
+		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                         \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: fn##_1(__pcpu_dc##id, __pcpu_to_u(8, v)); break;                \
 		case 2: fn##_2(__pcpu_dc##id, __pcpu_to_u(16, v)); break;               \
@@ -209,7 +209,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_dispatch_rmw_id(op, pcp, v, id)                                          \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                             \
+		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                         \
 		uint64_t __pcpu_du##id;                                                 \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: __pcpu_du##id = __pcpu_rmw_1(__pcpu_dc##id, op, __pcpu_to_u(8, v)); break; \
@@ -225,7 +225,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_this_read_id(pcp, id)                                                    \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                             \
+		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                         \
 		uint64_t __pcpu_du##id;                                                 \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: __pcpu_du##id = __pcpu_read_1(__pcpu_dc##id); break;            \
@@ -240,7 +240,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define pcpu_this_add(pcp, v) __pcpu_dispatch_void(__pcpu_add, pcp, v)
 /* Negation and the sum of add_return wrap in uint64_t, as the kernel's arithmetic does
  * (it builds with -fno-strict-overflow): signed overflow here would be undefined. */
-#define __pcpu_neg(pcp, v) ((uint64_t)0 - __pcpu_to_u(64, (__typeof__(pcp))(v)))
+#define __pcpu_neg(pcp, v) ((uint64_t)0 - __pcpu_to_u(64, (__PCPU_UNQUAL_TYPEOF(pcp))(v)))
 #define pcpu_this_sub(pcp, v) pcpu_this_add(pcp, __pcpu_neg(pcp, v))
 #define pcpu_this_inc(pcp) pcpu_this_add(pcp, 1)
 #define pcpu_this_dec(pcp) pcpu_this_add(pcp, -1)
@@ -250,7 +250,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_this_add_return_x(pcp, v, id) __pcpu_this_add_return_id(pcp, v, id)
 #define __pcpu_this_add_return_id(pcp, v, id)                                           \
 	__extension__ ({                                                                \
-		__typeof__(pcp) __pcpu_arv##id = (__typeof__(pcp))(v);                  \
+		__PCPU_UNQUAL_TYPEOF(pcp) __pcpu_arv##id = (__PCPU_UNQUAL_TYPEOF(pcp))(v); \
 		__pcpu_from_u(pcp, __pcpu_to_u(64, __pcpu_dispatch_rmw(0, pcp, __pcpu_arv##id)) + \
 				   __pcpu_to_u(64, __pcpu_arv##id));                    \
 	})
@@ -264,7 +264,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_this_cmpxchg_x(pcp, o, n, id) __pcpu_this_cmpxchg_id(pcp, o, n, id)
 #define __pcpu_this_cmpxchg_id(pcp, o, n, id)                                           \
 	__extension__ ({                                                                \
-		__typeof__(pcp) __pcpu_cxo##id = (o);                                   \
+		__PCPU_UNQUAL_TYPEOF(pcp) __pcpu_cxo##id = (o);                         \
 		(void)pcpu_this_try_cmpxchg(pcp, &__pcpu_cxo##id, (n));                 \
 		__pcpu_cxo##id;                                                         \
 	})
@@ -277,7 +277,7 @@ static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_this_try_cmpxchg_id(pcp, ovalp, n, id)                                   \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                             \
+		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                         \
 		__typeof__(pcp) *__pcpu_op##id = (ovalp);                               \
 		bool __pcpu_ok##id;                                                     \
 		switch (sizeof(pcp)) {                                                  \
