@@ -122,7 +122,7 @@ void pcpu_sections_place_first(char *first_chunk_base) PCPU_HIDDEN;
 void *pcpu_sections_translate(const void *p) PCPU_HIDDEN;  /* canonical address or NULL */
 unsigned int pcpu_sections_count(void) PCPU_HIDDEN;
 
-/* cpu.c */
+/* cpu_source.c */
 bool pcpu_cpu_init(void) PCPU_HIDDEN;
 
 #endif

@@ -22,7 +22,7 @@
 
 #define __PCPU_HAVE_RSEQ_OPS 1
 
-/* The rseq ABI (linux/rseq.h), defined once for these sections and for src/cpu.c, which
+/* The rseq ABI (linux/rseq.h), defined once for these sections and for src/cpu_source.c, which
  * registers areas with the same signature.  Spliced into the assembly as text, so plain
  * numbers without suffixes. */
 #define __PCPU_RSEQ_SIG 0x53053053       /* the abort signature on x86 */

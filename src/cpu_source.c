@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cpu.c - which CPU the calling thread runs on.  The fast path (percpu.h) reads cpu_id
+/* cpu_source.c - which CPU the calling thread runs on.  The fast path (percpu.h) reads cpu_id
  * from the thread's rseq area at thread pointer + __pcpu_fast.rseq_offset.  This file
  * chooses that area once: glibc's own registration when it made one (__rseq_offset,
  * __rseq_size), else an area of ours registered per thread on first use and unregistered

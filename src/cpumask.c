@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cpus.c - the public view of the topology: possible and online CPUs, nodes, iteration.
+/* cpumask.c - the public view of the topology: possible and online CPUs, nodes, iteration.
  * Everything is read once at initialization (alloc.c) and never changes afterwards. */
 #include "internal.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* getcpu.c - pcpu_get_cpu()/pcpu_put_cpu(): the kernel's get_cpu()/put_cpu() as a lock per
+/* cpu_lock.c - pcpu_get_cpu()/pcpu_put_cpu(): the kernel's get_cpu()/put_cpu() as a lock per
  * CPU number.
  *
  * The kernel's get_cpu() disables preemption; a process cannot, so each possible CPU
