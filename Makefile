@@ -4,7 +4,8 @@
 #   make demo         build and run the demonstration (examples/demo.c)
 #   make check        build and run the test suite: plain, then ASan+UBSan, then TSan
 #   make check-cross  the plain suite for aarch64 and riscv64 under qemu-user
-#   make bench        build and run the benchmarks
+#   make bench        build and run the benchmarks: one table of ratios (not in CI)
+#   make bench-peer   libpercpu against librseq (../shared/peers) in the same process
 #   make mutate       mutation score of the suite (tools/mutate.sh, tests/mutants.txt)
 #   make install      PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR and DESTDIR as packagers expect
 #   make uninstall    removes what make install put there (same variables)
@@ -278,9 +279,11 @@ mutate:
 demo: $(B)/examples/demo
 	$(B)/examples/demo
 
-BENCH_SRCS := $(filter-out bench/lib_%.c,$(sort $(wildcard bench/*.c)))
+# Benchmarks (not part of check, nor of CI): each bench/bench_*.c prints rows of one table
+# (bench/bench.h: figure, libpercpu, baseline, ratio); make bench prints the header once.
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
-$(B)/bench/%: bench/%.c tests/testutil.h $(AR_LIB)
+$(B)/bench/%: bench/%.c bench/bench.h tests/testutil.h $(AR_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
 
@@ -290,13 +293,39 @@ $(B)/bench/libbench_this_cpu.so: bench/lib_this_cpu.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared $(ALL_LDFLAGS) -o $@ $<
 
-$(B)/bench/bench_this_cpu: bench/bench_this_cpu.c tests/testutil.h $(AR_LIB) $(B)/bench/libbench_this_cpu.so
+$(B)/bench/bench_this_cpu: bench/bench_this_cpu.c bench/bench.h bench/this_cpu_loops.h $(AR_LIB) $(B)/bench/libbench_this_cpu.so
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -rdynamic -o $@ $< $(AR_LIB) -L$(B)/bench -lbench_this_cpu \
 		-Wl,-rpath,'$$ORIGIN' $(LIBS)
 
 bench: $(BENCHES)
-	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+	@h=0; for b in $(BENCHES); do BENCH_NO_HEADER=$$h $$b || exit 1; h=1; done
+
+# make bench-peer: libpercpu against librseq (../shared/peers, MIT, for benchmarking
+# only) in the same process.  librseq's three sources are compiled straight into
+# $(B)/peer/librseq.a (no autotools, nothing installed); only the bench/peer_*.c
+# programs link it, never libpercpu, its tests or its install.
+# (From a worktree one level deeper, ../../shared/peers is found too.)
+PEER_TARBALL ?= $(firstword $(wildcard ../shared/peers/librseq.tar.gz ../../shared/peers/librseq.tar.gz) \
+		  ../shared/peers/librseq.tar.gz)
+PEER_DIR     := $(B)/peer
+PEER_SRCS    := $(sort $(wildcard bench/peer_*.c))
+PEER_BENCHES := $(patsubst bench/%.c,$(PEER_DIR)/%,$(PEER_SRCS))
+$(PEER_DIR)/librseq.a: $(PEER_TARBALL)
+	@rm -rf $(PEER_DIR)/librseq $(PEER_DIR)/obj && mkdir -p $(PEER_DIR)/obj
+	tar -xzf $(PEER_TARBALL) -C $(PEER_DIR)
+	for f in rseq rseq-mempool smp; do \
+		$(CC) -O2 -g -D_GNU_SOURCE -I$(PEER_DIR)/librseq/include \
+			-c $(PEER_DIR)/librseq/src/$$f.c -o $(PEER_DIR)/obj/$$f.o || exit 1; \
+	done
+	$(AR) rcs $@ $(PEER_DIR)/obj/*.o
+
+$(PEER_DIR)/%: bench/%.c bench/bench.h bench/this_cpu_loops.h $(AR_LIB) $(PEER_DIR)/librseq.a
+	$(CC) $(ALL_CFLAGS) -I$(PEER_DIR)/librseq/include $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) \
+		$(PEER_DIR)/librseq.a $(LIBS)
+
+bench-peer: $(PEER_BENCHES)
+	@h=0; for b in $(PEER_BENCHES); do BENCH_NO_HEADER=$$h $$b || exit 1; h=1; done
 
 # Every documented name, the kernel names included, gets a .so link to its page: the
 # list comes from the pages' NAME sections and <percpu/kernel.h> (man/links.sh).
@@ -386,5 +415,5 @@ fuzz-run-%: $(B)/fuzz/fuzz_%
 clean:
 	rm -rf build build-asan build-tsan build-clang build-clang-asan build-fuzz $(CROSS_ARCHS:%=build-%)
 
-.PHONY: all tests check check-one check-cxx check-headers check-install check-cross demo bench install uninstall clean fuzz fuzz-run mutate
+.PHONY: all tests check check-one check-cxx check-headers check-install check-cross demo bench bench-peer install uninstall clean fuzz fuzz-run mutate
 .DELETE_ON_ERROR:

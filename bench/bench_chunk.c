@@ -3,6 +3,7 @@
  * allocation while filling a 256-page chunk with 64-byte areas from the front, then ns
  * per allocation + free of 64-byte areas with the chunk kept about half full at random.
  * The maps are verified against a full recount at the end (exit status 1 if wrong).
+ * Rows of bench.h's table, against 64-byte malloc + free pairs.
  * Usage: bench_chunk [ITERATIONS]   (default 2,000,000; PCPU_TEST_SEED repeats a run) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,18 +11,11 @@
 
 #include "chunk.h"
 #include "testutil.h"
+#include "bench.h"
 
 #define PAGES 256
 #define AREA 64
 #define BENCH_PAGE 4096 /* the usual page: blocks of 1024 bits */
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static int area_alloc(struct pcpu_chunk_map *m)
 {
@@ -43,10 +37,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_chunk: cannot set up\n");
 		return 1;
 	}
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	while ((off = area_alloc(&m)) >= 0)
 		live[n++] = off;
-	t_fill = (now_ns() - t0) / n;
+	t_fill = (bench_now_ns() - t0) / n;
 	for (int i = 0; i < nr / 2; i++) {
 		int j = (int)(tu_rand() % (uint64_t)n);
 
@@ -54,7 +48,7 @@ int main(int argc, char **argv)
 		live[j] = live[--n];
 	}
 
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (long i = 0; i < iters; i++) {
 		int j = (int)(tu_rand() % (uint64_t)n);
 
@@ -65,13 +59,28 @@ int main(int argc, char **argv)
 		}
 		live[j] = off;
 	}
-	t_pairs = (now_ns() - t0) / (double)iters;
+	t_pairs = (bench_now_ns() - t0) / (double)iters;
 	if (pcpu_chunk_map_verify(&m, err, sizeof(err))) {
 		fprintf(stderr, "bench_chunk: maps inconsistent: %s\n", err);
 		return 1;
 	}
-	printf("chunk: %d pages, %d-byte areas: %.1f ns per alloc while filling, "
-	       "%.1f ns per alloc+free at ~50%% random fill\n", PAGES, AREA, t_fill, t_pairs);
+	/* the baseline: the same pairs from glibc malloc, a few live objects apart */
+	void *keep[64] = { 0 };
+	t0 = bench_now_ns();
+	for (long i = 0; i < iters; i++) {
+		int j = (int)(tu_rand() % 64);
+
+		free(keep[j]);
+		keep[j] = malloc(AREA);
+	}
+	double t_malloc = (bench_now_ns() - t0) / (double)iters;
+	for (int j = 0; j < 64; j++)
+		free(keep[j]);
+	bench_header();
+	bench_row("chunk bitmap: fill a 256-page chunk with 64 B areas, ns", t_fill, "ns",
+		  "glibc malloc+free", t_malloc);
+	bench_row("chunk bitmap: 64 B alloc+free at ~50% random fill, ns", t_pairs, "ns",
+		  "glibc malloc+free", t_malloc);
 	pcpu_chunk_map_destroy(&m);
 	free(live);
 	return 0;

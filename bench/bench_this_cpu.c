@@ -1,192 +1,176 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_this_cpu.c - cost of one counter increment, with 1 thread and with one thread per
- * online CPU, in the same run: this_cpu_inc on a dynamic per-CPU u64 (rseq), the same
- * operation in the atomic fallback mode, a single shared atomic counter, an array of
- * cache-line-padded atomic counters indexed by sched_getcpu(), a thread-local counter
- * (the floor any per-CPU scheme can approach) and pcpu_counter_add; and this_cpu_inc
- * compiled into a shared object, whose sections clear rseq_cs (the price of being
- * unloadable), as a ratio to the same loop in the executable.  Prints ns per
- * increment, total throughput and the ratio to the thread-local floor.
- * Usage: bench_this_cpu [iterations per thread] */
-#include <pthread.h>
-#include <sched.h>
+/* bench_this_cpu.c - the this_cpu hot path, as rows of bench.h's table: one counter in a
+ * loop (latency-bound) and eight different counters per iteration (throughput-bound),
+ * for a dynamic object and for static per-CPU variables, each against a hand-written
+ * minimal rseq section (store the descriptor, load cpu_id, index by cpu << 12, add: the
+ * floor any rseq this_cpu operation can reach); the same loop compiled into a shared
+ * object (unloadable sections clear rseq_cs) against the executable's; the atomic
+ * fallback and pcpu_counter_add against this_cpu_add.  Exits 1 if any total is wrong.
+ * Usage: bench_this_cpu [iterations]   (default 20,000,000; BENCH_REPS, see bench.h) */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "percpu.h"
+#include "bench.h"
+#include "this_cpu_loops.h"
 
-#define BARRIER() __asm__ __volatile__("" ::: "memory")
-#define REPS 3 /* runs of each this_cpu row; the best counts */
-
-static long iters;
-static uint64_t *dyn_counter;
-static uint64_t shared_counter;
-static struct padded {
-	uint64_t v;
-	char pad[56];
-} *getcpu_array;
-static __thread uint64_t tls_counter;
 static struct pcpu_counter fbc;
-static int counter_ok;
-
-static void *run_this_cpu(void *arg)
-{
-	(void)arg;
-	for (long i = 0; i < iters; i++) {
-		pcpu_this_inc(*dyn_counter);
-		BARRIER();
-	}
-	return NULL;
-}
+static uint64_t expected_fbc;
 
 /* The same loop in a shared object: its sections clear rseq_cs on the way out. */
 void bench_so_inc_loop(uint64_t *counter, long iters);
 
-static void *run_this_cpu_so(void *arg)
+static void dyn_one_so(void *arg, long n)
 {
 	(void)arg;
-	bench_so_inc_loop(dyn_counter, iters);
-	return NULL;
+	bench_so_inc_loop(dyn[0], n);
+	count_dyn0 += (uint64_t)n;
 }
 
-/* What the library does when rseq is unavailable: an atomic add on the copy of the CPU
+/* What the library does without rseq: an atomic add on the copy of the CPU
  * pcpu_current_cpu() names (here with rseq giving the CPU: the fallback's best case). */
-static void *run_fallback(void *arg)
+static void dyn_fallback(void *arg, long n)
 {
+	uint64_t *c = dyn[0];
+
 	(void)arg;
-	for (long i = 0; i < iters; i++) {
-		__atomic_fetch_add(__pcpu_here(uint64_t, __pcpu_canon(dyn_counter)), 1,
-				   __ATOMIC_RELAXED);
-		BARRIER();
-	}
-	return NULL;
+	for (long i = 0; i < n; i++)
+		__atomic_fetch_add(pcpu_this_ptr(c), 1, __ATOMIC_RELAXED);
+	count_dyn0 += (uint64_t)n;
 }
 
-static void *run_shared(void *arg)
+static void counter_add(void *arg, long n)
 {
 	(void)arg;
-	for (long i = 0; i < iters; i++) {
-		__atomic_fetch_add(&shared_counter, 1, __ATOMIC_RELAXED);
-		BARRIER();
-	}
-	return NULL;
-}
-
-static void *run_getcpu_array(void *arg)
-{
-	(void)arg;
-	for (long i = 0; i < iters; i++) {
-		int cpu = sched_getcpu();
-		__atomic_fetch_add(&getcpu_array[cpu < 0 ? 0 : cpu].v, 1, __ATOMIC_RELAXED);
-		BARRIER();
-	}
-	return NULL;
-}
-
-static void *run_tls(void *arg)
-{
-	(void)arg;
-	for (long i = 0; i < iters; i++) {
-		tls_counter++;
-		BARRIER();
-	}
-	return NULL;
-}
-
-static void *run_counter(void *arg)
-{
-	(void)arg;
-	for (long i = 0; i < iters; i++) {
+	for (long i = 0; i < n; i++)
 		pcpu_counter_add(&fbc, 1);
-		BARRIER();
-	}
-	return NULL;
+	expected_fbc += (uint64_t)n;
 }
 
-static double run(void *(*fn)(void *), int threads)
+/* ---- the hand-written floor: a minimal rseq section per increment ---- */
+
+#if defined(__x86_64__)
+#define FLOOR_SHIFT 12 /* one 4 KiB slot per CPU: no false sharing between CPUs */
+#define PCPU_BENCH_STR_(x) #x
+#define PCPU_BENCH_STR(x) PCPU_BENCH_STR_(x)
+static char *floor_area;
+static char *floor_rs; /* this thread's struct rseq */
+
+/* Adds 1 to the word at @base in this CPU's slot; 1 if the section aborted. */
+static inline __attribute__((always_inline)) int floor_inc(char *rs, char *base)
 {
-	pthread_t t[256];
-	struct timespec a, b;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (int i = 0; i < threads; i++)
-		pthread_create(&t[i], NULL, fn, NULL);
-	for (int i = 0; i < threads; i++)
-		pthread_join(t[i], NULL);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	return (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+	__asm__ __volatile__ goto(".pushsection __rseq_cs, \"aw\"\n\t"
+				  ".balign 32\n\t"
+				  "3: .long 0x0, 0x0\n\t"
+				  ".quad 1f, (2f - 1f), 4f\n\t"
+				  ".popsection\n\t"
+				  ".pushsection __rseq_cs_ptr_array, \"aw\"\n\t"
+				  ".quad 3b\n\t"
+				  ".popsection\n\t"
+				  "leaq 3b(%%rip), %%rax\n\t"
+				  "movq %%rax, 8(%[rs])\n\t"
+				  "1: movl 4(%[rs]), %%eax\n\t"
+				  "shlq $" PCPU_BENCH_STR(FLOOR_SHIFT) ", %%rax\n\t"
+				  "addq $1, (%[base], %%rax)\n\t"
+				  "2:\n\t"
+				  ".pushsection __rseq_failure, \"ax\"\n\t"
+				  ".byte 0x0f, 0xb9, 0x3d\n\t"
+				  ".long 0x53053053\n\t"
+				  "4: jmp %l[abort]\n\t"
+				  ".popsection\n\t"
+				  : : [rs] "r"(rs), [base] "r"(base) : "memory", "cc", "rax" : abort);
+	return 0;
+abort:
+	return 1;
 }
+static void floor_one(void *arg, long n)
+{
+	char *rs = floor_rs, *b = floor_area;
+
+	(void)arg;
+	for (long i = 0; i < n; i++)
+		while (floor_inc(rs, b))
+			;
+}
+
+static void floor_eight(void *arg, long n)
+{
+	char *rs = floor_rs, *b = floor_area;
+
+	(void)arg;
+	for (long i = 0; i < n; i++) {
+		while (floor_inc(rs, b))
+			;
+		while (floor_inc(rs, b + 8))
+			;
+		while (floor_inc(rs, b + 16))
+			;
+		while (floor_inc(rs, b + 24))
+			;
+		while (floor_inc(rs, b + 32))
+			;
+		while (floor_inc(rs, b + 40))
+			;
+		while (floor_inc(rs, b + 48))
+			;
+		while (floor_inc(rs, b + 56))
+			;
+	}
+}
+#endif
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void *(*fn)(void *);
-	} cases[] = {
-		{ "thread-local (floor)", run_tls },
-		{ "this_cpu_inc (rseq)", run_this_cpu },
-		{ "this_cpu_inc in a .so", run_this_cpu_so },
-		{ "atomic fallback", run_fallback },
-		{ "sched_getcpu array", run_getcpu_array },
-		{ "shared atomic", run_shared },
-		{ "percpu_counter_add", run_counter },
-	};
-	int ncpu = (int)pcpu_num_online_cpus(), nthreads[2] = { 1, ncpu };
-	double floor_ns[2] = { 0, 0 }, exe_ns[2] = { 0, 0 }, so_ns[2] = { 0, 0 };
+	long n = argc > 1 ? atol(argv[1]) : 20000000;
+	double l, b;
+	int ok = 1;
 
-	iters = argc > 1 ? atol(argv[1]) : 20000000;
-	dyn_counter = pcpu_alloc_type(uint64_t);
-	getcpu_array = calloc(pcpu_nr_cpu_ids(), sizeof(*getcpu_array));
-	counter_ok = pcpu_counter_init(&fbc, 0, PCPU_GFP_KERNEL) == 0;
-	if (!dyn_counter || !getcpu_array || !counter_ok) {
+	for (int i = 0; i < NCTR; i++)
+		dyn[i] = pcpu_alloc_type(uint64_t);
+	if (n <= 0 || !dyn[NCTR - 1] || pcpu_counter_init(&fbc, 0, PCPU_GFP_KERNEL) != 0) {
 		fprintf(stderr, "bench_this_cpu: setup failed\n");
 		return 1;
 	}
-	printf("bench_this_cpu: %ld increments per thread; CPU source: %s\n\n", iters,
-	       pcpu_cpu_source());
-	printf("%-22s | %8s %12s %8s | %8s %12s %8s\n", "", "1 thread", "", "",
-	       "all CPUs", "", "");
-	printf("%-22s | %8s %12s %8s | %8s %12s %8s\n", "counter", "ns/inc", "Minc/s",
-	       "vs TLS", "ns/inc", "Minc/s", "vs TLS");
-	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		printf("%-22s", cases[c].name);
-		for (int k = 0; k < 2; k++) {
-			/* the two this_cpu rows are compared with each other: best of a few
-			 * runs each, so that a busy machine does not decide their ratio */
-			int reps = cases[c].fn == run_this_cpu || cases[c].fn == run_this_cpu_so ? REPS : 1;
-			double ns = run(cases[c].fn, nthreads[k]);
-			for (int r = 1; r < reps; r++) {
-				double again = run(cases[c].fn, nthreads[k]);
-				ns = again < ns ? again : ns;
-			}
-			double per_inc = ns / (double)iters; /* wall time per increment per thread */
-			double rate = (double)iters * nthreads[k] / ns * 1e3;
-
-			if (c == 0)
-				floor_ns[k] = per_inc;
-			if (cases[c].fn == run_this_cpu)
-				exe_ns[k] = per_inc;
-			if (cases[c].fn == run_this_cpu_so)
-				so_ns[k] = per_inc;
-			printf(" | %8.2f %12.1f %7.2fx", per_inc, rate, per_inc / floor_ns[k]);
-		}
-		printf("\n");
+	bench_header();
+#if defined(__x86_64__)
+	/* the floor needs the rseq area as libpercpu uses it (glibc's or its own) */
+	if (pcpu_current_cpu() < pcpu_nr_cpu_ids() && __pcpu_fast.rseq_nr_cpu_ids &&
+	    (floor_area = aligned_alloc(4096, (size_t)pcpu_nr_cpu_ids() << FLOOR_SHIFT))) {
+		memset(floor_area, 0, (size_t)pcpu_nr_cpu_ids() << FLOOR_SHIFT);
+		floor_rs = (char *)__pcpu_thread_pointer() + __pcpu_fast.rseq_offset;
+		bench_compare(dyn_one, NULL, floor_one, NULL, n, 1, &l, &b);
+		bench_row("this_cpu_inc, 1 dynamic counter (goal <= 1.10)", l, "ns", "minimal rseq", b);
+		bench_compare(st_one, NULL, floor_one, NULL, n, 1, &l, &b);
+		bench_row("this_cpu_inc, 1 static variable (goal <= 1.10)", l, "ns", "minimal rseq", b);
+		bench_compare(dyn_eight, NULL, floor_eight, NULL, n / NCTR, NCTR, &l, &b);
+		bench_row("this_cpu_inc, 8 dynamic counters per iteration", l, "ns", "minimal rseq", b);
+		bench_compare(st_eight, NULL, floor_eight, NULL, n / NCTR, NCTR, &l, &b);
+		bench_row("this_cpu_inc, 8 static variables per iteration", l, "ns", "minimal rseq", b);
+		free(floor_area);
+	} else {
+		fprintf(stderr, "bench_this_cpu: no rseq (%s): no minimal-section rows\n",
+			pcpu_cpu_source());
 	}
-	printf("\nthis_cpu_inc in a shared object (clears rseq_cs) vs in the executable, best of %d: "
-	       "%.2fx (1 thread), %.2fx (all CPUs)\n", REPS, so_ns[0] / exe_ns[0], so_ns[1] / exe_ns[1]);
-	unsigned int cpu;
-	uint64_t total = 0;
-	pcpu_for_each_possible_cpu(cpu)
-		total += *pcpu_ptr(dyn_counter, cpu);
-	printf("\nchecks: this_cpu, .so and fallback total %llu (expected %llu), percpu_counter sum %lld "
-	       "(expected %lld)\n",
-	       (unsigned long long)total, (unsigned long long)(iters * (1 + ncpu) * (2 * REPS + 1)),
-	       (long long)pcpu_counter_sum(&fbc), (long long)(iters * (1 + ncpu)));
-	int ok = total == (uint64_t)(iters * (1 + ncpu) * (2 * REPS + 1)) &&
-		 pcpu_counter_sum(&fbc) == iters * (1 + ncpu);
+#endif
+	bench_compare(dyn_one_so, NULL, dyn_one, NULL, n, 1, &l, &b);
+	bench_row("this_cpu_inc in an unloadable .so (clears rseq_cs)", l, "ns", "in the executable", b);
+	bench_compare(dyn_fallback, NULL, dyn_one, NULL, n, 1, &l, &b);
+	bench_row("atomic fallback (no rseq), 1 counter", l, "ns", "this_cpu_inc", b);
+	bench_compare(counter_add, NULL, dyn_one, NULL, n, 1, &l, &b);
+	bench_row("pcpu_counter_add (goal <= 2.00)", l, "ns", "this_cpu_inc", b);
+
+	if (sum_of(dyn[0]) != count_dyn0 || sum_of(&st0) != count_st0 ||
+	    pcpu_counter_sum(&fbc) != (int64_t)expected_fbc) {
+		fprintf(stderr, "bench_this_cpu: wrong totals: %llu/%llu %llu/%llu %lld/%llu\n",
+			(unsigned long long)sum_of(dyn[0]), (unsigned long long)count_dyn0,
+			(unsigned long long)sum_of(&st0), (unsigned long long)count_st0,
+			(long long)pcpu_counter_sum(&fbc), (unsigned long long)expected_fbc);
+		ok = 0;
+	}
+	for (int i = 0; i < NCTR; i++)
+		pcpu_free(dyn[i]);
 	pcpu_counter_destroy(&fbc);
-	pcpu_free(dyn_counter);
 	return ok ? 0 : 1;
 }
