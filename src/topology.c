@@ -90,6 +90,77 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* A number in element elem[0..len) failed to parse at @q: out of range if digits
+ * remain there, else malformed (@what: "element" or "range"). */
+static void bad_number(char *why, size_t whylen, const char *elem, const char *elem_end,
+		       const char *q, const char *what)
+{
+	if (q < elem_end && isdigit((unsigned char)*q))
+		set_msg(why, whylen, "CPU number in '%.*s' out of range (limit %u)",
+			(int)(elem_end - elem), elem, PCPU_MAX_CPUS - 1);
+	else
+		set_msg(why, whylen, "malformed %s '%.*s'", what, (int)(elem_end - elem), elem);
+}
+
+/* One element of a CPU list, elem[0..elem_end): "a", "a-b" or "a-b:used/group". */
+static int parse_range(const char *elem, const char *elem_end, struct cpu_range *r,
+		       char *why, size_t whylen)
+{
+	const char *q = elem;
+
+	if (parse_uint(&q, elem_end, PCPU_MAX_CPUS - 1, &r->first)) {
+		bad_number(why, whylen, elem, elem_end, q, "element");
+		return -1;
+	}
+	r->last = r->first;
+	r->used = r->group = 1;
+	if (q < elem_end && *q == '-') {
+		q++;
+		if (parse_uint(&q, elem_end, PCPU_MAX_CPUS - 1, &r->last)) {
+			bad_number(why, whylen, elem, elem_end, q, "range");
+			return -1;
+		}
+		if (q < elem_end && *q == ':') {
+			q++;
+			if (parse_uint(&q, elem_end, PCPU_MAX_CPUS, &r->used) || q == elem_end ||
+			    *q++ != '/' ||
+			    parse_uint(&q, elem_end, PCPU_MAX_CPUS, &r->group) ||
+			    r->used == 0 || r->group == 0 || r->used > r->group) {
+				set_msg(why, whylen, "malformed stride in '%.*s'",
+					(int)(elem_end - elem), elem);
+				return -1;
+			}
+		}
+	}
+	if (q != elem_end) {
+		set_msg(why, whylen, "malformed element '%.*s'", (int)(elem_end - elem), elem);
+		return -1;
+	}
+	if (r->last < r->first) {
+		set_msg(why, whylen, "malformed range '%.*s' (end before start)",
+			(int)(elem_end - elem), elem);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends @r to the growing array *ranges of *n entries and room for *cap. */
+static int push_range(struct cpu_range **ranges, size_t *n, size_t *cap,
+		      const struct cpu_range *r)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct cpu_range *nr = realloc(*ranges, ncap * sizeof(*nr));
+
+		if (!nr)
+			return -1;
+		*ranges = nr;
+		*cap = ncap;
+	}
+	(*ranges)[(*n)++] = *r;
+	return 0;
+}
+
 /*
  * Splits s[0..len) into ranges.  Surrounding blanks are ignored (sysfs ends its lists
  * with a newline); an empty list yields no ranges.  On error, @why names the element.
@@ -107,73 +178,22 @@ static int parse_ranges(const char *s, size_t len, struct cpu_range **out, size_
 		end--;
 
 	while (p < end) {
-		const char *elem = p, *elem_end = memchr(p, ',', (size_t)(end - p));
+		const char *elem_end = memchr(p, ',', (size_t)(end - p));
 		struct cpu_range r;
-		const char *q = elem;
 
 		if (!elem_end)
 			elem_end = end;
-		if (elem == elem_end) {
+		if (p == elem_end) {
 			set_msg(why, whylen, "empty element in CPU list");
 			goto bad;
 		}
-		if (parse_uint(&q, elem_end, PCPU_MAX_CPUS - 1, &r.first)) {
-			if (q < elem_end && isdigit((unsigned char)*q))
-				set_msg(why, whylen, "CPU number in '%.*s' out of range (limit %u)",
-					(int)(elem_end - elem), elem, PCPU_MAX_CPUS - 1);
-			else
-				set_msg(why, whylen, "malformed element '%.*s'",
-					(int)(elem_end - elem), elem);
+		if (parse_range(p, elem_end, &r, why, whylen))
 			goto bad;
+		if (push_range(&ranges, &n, &cap, &r)) {
+			free(ranges);
+			errno = ENOMEM;
+			return -1;
 		}
-		r.last = r.first;
-		r.used = r.group = 1;
-		if (q < elem_end && *q == '-') {
-			q++;
-			if (parse_uint(&q, elem_end, PCPU_MAX_CPUS - 1, &r.last)) {
-				if (q < elem_end && isdigit((unsigned char)*q))
-					set_msg(why, whylen,
-						"CPU number in '%.*s' out of range (limit %u)",
-						(int)(elem_end - elem), elem, PCPU_MAX_CPUS - 1);
-				else
-					set_msg(why, whylen, "malformed range '%.*s'",
-						(int)(elem_end - elem), elem);
-				goto bad;
-			}
-			if (q < elem_end && *q == ':') {
-				q++;
-				if (parse_uint(&q, elem_end, PCPU_MAX_CPUS, &r.used) || q == elem_end ||
-				    *q++ != '/' ||
-				    parse_uint(&q, elem_end, PCPU_MAX_CPUS, &r.group) ||
-				    r.used == 0 || r.group == 0 || r.used > r.group) {
-					set_msg(why, whylen, "malformed stride in '%.*s'",
-						(int)(elem_end - elem), elem);
-					goto bad;
-				}
-			}
-		}
-		if (q != elem_end) {
-			set_msg(why, whylen, "malformed element '%.*s'", (int)(elem_end - elem), elem);
-			goto bad;
-		}
-		if (r.last < r.first) {
-			set_msg(why, whylen, "malformed range '%.*s' (end before start)",
-				(int)(elem_end - elem), elem);
-			goto bad;
-		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct cpu_range *nr = realloc(ranges, ncap * sizeof(*nr));
-
-			if (!nr) {
-				free(ranges);
-				errno = ENOMEM;
-				return -1;
-			}
-			ranges = nr;
-			cap = ncap;
-		}
-		ranges[n++] = r;
 		p = elem_end;
 		if (p < end) {
 			p++; /* the comma */
@@ -284,88 +304,117 @@ static int topology_alloc(struct pcpu_topology *t, unsigned int nr_cpu_ids, int 
 	return 0;
 }
 
+/* Number of nodes in @spec (one more than its ';'), or -1 if over PCPU_MAX_NODES. */
+static int spec_nr_nodes(const char *spec, char *err, size_t errlen)
+{
+	int nr_nodes = 1;
+
+	for (const char *p = spec; *p; p++)
+		if (*p == ';' && ++nr_nodes > PCPU_MAX_NODES) {
+			set_msg(err, errlen, "more than %d nodes in topology specification",
+				PCPU_MAX_NODES);
+			return -1;
+		}
+	return nr_nodes;
+}
+
+/* Parses the CPU list of each node of @spec into lists[node] and counts[node]; *nbits
+ * becomes the width that holds every CPU named.  -1 with errno and @err on failure. */
+static int parse_spec_lists(const char *spec, int nr_nodes, struct cpu_range **lists,
+			    size_t *counts, unsigned int *nbits, char *err, size_t errlen)
+{
+	const char *p = spec;
+	char why[160];
+
+	*nbits = 0;
+	for (int node = 0; node < nr_nodes; node++) {
+		const char *end = strchr(p, ';');
+
+		if (!end)
+			end = p + strlen(p);
+		if (parse_ranges(p, (size_t)(end - p), &lists[node], &counts[node], why, sizeof(why))) {
+			set_msg(err, errlen, "node %d ('%.*s'): %s", node, (int)(end - p), p, why);
+			return -1;
+		}
+		if (!counts[node]) {
+			set_msg(err, errlen, "node %d: empty CPU list", node);
+			errno = EINVAL;
+			return -1;
+		}
+		if (ranges_nbits(lists[node], counts[node]) > *nbits)
+			*nbits = ranges_nbits(lists[node], counts[node]);
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Marks the CPUs of @node's ranges possible and online in @t, on that node.  A CPU
+ * already placed (by this node or an earlier one) is an error. */
+static int place_node_cpus(struct pcpu_topology *t, int node, const struct cpu_range *ranges,
+			   size_t count, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < count; i++) {
+		const struct cpu_range *r = &ranges[i];
+
+		for (unsigned int cpu = r->first; cpu <= r->last; cpu++) {
+			if (!range_has(r, cpu))
+				continue;
+			if (pcpu_topology_test(t->possible, cpu)) {
+				if (t->cpu_to_node[cpu] == node)
+					set_msg(err, errlen, "CPU %u named twice in node %d", cpu, node);
+				else
+					set_msg(err, errlen, "CPU %u named twice (nodes %d and %d)", cpu,
+						t->cpu_to_node[cpu], node);
+				return -1;
+			}
+			bitmap_set(t->possible, cpu);
+			bitmap_set(t->online, cpu);
+			t->cpu_to_node[cpu] = node;
+		}
+	}
+	return 0;
+}
+
 int pcpu_topology_from_spec(struct pcpu_topology *t, const char *spec, char *err, size_t errlen)
 {
 	struct cpu_range **lists = NULL;
 	size_t *counts = NULL;
-	int nr_nodes = 1, node = 0, ret = -1, saved_errno = EINVAL;
-	unsigned int nbits = 0;
-	const char *p;
-	char why[160];
+	int nr_nodes, ret = -1, saved_errno = EINVAL;
+	unsigned int nbits;
 
 	if (!t || !spec) {
 		set_msg(err, errlen, "no topology specification");
 		errno = EINVAL;
 		return -1;
 	}
-	for (p = spec; *p; p++)
-		if (*p == ';' && ++nr_nodes > PCPU_MAX_NODES) {
-			set_msg(err, errlen, "more than %d nodes in topology specification",
-				PCPU_MAX_NODES);
-			errno = EINVAL;
-			return -1;
-		}
+	nr_nodes = spec_nr_nodes(spec, err, errlen);
+	if (nr_nodes < 0) {
+		errno = EINVAL;
+		return -1;
+	}
 	lists = calloc((size_t)nr_nodes, sizeof(*lists));
 	counts = calloc((size_t)nr_nodes, sizeof(*counts));
 	if (!lists || !counts) {
 		saved_errno = ENOMEM;
 		goto out;
 	}
-
-	for (p = spec, node = 0; node < nr_nodes; node++) {
-		const char *end = strchr(p, ';');
-
-		if (!end)
-			end = p + strlen(p);
-		if (parse_ranges(p, (size_t)(end - p), &lists[node], &counts[node], why, sizeof(why))) {
-			saved_errno = errno;
-			set_msg(err, errlen, "node %d ('%.*s'): %s", node, (int)(end - p), p, why);
-			goto out;
-		}
-		if (!counts[node]) {
-			set_msg(err, errlen, "node %d: empty CPU list", node);
-			goto out;
-		}
-		if (ranges_nbits(lists[node], counts[node]) > nbits)
-			nbits = ranges_nbits(lists[node], counts[node]);
-		p = *end ? end + 1 : end;
-	}
-
-	if (topology_alloc(t, nbits, nr_nodes)) {
+	if (parse_spec_lists(spec, nr_nodes, lists, counts, &nbits, err, errlen) ||
+	    topology_alloc(t, nbits, nr_nodes)) {
 		saved_errno = errno;
 		goto out;
 	}
-	for (node = 0; node < nr_nodes; node++) {
-		for (size_t i = 0; i < counts[node]; i++) {
-			const struct cpu_range *r = &lists[node][i];
-
-			for (unsigned int cpu = r->first; cpu <= r->last; cpu++) {
-				if (!range_has(r, cpu))
-					continue;
-				if (pcpu_topology_test(t->possible, cpu)) {
-					if (t->cpu_to_node[cpu] == node)
-						set_msg(err, errlen, "CPU %u named twice in node %d",
-							cpu, node);
-					else
-						set_msg(err, errlen,
-							"CPU %u named twice (nodes %d and %d)", cpu,
-							t->cpu_to_node[cpu], node);
-					pcpu_topology_free(t);
-					goto out;
-				}
-				bitmap_set(t->possible, cpu);
-				bitmap_set(t->online, cpu);
-				t->cpu_to_node[cpu] = node;
-			}
+	for (int node = 0; node < nr_nodes; node++)
+		if (place_node_cpus(t, node, lists[node], counts[node], err, errlen)) {
+			pcpu_topology_free(t);
+			goto out;
 		}
-	}
 	t->nr_possible = bitmap_weight(t->possible, nbits);
 	t->nr_online = t->nr_possible;
 	t->simulated = true;
 	ret = 0;
 out:
 	if (lists)
-		for (node = 0; node < nr_nodes; node++)
+		for (int node = 0; node < nr_nodes; node++)
 			free(lists[node]);
 	free(lists);
 	free(counts);
@@ -592,6 +641,58 @@ out:
 	free(text);
 }
 
+/* Reads the possible CPUs, falling back to "present" and then "online" where "possible"
+ * is absent (it is what the kernel sizes per-CPU areas by; older or unusual systems
+ * without it still have the others), and the online CPUs (*online NULL if not listed). */
+static int read_cpu_masks(const char *root, uint64_t **possible, unsigned int *nr_cpu_ids,
+			  uint64_t **online, unsigned int *online_bits)
+{
+	if (read_cpulist_file(root, "cpu/possible", possible, nr_cpu_ids) &&
+	    (errno != ENOENT || read_cpulist_file(root, "cpu/present", possible, nr_cpu_ids)) &&
+	    (errno != ENOENT || read_cpulist_file(root, "cpu/online", possible, nr_cpu_ids)))
+		return -1;
+	if (!*nr_cpu_ids) {
+		free(*possible);
+		*possible = NULL;
+		errno = EINVAL;
+		return -1;
+	}
+	*online = NULL;
+	if (read_cpulist_file(root, "cpu/online", online, online_bits) && errno != ENOENT) {
+		int e = errno;
+
+		free(*possible);
+		*possible = NULL;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Sets t->cpu_to_node from each node's cpulist.  Nodes are walked from the highest id
+ * down so that a CPU listed under two nodes (never seen, but cheap to settle) ends up
+ * with the lowest. */
+static int read_node_cpus(struct pcpu_topology *t, const char *root, const int *ids, int nr_ids)
+{
+	for (int k = nr_ids - 1; k >= 0; k--) {
+		char rel[64];
+		uint64_t *cpus;
+		unsigned int nbits;
+
+		snprintf(rel, sizeof(rel), "node/node%d/cpulist", ids[k]);
+		if (read_cpulist_file(root, rel, &cpus, &nbits)) {
+			if (errno == ENOENT)
+				continue;
+			return -1;
+		}
+		for (unsigned int cpu = 0; cpu < nbits && cpu < t->nr_cpu_ids; cpu++)
+			if (pcpu_topology_test(cpus, cpu) && pcpu_topology_test(t->possible, cpu))
+				t->cpu_to_node[cpu] = ids[k];
+		free(cpus);
+	}
+	return 0;
+}
+
 int pcpu_topology_read_sysfs(struct pcpu_topology *t, const char *sysfs_root)
 {
 	uint64_t *possible = NULL, *online = NULL;
@@ -603,24 +704,8 @@ int pcpu_topology_read_sysfs(struct pcpu_topology *t, const char *sysfs_root)
 		errno = EINVAL;
 		return -1;
 	}
-	/* "possible" is what the kernel sizes per-CPU areas by; older or unusual
-	 * systems without it still have "present" or "online". */
-	if (read_cpulist_file(sysfs_root, "cpu/possible", &possible, &nr_cpu_ids) &&
-	    (errno != ENOENT ||
-	     read_cpulist_file(sysfs_root, "cpu/present", &possible, &nr_cpu_ids)) &&
-	    (errno != ENOENT ||
-	     read_cpulist_file(sysfs_root, "cpu/online", &possible, &nr_cpu_ids)))
+	if (read_cpu_masks(sysfs_root, &possible, &nr_cpu_ids, &online, &online_bits))
 		return -1;
-	if (!nr_cpu_ids) {
-		free(possible);
-		errno = EINVAL;
-		return -1;
-	}
-	if (read_cpulist_file(sysfs_root, "cpu/online", &online, &online_bits)) {
-		if (errno != ENOENT)
-			goto fail;
-		online = NULL;
-	}
 	if (list_node_dirs(sysfs_root, &ids, &nr_ids))
 		goto fail;
 	if (nr_ids)
@@ -636,24 +721,8 @@ int pcpu_topology_read_sysfs(struct pcpu_topology *t, const char *sysfs_root)
 	t->nr_possible = bitmap_weight(t->possible, nr_cpu_ids);
 	t->nr_online = bitmap_weight(t->online, nr_cpu_ids);
 
-	/* Walk nodes from the highest id down so that a CPU listed under two nodes (never
-	 * seen, but cheap to settle) ends up with the lowest. */
-	for (int k = nr_ids - 1; k >= 0; k--) {
-		char rel[64];
-		uint64_t *cpus;
-		unsigned int nbits;
-
-		snprintf(rel, sizeof(rel), "node/node%d/cpulist", ids[k]);
-		if (read_cpulist_file(sysfs_root, rel, &cpus, &nbits)) {
-			if (errno == ENOENT)
-				continue;
-			goto fail_free_t;
-		}
-		for (unsigned int cpu = 0; cpu < nbits && cpu < nr_cpu_ids; cpu++)
-			if (pcpu_topology_test(cpus, cpu) && pcpu_topology_test(t->possible, cpu))
-				t->cpu_to_node[cpu] = ids[k];
-		free(cpus);
-	}
+	if (read_node_cpus(t, sysfs_root, ids, nr_ids))
+		goto fail_free_t;
 	for (int k = 0; k < nr_ids; k++)
 		read_distance_row(t, sysfs_root, ids[k], ids, nr_ids);
 
