@@ -104,8 +104,9 @@ $(AR_LIB): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(INFO): tools/percpu-info.c $(AR_LIB)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) $(LIBS)
+INFO_SRCS := tools/percpu-info.c tools/remote.c tools/map.c
+$(INFO): $(INFO_SRCS) tools/remote.h tools/map.h $(AR_LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itools -o $@ $(INFO_SRCS) $(AR_LIB) $(LIBS)
 
 # ---- tests -------------------------------------------------------------------------
 # tests/test_*.c link the static library (they may use internal interfaces);

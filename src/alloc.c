@@ -71,6 +71,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anchor.h"
 #include "internal.h"
 #include "size.h"
 #include "vm.h"
@@ -363,7 +364,7 @@ static int arena_grow(void)
 		errno = ENOMEM; /* the range above is taken, or no address space is left */
 		return -1;
 	}
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	if (grown) {
 		memcpy(grown, pcpu.chunks, (size_t)pcpu.max_chunks * sizeof(*grown));
 		old = pcpu.chunks;
@@ -373,7 +374,7 @@ static int arena_grow(void)
 	pcpu.max_chunks = index + 1;
 	__atomic_store_n(&pcpu.arena_bytes, bytes, __ATOMIC_RELEASE);
 	__atomic_store_n(&__pcpu_fast.arena_size, bytes, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 	free(old);
 	return 0;
 }
@@ -386,14 +387,14 @@ static struct pcpu_chunk *chunk_create(bool listed)
 	struct pcpu_chunk *c;
 	int index = -1;
 
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	for (int i = 1; i < pcpu.max_chunks; i++) {
 		if (!pcpu.chunks[i]) {
 			index = i;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 	if (index < 0) {
 		/* only this thread (alloc_mutex) changes max_chunks */
 		index = pcpu.max_chunks;
@@ -419,7 +420,7 @@ static struct pcpu_chunk *chunk_create(bool listed)
 		goto out_map;
 	chunk_bind(c->base);
 
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	pcpu.chunks[index] = c;
 	if (index >= pcpu.chunk_hwm)
 		pcpu.chunk_hwm = index + 1;
@@ -432,7 +433,7 @@ static struct pcpu_chunk *chunk_create(bool listed)
 	} else {
 		c->isolated = true; /* off the lists until the caller has its area */
 	}
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 	return c;
 
 out_map:
@@ -448,11 +449,11 @@ out_free:
 /* @c is already off every list and out of the count of empty pages. */
 static void chunk_destroy(struct pcpu_chunk *c)
 {
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	pcpu.chunks[c->index] = NULL;
 	pcpu.nr_chunks--;
 	pcpu.stats.nr_chunks = (unsigned int)pcpu.nr_chunks;
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 	/* Back to PROT_NONE: every page of every unit is freed in one call. */
 	if (pcpu_vm->decommit(c->base, pcpu.chunk_bytes) != 0)
 		for (int rs = 0, re; pcpu_chunk_next_pop(&c->map, &rs, &re, c->map.nr_pages); rs = re)
@@ -479,7 +480,7 @@ static void balance_free(bool empty_only)
 	struct pcpu_list doomed, *head = &pcpu.slots[pcpu.free_slot], *pos, *next;
 
 	list_init(&doomed);
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	for (pos = head->next; pos != head; pos = next) {
 		struct pcpu_chunk *c = chunk_of(pos);
 
@@ -492,7 +493,7 @@ static void balance_free(bool empty_only)
 			list_add_tail(&c->list, &doomed);
 		}
 	}
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 
 	while (!list_empty(&doomed)) {
 		struct pcpu_chunk *c = chunk_of(doomed.next);
@@ -509,7 +510,7 @@ static void reclaim_populated(void)
 {
 	struct pcpu_list *head = &pcpu.slots[pcpu.to_depopulate_slot];
 
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	while (!list_empty(head)) {
 		struct pcpu_chunk *c = chunk_of(head->next);
 		bool reintegrate = false;
@@ -537,9 +538,9 @@ static void reclaim_populated(void)
 			if (end == -1)
 				continue;
 			/* isolated: no allocation can land in [i + 1, end] meanwhile */
-			pthread_mutex_unlock(&pcpu.lock);
+			pcpu_state_unlock();
 			chunk_depopulate(c, i + 1, end + 1);
-			pthread_mutex_lock(&pcpu.lock);
+			pcpu_state_lock();
 			pcpu_chunk_mark_depopulated(&c->map, i + 1, end + 1);
 			debug_verify(c, "depopulate");
 			end = -1;
@@ -549,7 +550,7 @@ static void reclaim_populated(void)
 		else
 			chunk_move(c, pcpu.sidelined_slot, false);
 	}
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 }
 
 /* Tops the pool of empty populated pages up to PCPU_EMPTY_POP_PAGES_HIGH. */
@@ -558,7 +559,7 @@ static void balance_populated(void)
 	int nr_to_pop, tries = 0;
 
 retry:
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	nr_to_pop = PCPU_EMPTY_POP_PAGES_HIGH - pcpu.nr_empty_pop_pages;
 	for (int slot = size_to_slot(pcpu.page_size); slot <= pcpu.free_slot && nr_to_pop > 0;
 	     slot++) {
@@ -579,9 +580,9 @@ retry:
 		     rs = re) {
 			int nr = re - rs < nr_to_pop ? re - rs : nr_to_pop, ret, before;
 
-			pthread_mutex_unlock(&pcpu.lock);
+			pcpu_state_unlock();
 			ret = chunk_populate(c, rs, rs + nr);
-			pthread_mutex_lock(&pcpu.lock);
+			pcpu_state_lock();
 			if (ret != 0) {
 				nr_to_pop = 0;
 				break;
@@ -593,7 +594,7 @@ retry:
 			re = rs + nr;
 		}
 	}
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 	/* every chunk is fully populated: make a new one, as the kernel does */
 	if (nr_to_pop > 0 && tries++ == 0 && chunk_create(true))
 		goto retry;
@@ -604,20 +605,20 @@ static void isolate_free_chunks(void)
 {
 	struct pcpu_list *head = &pcpu.slots[pcpu.free_slot], *pos, *next;
 
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	for (pos = head->next; pos != head; pos = next) {
 		next = pos->next;
 		if (should_reclaim(chunk_of(pos)))
 			chunk_isolate(chunk_of(pos));
 	}
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 }
 
 static void balance_locked(void)
 {
-	pthread_mutex_lock(&pcpu.lock); /* balance_pending is read and set under it */
+	pcpu_state_lock(); /* balance_pending is read and set under it */
 	pcpu.balance_pending = false;
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 	balance_free(false);
 	isolate_free_chunks();
 	reclaim_populated();
@@ -727,18 +728,20 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 			ret = -1;
 			break;
 		}
-		pthread_mutex_lock(&pcpu.lock);
+		pcpu_state_lock();
 		before = c->map.nr_empty_pop_pages;
 		pcpu_chunk_mark_populated(&c->map, rs, re);
 		account_empty(c, before);
-		pthread_mutex_unlock(&pcpu.lock);
+		pcpu_state_unlock();
 	}
 	pthread_mutex_unlock(&pcpu.alloc_mutex);
 	return ret;
 }
 
-static void count_alloc(size_t size)
+static void count_alloc(struct pcpu_chunk *c, size_t size)
 {
+	if (size > c->max_alloc_size)
+		c->max_alloc_size = size;
 	pcpu.stats.nr_alloc++;
 	pcpu.stats.nr_cur_alloc++;
 	if (pcpu.stats.nr_cur_alloc > pcpu.stats.nr_max_alloc)
@@ -771,14 +774,14 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 	struct pcpu_chunk *c;
 
 	pthread_mutex_lock(&pcpu.alloc_mutex);
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	c = alloc_from_slots(bits, align, false, offp);
 	if (!c && reintegrate_sidelined())
 		c = alloc_from_slots(bits, align, false, offp);
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 	if (!c) {
 		c = chunk_create(false);
-		pthread_mutex_lock(&pcpu.lock);
+		pcpu_state_lock();
 		if (c) {
 			int off = pcpu_chunk_find_fit(&c->map, bits, align, false);
 
@@ -791,16 +794,16 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 			*offp = off;
 		}
 	} else {
-		pthread_mutex_lock(&pcpu.lock);
+		pcpu_state_lock();
 	}
 	if (c) {
-		count_alloc(size);
+		count_alloc(c, size);
 		*populated = area_populated(c, *offp, size);
 		debug_verify(c, "alloc");
 	} else {
 		pcpu.stats.nr_alloc_failed++;
 	}
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 	pthread_mutex_unlock(&pcpu.alloc_mutex);
 	return c;
 }
@@ -831,10 +834,10 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 	size = (size + PCPU_MIN_ALLOC_SIZE - 1) & ~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
 	bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
 
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	c = reserved ? alloc_reserved(bits, align, &off) : alloc_from_slots(bits, align, atomic, &off);
 	if (c) {
-		count_alloc(size);
+		count_alloc(c, size);
 		populated = atomic || area_populated(c, off, size);
 		debug_verify(c, "alloc");
 	} else if (atomic) {
@@ -843,7 +846,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 	}
 	need_balance = !atomic && (pcpu.nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_LOW ||
 				   pcpu.balance_pending);
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 
 	if (!c && !atomic && !reserved)
 		c = alloc_new_chunk(bits, align, size, &off, &populated);
@@ -854,7 +857,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 	if (!populated && populate_area(c, off, size) != 0) {
 		int before, oslot;
 
-		pthread_mutex_lock(&pcpu.lock);
+		pcpu_state_lock();
 		oslot = chunk_slot(c);
 		before = c->map.nr_empty_pop_pages;
 		pcpu_chunk_free_area(&c->map, off);
@@ -864,7 +867,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 		pcpu.stats.nr_alloc--;
 		pcpu.stats.nr_cur_alloc--;
 		pcpu.stats.nr_alloc_failed++;
-		pthread_mutex_unlock(&pcpu.lock);
+		pcpu_state_unlock();
 		if (need_balance)
 			pcpu_balance();
 		errno = ENOMEM;
@@ -918,17 +921,17 @@ void pcpu_free_internal(void *ptr, const char *caller)
 
 	if (!ptr)
 		return;
-	pthread_mutex_lock(&pcpu.lock);
+	pcpu_state_lock();
 	c = chunk_lookup((uintptr_t)ptr, &off);
 	if (!c) {
-		pthread_mutex_unlock(&pcpu.lock);
+		pcpu_state_unlock();
 		pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
 	}
 	oslot = chunk_slot(c);
 	before = c->map.nr_empty_pop_pages;
 	freed = pcpu_chunk_free_area(&c->map, off);
 	if (freed < 0) {
-		pthread_mutex_unlock(&pcpu.lock);
+		pcpu_state_unlock();
 		pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
 			   ptr);
 	}
@@ -939,7 +942,7 @@ void pcpu_free_internal(void *ptr, const char *caller)
 	pcpu.stats.nr_cur_alloc--;
 
 	need_balance = after_free(c);
-	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_state_unlock();
 
 	if (need_balance)
 		pcpu_balance();
@@ -1313,7 +1316,7 @@ static int do_init(void)
 	}
 	pcpu.page_size = params.page_size; /* before the sections' layout, which aligns to it */
 	params.atom_size = pcpu_vm_thp_available() ? (2u << 20) : params.page_size;
-	if (read_size_settings(&params) || read_topology()) {
+	if (read_size_settings(&params) || pcpu_stats_read_setting() || read_topology()) {
 		int saved = errno;
 		pcpu_sections_unlock();
 		errno = saved;
@@ -1365,6 +1368,8 @@ static int do_init(void)
 	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, pcpu.topo.nr_cpu_ids, __ATOMIC_RELEASE);
 	__atomic_store_n(&__pcpu_fast.rseq_nr_cpu_ids, use_rseq ? pcpu.topo.nr_cpu_ids : 0,
 			 __ATOMIC_RELEASE);
+	pcpu_anchor_init();
+	pcpu_stats_arm_exit();
 	__atomic_store_n(&pcpu.initialized, true, __ATOMIC_RELEASE);
 	pcpu_sections_unlock();
 	return 0;

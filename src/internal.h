@@ -49,6 +49,7 @@ struct pcpu_chunk {
 	int slot;                   /* allocator slot list it is on, -1 if none */
 	bool isolated;              /* off the slot lists, awaiting depopulation */
 	bool immutable;             /* first chunk or reserved chunk: never destroyed */
+	size_t max_alloc_size;      /* largest allocation ever made in it (percpu_stats) */
 };
 
 /* Global allocator state (alloc.c).  pcpu.lock guards maps, slots and counters and is
@@ -121,6 +122,15 @@ size_t pcpu_sections_layout(void) PCPU_HIDDEN;
 void pcpu_sections_place_first(char *first_chunk_base) PCPU_HIDDEN;
 void *pcpu_sections_translate(const void *p) PCPU_HIDDEN;  /* canonical address or NULL */
 unsigned int pcpu_sections_count(void) PCPU_HIDDEN;
+
+/* stats.c: LIBPERCPU_STATS, read with the other settings (0, or -1 with EINVAL and a
+ * message), then armed once the library is set up (the statistics print at exit). */
+int pcpu_stats_read_setting(void) PCPU_HIDDEN;
+void pcpu_stats_arm_exit(void) PCPU_HIDDEN;
+/* A snapshot of this process's allocator (snapshot.h), initializing the library first if
+ * needed.  0, or -1 with errno (init's, or ENOMEM). */
+struct pcpu_snapshot;
+int pcpu_snap_take_self(struct pcpu_snapshot *s) PCPU_HIDDEN;
 
 /* cpu_source.c */
 bool pcpu_cpu_init(void) PCPU_HIDDEN;

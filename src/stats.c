@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* stats.c - statistics (the kernel's percpu_stats) and the layout dump. */
+/* stats.c - statistics (the kernel's percpu_stats, per chunk too) of this process, the
+ * layout dump, and LIBPERCPU_STATS (the statistics printed at exit). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "anchor.h"
 #include "internal.h"
+#include "snapshot.h"
 
-int pcpu_get_stats(struct pcpu_stats *st)
+/* The counters of struct pcpu_stats (pcpu.lock held). */
+static void get_stats_locked(struct pcpu_stats *st)
 {
-	if (!st) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (pcpu_ensure_init())
-		return -1;
-	/* Everything but the population counts changes only under the lock: one
-	 * consistent snapshot (nr_cur_alloc == nr_alloc - nr_dealloc, ...). */
-	pthread_mutex_lock(&pcpu.lock);
 	*st = pcpu.stats;
 	st->nr_static_sections = pcpu_sections_count();
 	st->nr_populated_pages = 0;
@@ -31,46 +27,111 @@ int pcpu_get_stats(struct pcpu_stats *st)
 	}
 	st->nr_empty_pop_pages = (size_t)pcpu.nr_empty_pop_pages;
 	st->reserved_free = pcpu.reserved_chunk ? (size_t)pcpu.reserved_chunk->map.free_bytes : 0;
+}
+
+int pcpu_get_stats(struct pcpu_stats *st)
+{
+	if (!st) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (pcpu_ensure_init())
+		return -1;
+	/* Everything but the population counts changes only under the lock: one
+	 * consistent snapshot (nr_cur_alloc == nr_alloc - nr_dealloc, ...). */
+	pthread_mutex_lock(&pcpu.lock);
+	get_stats_locked(st);
 	pthread_mutex_unlock(&pcpu.lock);
 	return 0;
 }
 
-#define P(name, value) fprintf(out, "  %-20s: %12lld\n", name, (long long)(value))
+/* The chunk @i of the snapshot order: the reserved chunk, then the arena's. */
+static const struct pcpu_chunk *chunk_at(int i)
+{
+	if (pcpu.reserved_chunk && i-- == 0)
+		return pcpu.reserved_chunk;
+	return i < pcpu.chunk_hwm ? pcpu.chunks[i] : NULL;
+}
+
+/* Copies the statistics and every chunk's maps.  Chunks are made and destroyed only
+ * under alloc_mutex: holding it, the copies are allocated before pcpu.lock is taken (no
+ * malloc under it), and the chunks are the same once it is. */
+static int take_snapshot(struct pcpu_snapshot *s)
+{
+	int n = 0, slots = pcpu.chunk_hwm + 1, ret = -1;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&pcpu.alloc_mutex);
+	s->chunks = calloc((size_t)slots, sizeof(*s->chunks));
+	if (!s->chunks)
+		goto out;
+	for (int i = 0; i < slots; i++) {
+		const struct pcpu_chunk *c = chunk_at(i);
+
+		if (!c)
+			continue;
+		s->chunks[n].map.meta = malloc(pcpu_snap_map_meta_bytes(&c->map));
+		if (!s->chunks[n++].map.meta)
+			goto out;
+	}
+	pthread_mutex_lock(&pcpu.lock);
+	get_stats_locked(&s->st);
+	s->alloc_size = pcpu.ai->alloc_size;
+	for (int i = 0; i < slots; i++) {
+		const struct pcpu_chunk *c = chunk_at(i);
+		struct pcpu_snap_chunk *sc = &s->chunks[s->nr_chunks];
+		void *meta = sc->map.meta;
+
+		if (!c)
+			continue;
+		memcpy(meta, c->map.meta, pcpu_snap_map_meta_bytes(&c->map));
+		(void)pcpu_snap_map_rebase(&sc->map, &c->map, meta); /* our own: consistent */
+		sc->index = c->index;
+		sc->slot = c->slot;
+		sc->kind = c == pcpu.reserved_chunk ? PCPU_SNAP_RESERVED :
+			   c == pcpu.first_chunk ? PCPU_SNAP_FIRST : PCPU_SNAP_DYNAMIC;
+		sc->list = c->slot == pcpu.to_depopulate_slot ? PCPU_SNAP_TO_DEPOPULATE :
+			   c->slot == pcpu.sidelined_slot ? PCPU_SNAP_SIDELINED : PCPU_SNAP_LISTED;
+		sc->unit_start = (size_t)(c->base - pcpu.arena) -
+				 (size_t)c->index * pcpu.chunk_bytes;
+		sc->max_alloc_size = c->max_alloc_size;
+		s->nr_chunks++;
+	}
+	pthread_mutex_unlock(&pcpu.lock);
+	pcpu_snap_sort(s);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&pcpu.alloc_mutex);
+	if (ret) {
+		for (int i = 0; i < n; i++)
+			free(s->chunks[i].map.meta);
+		free(s->chunks);
+		errno = ENOMEM;
+	}
+	return ret;
+}
+
+int pcpu_snap_take_self(struct pcpu_snapshot *s)
+{
+	return pcpu_ensure_init() ? -1 : take_snapshot(s);
+}
 
 int pcpu_dump_stats(FILE *out)
 {
-	struct pcpu_stats st;
+	struct pcpu_snapshot s;
+	int ret;
 
 	if (!out) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (pcpu_get_stats(&st))
+	if (pcpu_snap_take_self(&s))
 		return -1;
-	fprintf(out, "Percpu Memory Statistics\nAllocation Info:\n%.40s\n",
-		"----------------------------------------------------------------");
-	P("unit_size", st.unit_size);
-	P("static_size", st.static_size);
-	P("reserved_size", st.reserved_size);
-	P("dyn_size", st.dyn_size);
-	P("atom_size", st.atom_size);
-	P("page_size", st.page_size);
-	P("alloc_size", pcpu.ai->alloc_size);
-	fprintf(out, "\nGlobal Stats:\n%.40s\n",
-		"----------------------------------------------------------------");
-	P("nr_alloc", st.nr_alloc);
-	P("nr_dealloc", st.nr_dealloc);
-	P("nr_cur_alloc", st.nr_cur_alloc);
-	P("nr_max_alloc", st.nr_max_alloc);
-	P("nr_chunks", st.nr_chunks);
-	P("nr_max_chunks", st.nr_max_chunks);
-	P("min_alloc_size", st.min_alloc_size);
-	P("max_alloc_size", st.max_alloc_size);
-	P("empty_pop_pages", st.nr_empty_pop_pages);
-	P("populated_pages", st.nr_populated_pages);
-	P("nr_alloc_failed", st.nr_alloc_failed);
-	fprintf(out, "\n");
-	return 0;
+	ret = pcpu_snap_print(out, &s);
+	pcpu_snap_free(&s);
+	if (ret)
+		errno = EIO;
+	return ret;
 }
 
 int pcpu_dump_layout(FILE *out)
@@ -84,4 +145,37 @@ int pcpu_dump_layout(FILE *out)
 	pcpu_dump_embedded(out, pcpu.ai);
 	pcpu_dump_alloc_info(out, pcpu.ai);
 	return 0;
+}
+
+static void print_at_exit(void)
+{
+	fflush(stdout);
+	if (pcpu_dump_stats(stderr) != 0)
+		fprintf(stderr, "libpercpu: LIBPERCPU_STATS: cannot print the statistics: %s\n",
+			strerror(errno));
+}
+
+static bool stats_at_exit;
+
+int pcpu_stats_read_setting(void)
+{
+	const char *v = secure_getenv("LIBPERCPU_STATS");
+
+	stats_at_exit = false;
+	if (!v || !*v || !strcmp(v, "0"))
+		return 0;
+	if (strcmp(v, "stderr") && strcmp(v, "1")) {
+		fprintf(stderr, "libpercpu: LIBPERCPU_STATS=%s: not 'stderr' (or 1), nor '0' "
+			"(off)\n", v);
+		errno = EINVAL;
+		return -1;
+	}
+	stats_at_exit = true;
+	return 0;
+}
+
+void pcpu_stats_arm_exit(void)
+{
+	if (stats_at_exit && atexit(print_at_exit) != 0)
+		fprintf(stderr, "libpercpu: LIBPERCPU_STATS: cannot register the exit handler\n");
 }

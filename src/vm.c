@@ -222,3 +222,24 @@ size_t pcpu_vm_page_size(void)
 	}
 	return p;
 }
+
+void *pcpu_vm_named_page(const char *name, size_t size)
+{
+	size_t bytes = (size + pcpu_vm_page_size() - 1) & ~(pcpu_vm_page_size() - 1);
+	int fd = (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	/* private: a fork()ed child writes its own copy */
+	p = ftruncate(fd, (off_t)bytes) == 0 ?
+		mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void pcpu_vm_seal_page(void *addr, size_t size)
+{
+	(void)mprotect(addr, (size + pcpu_vm_page_size() - 1) & ~(pcpu_vm_page_size() - 1),
+		       PROT_READ);
+}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* percpu-info.c - command-line view of libpercpu's layout: this process's real first
- * chunk, the layout the kernel's algorithm gives for any simulated machine, and the CPU
- * and node topology it starts from. */
+ * chunk, the layout the kernel's algorithm gives for any simulated machine, the CPU
+ * and node topology it starts from, and the allocator of a running process (statistics
+ * and a map of its chunks, read from outside: remote.c, map.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -13,9 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "layout.h"
+#include "map.h"
 #include "percpu.h"
+#include "remote.h"
 #include "size.h"
+#include "snapshot.h"
 #include "topology.h"
 
 #define SYSFS_ROOT "/sys/devices/system"
@@ -30,7 +35,8 @@ static void usage(FILE *out)
 		"                 [--page-size P] [--nodes SPEC | --sysfs DIR] [--embedded]\n"
 		"       %s topology [--nodes SPEC | --sysfs DIR]\n"
 		"       %s cpu\n"
-		"       %s stats\n"
+		"       %s stats [--pid PID]\n"
+		"       %s map [--pid PID] [--svg FILE]\n"
 		"       %s --help | --version\n"
 		"\n"
 		"Without a command, prints this process's first chunk: the \"percpu: Embedded\"\n"
@@ -42,7 +48,11 @@ static void usage(FILE *out)
 		"          distances\n"
 		"cpu       prints where the current CPU comes from (rseq from glibc, rseq of\n"
 		"          libpercpu's own, or sched_getcpu) and so how this_cpu operations run\n"
-		"stats     prints this process's allocator statistics (percpu_stats format)\n"
+		"stats     prints the allocator statistics of process PID (default: this one) in\n"
+		"          the format of the kernel's percpu_stats, per chunk too\n"
+		"map       draws the pages of each chunk of process PID (default: this one):\n"
+		"          allocated, free and populated, the first chunk's areas; --svg FILE\n"
+		"          writes the picture as SVG as well\n"
 		"\n"
 		"  -s, --static S      static area bytes per CPU (default 0)\n"
 		"  -r, --reserved R    reserved area bytes per CPU (default 0)\n"
@@ -55,11 +65,13 @@ static void usage(FILE *out)
 		"                      (default: this machine, from sysfs)\n"
 		"      --sysfs DIR     read the topology below DIR instead of %s\n"
 		"  -e, --embedded      also print the \"percpu: Embedded\" line\n"
+		"      --pid PID       stats, map: read process PID (the permission of ptrace)\n"
+		"      --svg FILE      map: also write the picture to FILE as SVG\n"
 		"  -h, --help          show this help\n"
 		"  -V, --version       print the libpercpu version\n"
 		"\n"
 		"Sizes are bytes, or a number followed by K, M or G (binary: 8K = 8192).\n",
-		prog, prog, prog, prog, prog, prog, PCPU_DYNAMIC_EARLY_SIZE, SYSFS_ROOT);
+		prog, prog, prog, prog, prog, prog, prog, PCPU_DYNAMIC_EARLY_SIZE, SYSFS_ROOT);
 }
 
 /* Reports a usage error and returns the exit status for it. */
@@ -313,13 +325,105 @@ static int cmd_cpu(void)
 	return finish_output();
 }
 
-static int cmd_stats(void)
+/* Options of stats and map: --pid PID, --svg FILE (map only).  0, or the exit status. */
+static int parse_view_options(int argc, char **argv, bool map, pid_t *pid, const char **svg)
 {
-	if (pcpu_dump_stats(stdout) < 0) {
+	*pid = 0;
+	*svg = NULL;
+	for (int i = 2; i < argc; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+			usage(stdout);
+			return finish_output() ? 1 : -1;
+		}
+		if (strcmp(opt, "--pid") && (!map || strcmp(opt, "--svg"))) {
+			if (opt[0] == '-')
+				return bad_usage("unknown option '%s' for '%s'", opt, argv[1]);
+			return bad_usage("unexpected argument '%s'", opt);
+		}
+		if (!val)
+			return bad_usage("option '%s' needs a value", opt);
+		i++;
+		if (!strcmp(opt, "--svg")) {
+			*svg = val;
+			continue;
+		}
+		char *end;
+		errno = 0;
+		long v = strtol(val, &end, 10);
+		if (errno || end == val || *end || v <= 0 || v > INT_MAX)
+			return bad_usage("--pid: '%s' is not a process ID", val);
+		*pid = (pid_t)v;
+	}
+	return 0;
+}
+
+/* A snapshot of process @pid's allocator, or of this process's for 0.  0, or 1 with the
+ * reason on stderr. */
+static int snapshot(pid_t pid, struct pcpu_snapshot *s)
+{
+	char err[512];
+
+	if (!pid) {
+		if (pcpu_snap_take_self(s) == 0)
+			return 0;
 		fprintf(stderr, "%s: cannot read the allocator statistics: %s\n", prog,
 			strerror(errno));
 		return 1;
 	}
+	if (pcpu_remote_snapshot(pid, s, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s: %s\n", prog, err);
+	return 1;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct pcpu_snapshot s;
+	const char *svg;
+	pid_t pid;
+	int ret = parse_view_options(argc, argv, false, &pid, &svg);
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (snapshot(pid, &s))
+		return 1;
+	ret = pcpu_snap_print(stdout, &s);
+	pcpu_snap_free(&s);
+	if (ret && errno == ENOMEM) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return 1;
+	}
+	return finish_output();
+}
+
+static int cmd_map(int argc, char **argv)
+{
+	struct pcpu_snapshot s;
+	const char *svg;
+	char who[64];
+	pid_t pid;
+	FILE *f;
+	int ret = parse_view_options(argc, argv, true, &pid, &svg);
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (snapshot(pid, &s))
+		return 1;
+	snprintf(who, sizeof(who), "process %d", pid ? (int)pid : (int)getpid());
+	pcpu_map_text(stdout, &s, who, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	if (svg) {
+		f = fopen(svg, "w");
+		if (f)
+			pcpu_map_svg(f, &s, who);
+		if (!f || fclose(f) != 0) {
+			fprintf(stderr, "%s: --svg %s: %s\n", prog, svg, strerror(errno));
+			pcpu_snap_free(&s);
+			return 1;
+		}
+	}
+	pcpu_snap_free(&s);
 	return finish_output();
 }
 
@@ -351,11 +455,15 @@ int main(int argc, char **argv)
 		return cmd_layout(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "topology"))
 		return cmd_topology(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "cpu") || !strcmp(argv[1], "stats")) {
+	if (!strcmp(argv[1], "stats"))
+		return cmd_stats(argc, argv);
+	if (!strcmp(argv[1], "map"))
+		return cmd_map(argc, argv);
+	if (!strcmp(argv[1], "cpu")) {
 		ret = no_arguments(argc, argv);
 		if (ret)
 			return ret < 0 ? 0 : ret;
-		return !strcmp(argv[1], "cpu") ? cmd_cpu() : cmd_stats();
+		return cmd_cpu();
 	}
 	if (argv[1][0] == '-')
 		return bad_usage("unknown option '%s' (options follow a command)", argv[1]);

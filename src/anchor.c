@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* anchor.c - publishes where the allocator state lies, for percpu-info --pid (anchor.h). */
+#include <string.h>
+
+#include "anchor.h"
+#include "vm.h"
+
+uint64_t pcpu_state_seq;
+
+void pcpu_anchor_init(void)
+{
+	struct pcpu_anchor *a = pcpu_vm_named_page(PCPU_ANCHOR_NAME, sizeof(*a));
+
+	if (!a)
+		return;
+	memcpy(a->magic, PCPU_ANCHOR_MAGIC, sizeof(a->magic));
+	a->abi = PCPU_ANCHOR_ABI;
+	a->state_size = sizeof(struct pcpu_state);
+	a->chunk_size = sizeof(struct pcpu_chunk);
+	a->map_size = sizeof(struct pcpu_chunk_map);
+	strncpy(a->version, pcpu_version(), sizeof(a->version) - 1);
+	a->self = (uintptr_t)a;
+	a->state = (uintptr_t)&pcpu;
+	a->seq = (uintptr_t)&pcpu_state_seq;
+	a->alloc_size = pcpu.ai->alloc_size;
+	pcpu_vm_seal_page(a, sizeof(*a));
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* anchor.h - how another process finds this one's allocator state: a small mapping named
+ * "libpercpu-anchor" (a memfd, so /proc/PID/maps shows the name) holding a magic, the
+ * layout version and the address of the state, plus the sequence count that the
+ * allocator makes odd while it changes that state (a seqlock: the reader retries a torn
+ * read).  Nothing runs in this process on the reader's behalf: percpu-info reads its
+ * memory with process_vm_readv, with the permission ptrace needs. */
+#ifndef PCPU_SRC_ANCHOR_H
+#define PCPU_SRC_ANCHOR_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+#define PCPU_ANCHOR_NAME "libpercpu-anchor"
+#define PCPU_ANCHOR_MAGIC "libpercpu-anchr" /* 15 characters and the NUL */
+/* Raised whenever struct pcpu_anchor changes meaning; the reader also compares the sizes of
+ * the structures it copies, so that it refuses another build's layout instead of
+ * misreading it. */
+#define PCPU_ANCHOR_ABI 1
+
+struct pcpu_anchor {
+	char magic[16];
+	uint32_t abi;
+	uint32_t state_size;  /* sizeof(struct pcpu_state) */
+	uint32_t chunk_size;  /* sizeof(struct pcpu_chunk) */
+	uint32_t map_size;    /* sizeof(struct pcpu_chunk_map) */
+	char version[16];     /* pcpu_version() */
+	uint64_t self;        /* the anchor's own address */
+	uint64_t state;       /* &pcpu */
+	uint64_t seq;         /* &pcpu_state_seq */
+	uint64_t alloc_size;  /* the layout's allocation size */
+};
+
+/* Even while the allocator state is stable, odd while it changes (under pcpu.lock). */
+extern uint64_t pcpu_state_seq PCPU_HIDDEN;
+
+/* Maps the anchor once the allocator is set up.  Failure only costs the inspection from
+ * outside, so it is silent. */
+void pcpu_anchor_init(void) PCPU_HIDDEN;
+
+/* pcpu.lock with the sequence count around it: every change to the maps, slots, chunk
+ * table and counters is made between these two. */
+#if defined(__SANITIZE_THREAD__)
+#define PCPU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PCPU_TSAN 1
+#endif
+#endif
+
+static inline void pcpu_state_lock(void)
+{
+	pthread_mutex_lock(&pcpu.lock);
+	__atomic_store_n(&pcpu_state_seq, pcpu_state_seq + 1, __ATOMIC_RELAXED);
+	/* the odd count is visible before any change (the reader is another process; TSan,
+	 * which sees no reader, does not support the fence) */
+#ifndef PCPU_TSAN
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+#endif
+}
+
+static inline void pcpu_state_unlock(void)
+{
+	__atomic_store_n(&pcpu_state_seq, pcpu_state_seq + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&pcpu.lock);
+}
+
+#endif
