@@ -235,11 +235,12 @@ check-install: all
 		echo "make uninstall left:"; echo "$$left"; exit 1; fi
 	@echo "install: headers, libraries, pkg-config, CMake, percpu-info and man pages work; uninstall removes them"
 
-# The full suite: the license lines, the plain build (with the system's and with 64 KiB
+# The full suite: the license lines, the this_cpu operations inline (gcc, clang), the plain build (with the system's and with 64 KiB
 # pages), the install check, the headers in strict C and C++, then ASan+UBSan, then TSan
 # (shorter runs under the sanitizers), then everything compiled again with clang -Werror and the C++ twins run built by clang++.
 check:
 	sh tests/check-license.sh
+	sh tests/check-inline.sh
 	$(MAKE) check-one WERROR=1
 	@echo "== the plain suite again with 64 KiB pages, as on arm64 kernels that use them"
 	LIBPERCPU_PAGE_SIZE=65536 $(MAKE) check-one WERROR=1

@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 	bench_header();
 #if defined(__x86_64__)
 	/* the floor needs the rseq area as libpercpu uses it (glibc's or its own) */
-	if (pcpu_current_cpu() < pcpu_nr_cpu_ids() && __pcpu_fast.rseq_nr_cpu_ids &&
+	if (pcpu_current_cpu() < pcpu_nr_cpu_ids() && __pcpu_fast.rseq_index_bound &&
 	    (floor_area = aligned_alloc(4096, (size_t)pcpu_nr_cpu_ids() << FLOOR_SHIFT))) {
 		memset(floor_area, 0, (size_t)pcpu_nr_cpu_ids() << FLOOR_SHIFT);
 		floor_rs = (char *)__pcpu_thread_pointer() + __pcpu_fast.rseq_offset;

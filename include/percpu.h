@@ -257,18 +257,53 @@ PCPU_API int pcpu_dump_stats(FILE *out);
 PCPU_API int pcpu_dump_layout(FILE *out);
 
 /* ------------------------------------------------------------------------------------
- * Internals used by the inline functions and macros above.  Not API: may change.
+ * Internals used by the inline functions and macros above.  Not API: programs must not
+ * use them.  But they are ABI: the inline code reads struct __pcpu_fast directly, so
+ * every program and library compiled against these headers has its layout built in.
+ *
+ * The inline ABI, struct __pcpu_fast (symbol __pcpu_fast@LIBPERCPU_FAST_1):
+ * - Within the symbol version LIBPERCPU_FAST_1, every field below keeps its offset, type
+ *   and meaning, and the structure keeps its size (a program linked without -fPIE gets a
+ *   copy relocation of it, sized when the program was linked).
+ * - New fields take reserved words, in order.  A reserved word is 0 in every library
+ *   that predates its use, so a new field must be defined so that 0 means "not
+ *   available": inline code that finds 0 there takes the library's slow path, which is
+ *   always correct.  __pcpu_fast.version counts the fields so added (1: none yet).
+ * - A change that cannot follow these rules (a field moved, resized or given another
+ *   meaning) takes a new symbol version, LIBPERCPU_FAST_2, and a new structure; the
+ *   library then keeps exporting the old one, filled in as before, for the programs
+ *   built against it.
+ * The static assertions below pin the layout on every ABI these headers build for.
  * ------------------------------------------------------------------------------------ */
 struct __pcpu_fast {
-	uintptr_t arena_base;          /* all chunks live in [arena_base, +arena_size) */
-	uintptr_t arena_size;          /* 0 until initialized; grows (atomic loads) */
-	const ptrdiff_t *unit_offsets; /* per CPU: unit offset from a chunk's base */
-	unsigned int nr_cpu_ids;       /* 0 until initialized */
-	ptrdiff_t rseq_offset;         /* thread pointer to the thread's struct rseq */
-	unsigned int rseq_nr_cpu_ids;  /* nr_cpu_ids when this_cpu operations use rseq
-					* sections, else 0: the sections' CPU check then
-					* fails and sends them to the atomic fallback */
+	/* Identification: sizeof(struct __pcpu_fast) and the version of the fields, for
+	 * tools and tests (the fast path never reads them). */
+	uint32_t size;
+	uint32_t version;
+	/* Possible CPU numbers are below nr_cpu_ids; 0 until initialized.  Published
+	 * last by initialization (release): read it first (acquire). */
+	unsigned int nr_cpu_ids;
+	/* this_cpu operations with rseq sections index the units by the unsigned 32-bit
+	 * value at thread pointer + rseq_index_offset: the rseq area's cpu_id (or another
+	 * index of the same area the library chose once at initialization, such as
+	 * mm_cid).  Values at or above rseq_index_bound are not indices: the thread is
+	 * not registered, or rseq sections are not used (rseq_index_bound 0, the atomic
+	 * fallback for every thread); the operation then takes the slow path. */
+	unsigned int rseq_index_bound;
+	ptrdiff_t rseq_index_offset;
+	/* Thread pointer to the thread's struct rseq (its rseq_cs field at +8). */
+	ptrdiff_t rseq_offset;
+	/* Per unit index (CPU): the unit's offset from a chunk's base, the same in every
+	 * chunk; read-only after initialization. */
+	const ptrdiff_t *unit_offsets;
+	/* Every chunk lives in [arena_base, arena_base + arena_size).  arena_base is set
+	 * once; arena_size is 0 until initialized and grows (read it atomically). */
+	uintptr_t arena_base;
+	uintptr_t arena_size;
+	/* Room to grow within LIBPERCPU_FAST_1 (see above): 0 in this version. */
+	uintptr_t reserved[8];
 };
+#define __PCPU_FAST_VERSION 1
 extern PCPU_API struct __pcpu_fast __pcpu_fast;
 
 /* A compile-time check that is a statement in C99, C11 and C++ alike (C99 has no
@@ -278,6 +313,17 @@ extern PCPU_API struct __pcpu_fast __pcpu_fast;
 #else
 #define __PCPU_STATIC_ASSERT(cond, msg) __extension__ _Static_assert(cond, msg)
 #endif
+
+/* The inline functions of the headers: always inlined, also where the compiler would
+ * rather make one out-of-line copy per object (GCC does, for a function with eight
+ * this_cpu operations), which would cost a call per operation. */
+#define __PCPU_INLINE static __inline__ __attribute__((always_inline))
+
+/* The inline ABI's layout (see struct __pcpu_fast), the same on every data model. */
+__PCPU_STATIC_ASSERT(offsetof(struct __pcpu_fast, rseq_index_offset) == 16 &&
+			     offsetof(struct __pcpu_fast, reserved) == 16 + 5 * sizeof(void *) &&
+			     sizeof(struct __pcpu_fast) == 16 + 13 * sizeof(void *),
+		     "struct __pcpu_fast is ABI: its layout must not change");
 
 PCPU_API void *__pcpu_ptr_slow(const void *p, unsigned int cpu);
 PCPU_API unsigned int __pcpu_current_cpu_slow(void);
@@ -289,7 +335,7 @@ PCPU_API bool __pcpu_cmpxchg_double_atomic(uint64_t *p, uint64_t o1, uint64_t o2
 PCPU_API void __pcpu_register_section(char *start, char *stop, intptr_t *delta);
 PCPU_API void __pcpu_unregister_section(char *start);
 
-static inline void *__pcpu_thread_pointer(void)
+__PCPU_INLINE void *__pcpu_thread_pointer(void)
 {
 #if defined(__x86_64__)
 	void *__pcpu_tp;
@@ -304,7 +350,7 @@ static inline void *__pcpu_thread_pointer(void)
 #endif
 }
 
-static inline unsigned int pcpu_current_cpu(void)
+__PCPU_INLINE unsigned int pcpu_current_cpu(void)
 {
 	/* struct rseq: cpu_id_start at +0, cpu_id at +4.  cpu_id is negative until the
 	 * thread is registered, which the unsigned comparison sends to the slow path, as
@@ -344,7 +390,7 @@ __attribute__((destructor(102), used)) static void __pcpu_dso_unregister(void)
  * chunk), when it can be had inline: @p itself inside the arena, or a static variable
  * of this object (its image address plus the object's delta).  NULL otherwise: before
  * initialization, another object's static variable, or not per-CPU at all. */
-static inline char *__pcpu_canon_fast(const void *__pcpu_p)
+__PCPU_INLINE char *__pcpu_canon_fast(const void *__pcpu_p)
 {
 	uintptr_t __pcpu_a = (uintptr_t)__pcpu_p;
 	intptr_t __pcpu_delta;
@@ -363,7 +409,7 @@ static inline char *__pcpu_canon_fast(const void *__pcpu_p)
 	return (char *)0;
 }
 
-static inline void *__pcpu_ptr(const void *__pcpu_p, unsigned int __pcpu_cpu)
+__PCPU_INLINE void *__pcpu_ptr(const void *__pcpu_p, unsigned int __pcpu_cpu)
 {
 	/* nr_cpu_ids is published last by initialization: acquire it first */
 	unsigned int __pcpu_nr = __atomic_load_n(&__pcpu_fast.nr_cpu_ids, __ATOMIC_ACQUIRE);

@@ -81,7 +81,8 @@ struct pcpu_state pcpu = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-struct __pcpu_fast __pcpu_fast;
+struct __pcpu_fast __pcpu_fast = { .size = sizeof(struct __pcpu_fast),
+				   .version = __PCPU_FAST_VERSION };
 
 static pthread_once_t init_once_control = PTHREAD_ONCE_INIT;
 
@@ -1366,7 +1367,7 @@ static int do_init(void)
 	__pcpu_fast.unit_offsets = pcpu.unit_offsets;
 	bool use_rseq = pcpu_cpu_init();
 	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, pcpu.topo.nr_cpu_ids, __ATOMIC_RELEASE);
-	__atomic_store_n(&__pcpu_fast.rseq_nr_cpu_ids, use_rseq ? pcpu.topo.nr_cpu_ids : 0,
+	__atomic_store_n(&__pcpu_fast.rseq_index_bound, use_rseq ? pcpu.topo.nr_cpu_ids : 0,
 			 __ATOMIC_RELEASE);
 	pcpu_anchor_init();
 	pcpu_stats_arm_exit();

@@ -92,6 +92,14 @@ static int register_own(void)
 	return 0;
 }
 
+/* The rseq area is at thread pointer + @offset in every thread; this_cpu operations
+ * index units by its cpu_id. */
+static void set_area(ptrdiff_t offset)
+{
+	__pcpu_fast.rseq_offset = offset;
+	__pcpu_fast.rseq_index_offset = offset + (ptrdiff_t)offsetof(struct pcpu_rseq_area, cpu_id);
+}
+
 /* Chooses the CPU source; returns whether this_cpu operations may use rseq sections. */
 bool pcpu_cpu_init(void)
 {
@@ -108,11 +116,11 @@ bool pcpu_cpu_init(void)
 	if (&__rseq_size && &__rseq_offset && __rseq_size >= 8 &&
 	    !(force && strcmp(force, "getcpu") == 0)) {
 		cpu_mode = MODE_GLIBC;
-		__pcpu_fast.rseq_offset = __rseq_offset;
+		set_area(__rseq_offset);
 		use_rseq = true;
 		return use_rseq;
 	}
-	__pcpu_fast.rseq_offset = (char *)&own_area - (char *)__pcpu_thread_pointer();
+	set_area((char *)&own_area - (char *)__pcpu_thread_pointer());
 	if (force && strcmp(force, "getcpu") == 0) {
 		own_state = -1;
 		cpu_mode = MODE_GETCPU;

@@ -5,7 +5,8 @@
  * operation the section executes int3, the kernel delivers SIGTRAP and, the thread being
  * inside a registered section, moves it to the section's abort handler.  The SIGTRAP
  * handler checks where it will return: right after the abort signature (the kernel's
- * abort) or right after the int3 (not in a section: the getcpu mode).  A random sequence
+ * abort) or right after the int3 (not in a section).  In the getcpu mode no section
+ * runs: the operations find no index and take the atomic fallback.  A random sequence
  * of operations, each with an abort at point 1 (start of the section), at point 2
  * (right before the commit) or none, runs on a pinned thread against a model of the
  * copies: every result and every CPU's copy must match the model exactly, so an aborted
@@ -113,8 +114,9 @@ static void run(int rseq, long steps)
 			break;
 		}
 		}
-		/* point 1 is reached in every mode; point 2 only in a section that commits */
-		int trapped = point == 1 || (point == 2 && rseq && reaches_commit);
+		/* with rseq, point 1 is reached by every operation, point 2 by a section
+		 * that commits; without, no section runs (the thread has no index) */
+		int trapped = rseq && (point == 1 || (point == 2 && reaches_commit));
 		arm = 0;
 		expect_traps += trapped;
 		expect_aborts += trapped && rseq;

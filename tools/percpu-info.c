@@ -320,7 +320,7 @@ static int cmd_cpu(void)
 	       pcpu_num_possible_cpus(), pcpu_num_online_cpus());
 	printf("CPU source: %s\n", pcpu_cpu_source());
 	printf("this_cpu operations: %s\n",
-	       __pcpu_fast.rseq_nr_cpu_ids ? "rseq critical sections, no atomic instructions"
+	       __pcpu_fast.rseq_index_bound ? "rseq critical sections, no atomic instructions"
 					   : "atomic operations on the current CPU's copy");
 	return finish_output();
 }

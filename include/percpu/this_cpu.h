@@ -49,7 +49,7 @@ extern "C" {
 #endif
 
 /* The canonical per-CPU address of @p (the copy of the unit at offset 0). */
-static inline char *__pcpu_canon(const void *__pcpu_p)
+__PCPU_INLINE char *__pcpu_canon(const void *__pcpu_p)
 {
 	char *__pcpu_c = __pcpu_canon_fast(__pcpu_p);
 
@@ -87,27 +87,27 @@ static inline char *__pcpu_canon(const void *__pcpu_p)
 
 /* The operations for one width, on canonical addresses. */
 #define __PCPU_OPS_WIDTH(N, T)                                                          \
-static inline T __pcpu_read_##N(char *__pcpu_c)                                         \
+__PCPU_INLINE T __pcpu_read_##N(char *__pcpu_c)                                         \
 {                                                                                       \
 	T __pcpu_v;                                                                     \
 	if (__PCPU_RSEQ_RUN(__pcpu_rseq_load_##N(__pcpu_c, &__pcpu_v)) == 0)            \
 		return __pcpu_v;                                                        \
 	return __atomic_load_n(__pcpu_here(T, __pcpu_c), __ATOMIC_RELAXED);             \
 }                                                                                       \
-static inline void __pcpu_write_##N(char *__pcpu_c, T __pcpu_v)                         \
+__PCPU_INLINE void __pcpu_write_##N(char *__pcpu_c, T __pcpu_v)                         \
 {                                                                                       \
 	if (__PCPU_RSEQ_RUN(__pcpu_rseq_store_##N(__pcpu_c, __pcpu_v)) == 0)            \
 		return;                                                                 \
 	__atomic_store_n(__pcpu_here(T, __pcpu_c), __pcpu_v, __ATOMIC_RELAXED);         \
 }                                                                                       \
-static inline void __pcpu_add_##N(char *__pcpu_c, T __pcpu_v)                           \
+__PCPU_INLINE void __pcpu_add_##N(char *__pcpu_c, T __pcpu_v)                           \
 {                                                                                       \
 	if (__PCPU_RSEQ_RUN(__pcpu_rseq_add_##N(__pcpu_c, __pcpu_v)) == 0)              \
 		return;                                                                 \
 	__atomic_fetch_add(__pcpu_here(T, __pcpu_c), __pcpu_v, __ATOMIC_RELAXED);       \
 }                                                                                       \
 /* Compare-and-store on this CPU's copy; *o receives the value found on failure. */    \
-static inline bool __pcpu_try_cmpxchg_##N(char *__pcpu_c, T *__pcpu_o, T __pcpu_n)    \
+__PCPU_INLINE bool __pcpu_try_cmpxchg_##N(char *__pcpu_c, T *__pcpu_o, T __pcpu_n)    \
 {                                                                                       \
 	int __pcpu_res = __PCPU_RSEQ_RUN(__pcpu_rseq_cmpstore_##N(__pcpu_c, __pcpu_o, __pcpu_n)); \
 	if (__pcpu_res >= 0)                                                            \
@@ -118,7 +118,7 @@ static inline bool __pcpu_try_cmpxchg_##N(char *__pcpu_c, T *__pcpu_o, T __pcpu_
 /* Read-modify-write by compare-and-store: @op is 0 add, 1 and, 2 or, 3 xchg. Returns   \
  * the old value.  Each attempt is on the CPU the thread runs on then; a failed one     \
  * (another CPU's value, or a signal handler's update) is retried with what it found. */ \
-static inline T __pcpu_rmw_##N(char *__pcpu_c, int __pcpu_op, T __pcpu_v)              \
+__PCPU_INLINE T __pcpu_rmw_##N(char *__pcpu_c, int __pcpu_op, T __pcpu_v)              \
 {                                                                                       \
 	T __pcpu_old = __pcpu_read_##N(__pcpu_c), __pcpu_new;                           \
 	do {                                                                            \
@@ -137,7 +137,7 @@ __PCPU_OPS_WIDTH(2, uint16_t)
 __PCPU_OPS_WIDTH(4, uint32_t)
 __PCPU_OPS_WIDTH(8, uint64_t)
 
-static inline bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uint64_t __pcpu_o2,
+__PCPU_INLINE bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uint64_t __pcpu_o2,
 					  uint64_t __pcpu_n1, uint64_t __pcpu_n2)
 {
 	if (__builtin_expect((uintptr_t)__pcpu_c & 15, 0))

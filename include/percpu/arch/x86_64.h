@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* percpu/arch/x86_64.h - restartable sequences (rseq) for the this_cpu operations on
- * x86-64.  Each primitive is one critical section: it reads the CPU number from the
- * thread's rseq area, finds that CPU's copy through the unit offset table and ends in a
- * single committing instruction (a store, or a read-modify-write without lock prefix).
+ * x86-64.  Each primitive reads the thread's index (its CPU) from the rseq area, finds
+ * that CPU's copy through the unit offset table, and runs one critical section that
+ * checks the index is unchanged and ends in a single committing instruction (a store,
+ * or a read-modify-write without lock prefix).
  * If the thread is preempted, migrated or signalled before the commit, the kernel moves
  * it to the abort handler, which the primitive reports so that the caller retries.
  *
@@ -30,8 +31,7 @@
 #define __PCPU_RSEQ_CS_OFFSET 8          /* struct rseq: u64 rseq_cs */
 #define __PCPU_STR_(x) #x
 #define __PCPU_STR(x) __PCPU_STR_(x)
-#define __PCPU_RSEQ_CS_FIELD __PCPU_STR(__PCPU_RSEQ_CS_OFFSET) "(%[rs])"
-#define __PCPU_RSEQ_CPU_FIELD __PCPU_STR(__PCPU_RSEQ_CPU_ID_OFFSET) "(%[rs])"
+#define __PCPU_RSEQ_CS_FIELD __PCPU_STR(__PCPU_RSEQ_CS_OFFSET) "(%[rso])"
 
 /* Code that may be unloaded (dlclose) must not leave the thread's rseq_cs pointing at a
  * descriptor of its own: the kernel reads rseq_cs at the thread's next preemption,
@@ -56,21 +56,16 @@
 #endif
 
 #if PCPU_RSEQ_UNLOADABLE
-#define __PCPU_RSEQ_CLEAR "movq $0, " __PCPU_RSEQ_CS_FIELD "\n\t"
-/* no CPU: leave through label 7, which clears rseq_cs first (in END, out of line) */
-#define __PCPU_RSEQ_NOCPU_JUMP "jae 7f\n\t"
-#define __PCPU_RSEQ_NOCPU_EXIT "7:\n\t" __PCPU_RSEQ_CLEAR "jmp %l[nocpu]\n\t"
+#define __PCPU_RSEQ_CLEAR "movq $0, %%fs:" __PCPU_RSEQ_CS_FIELD "\n\t"
 #else
 #define __PCPU_RSEQ_CLEAR ""
-#define __PCPU_RSEQ_NOCPU_JUMP "jae %l[nocpu]\n\t"
-#define __PCPU_RSEQ_NOCPU_EXIT ""
 #endif
 
 /* Test hook: PCPU_RSEQ_INJECT_ASM(n) is assembly text spliced into every section at two
  * points, librseq's RSEQ_INJECT_ASM idea.  Empty unless a test defines it before
  * including <percpu.h>.
  *   n == 1: the first instruction of the section, after the descriptor is stored in
- *           rseq_cs and before cpu_id is read;
+ *           rseq_cs and before the thread's index is compared with the expected one;
  *   n == 2: immediately before the committing instruction.  It is part of the commit
  *           text (__PCPU_RSEQ_COMMIT), so it stays right before the commit wherever the
  *           commit sits: a commit placed outside [start, post_commit) takes its window
@@ -78,12 +73,12 @@
  * Contract for the injected text: it may change the flags and the registers named in
  * PCPU_RSEQ_INJECT_CLOBBER (a list that starts with a comma, e.g. , "r11"), and read the
  * operands of PCPU_RSEQ_INJECT_INPUT (same form, e.g. , [loops] "m"(n)); it must keep
- * every other register (%rax holds the copy's address, %rcx the value read) and must not
- * write memory the primitive uses.  It may use the local labels 8 and 9 only.  It must
- * not make system calls (the kernel does not restart a section at one); it may trap
- * (int3: the kernel aborts the section when it delivers SIGTRAP) or "jmp 4f", which
- * takes the abort path without the kernel.  It runs in every mode, also when no CPU is
- * found afterwards (point 1 only). */
+ * every other register (the operands of the section live in registers the compiler
+ * chose, %rcx holds the value read by a compare-and-store) and must not write memory
+ * the primitive uses.  It may use the local labels 8 and 9 only.  It must not make
+ * system calls (the kernel does not restart a section at one); it may trap (int3: the
+ * kernel aborts the section when it delivers SIGTRAP) or "jmp 4f", which takes the
+ * abort path without the kernel.  It runs only when the thread has a valid index. */
 #ifndef PCPU_RSEQ_INJECT_ASM
 #define PCPU_RSEQ_INJECT_ASM(n) ""
 #endif
@@ -97,11 +92,38 @@
 /* Results of a primitive. */
 #define __PCPU_RSEQ_DONE 0
 #define __PCPU_RSEQ_ABORT 1    /* preempted, migrated or signalled: retry */
-#define __PCPU_RSEQ_NOCPU 2    /* no valid CPU in the rseq area: not registered */
+#define __PCPU_RSEQ_NOCPU 2    /* no valid index in the rseq area: not registered */
 #define __PCPU_RSEQ_CMPFAIL 3  /* compare-and-store found another value */
 
-/* Start of a critical section: descriptor 3, start 1, post-commit 2, abort 4.  Leaves
- * the address of this CPU's copy of @p in %rax. */
+/* How a section names the memory it works on.  The thread's index (CPU) is read before
+ * the section, the copy's address computed in C, and the section checks that the index
+ * is still the same before it commits (as librseq does).  So each section is a plain
+ * asm whose operands say exactly what it reads and writes ("+m" on the copy), and needs
+ * no "memory" clobber: the compiler keeps __pcpu_fast's fields, the unit offsets and the
+ * caller's values in registers across operations instead of reloading them after each
+ * one.  The result comes back in a register (%[r]: 0 committed, 1 aborted, 3 compare
+ * failed), set by the abort handler, which then jumps back to the end of the section:
+ * an asm goto cannot have outputs before GCC 11, and GCC 12 loses the labels of some
+ * asm goto with outputs at -O2 (undefined .L symbols at link time). */
+
+/* The thread's index (its CPU) now: the u32 at thread pointer + rseq_index_offset.  A
+ * volatile asm, so that it is read again for every operation (the kernel changes it). */
+__PCPU_INLINE uint32_t __pcpu_rseq_index(void)
+{
+	uint32_t __pcpu_i;
+
+	__asm__ __volatile__("movl %%fs:(%1), %0"
+			     : "=r"(__pcpu_i)
+			     : "r"(__pcpu_fast.rseq_index_offset));
+	return __pcpu_i;
+}
+
+/* The copy of canonical @c for index @i (below rseq_index_bound). */
+#define __PCPU_RSEQ_COPY(T, c, i) ((T *)((c) + __pcpu_fast.unit_offsets[(i)]))
+
+/* Start of a critical section: result 0, descriptor 3, start 1, post-commit 2, abort
+ * 4.  Stores the descriptor in rseq_cs, then aborts unless the thread's index is still
+ * %[idx]. */
 #define __PCPU_RSEQ_START                                                               \
 	".pushsection __rseq_cs, \"aw\"\n\t"                                            \
 	".balign 32\n\t"                                                                \
@@ -112,131 +134,151 @@
 	".pushsection __rseq_cs_ptr_array, \"aw\"\n\t"                                  \
 	".quad 3b\n\t"                                                                  \
 	".popsection\n\t"                                                               \
+	"xorl %k[r], %k[r]\n\t"                                                         \
 	"leaq 3b(%%rip), %%rax\n\t"                                                     \
-	"movq %%rax, " __PCPU_RSEQ_CS_FIELD "\n\t"                                      \
+	"movq %%rax, %%fs:" __PCPU_RSEQ_CS_FIELD "\n\t"                                 \
 	"1:\n\t"                                                                        \
 	PCPU_RSEQ_INJECT_ASM(1) "\n\t"                                                  \
-	"movl " __PCPU_RSEQ_CPU_FIELD ", %%eax\n\t"                                     \
-	"cmpl %[nr], %%eax\n\t"                                                         \
-	__PCPU_RSEQ_NOCPU_JUMP                                                          \
-	"movq (%[offs], %%rax, 8), %%rax\n\t"                                           \
-	"addq %[p], %%rax\n\t"
+	"cmpl %[idx], %%fs:(%[ioff])\n\t"                                               \
+	"jne 4f\n\t"
 
 /* The committing instruction @insn, with the injection point right before it. */
 #define __PCPU_RSEQ_COMMIT(insn) PCPU_RSEQ_INJECT_ASM(2) "\n\t" insn "\n\t"
 
-/* End of a critical section: the post-commit label, the abort handler (and the way out
- * when no CPU is found, for unloadable code) out of line, then the committed path. */
+/* End of a critical section: the post-commit label, the abort handler out of line
+ * (result 1, back to label 2), then, for unloadable code, clearing rseq_cs on every way
+ * out (after a kernel abort it is already clear: once more does no harm). */
 #define __PCPU_RSEQ_END                                                                 \
 	"2:\n\t"                                                                        \
 	".pushsection __rseq_failure, \"ax\"\n\t"                                       \
 	".byte 0x0f, 0xb9, 0x3d\n\t"                                                    \
 	".long " __PCPU_STR(__PCPU_RSEQ_SIG) "\n\t"                                     \
 	"4:\n\t"                                                                        \
-	"jmp %l[abort]\n\t"                                                             \
-	__PCPU_RSEQ_NOCPU_EXIT                                                          \
+	"movl $" __PCPU_STR(__PCPU_RSEQ_ABORT) ", %k[r]\n\t"                            \
+	"jmp 2b\n\t"                                                                    \
 	".popsection\n\t"                                                               \
 	__PCPU_RSEQ_CLEAR
 
-#define __PCPU_RSEQ_INPUTS(canon)                                                       \
-	[rs] "r"((char *)__pcpu_thread_pointer() + __pcpu_fast.rseq_offset),            \
-	[nr] "r"(__pcpu_fast.rseq_nr_cpu_ids), [offs] "r"(__pcpu_fast.unit_offsets),   \
-	[p] "r"(canon) PCPU_RSEQ_INJECT_INPUT
+/* The operands every section uses: the rseq area's offset (for rseq_cs), the index's
+ * offset and the index expected. */
+#define __PCPU_RSEQ_INPUTS(i)                                                           \
+	[rso] "r"(__pcpu_fast.rseq_offset), [ioff] "r"(__pcpu_fast.rseq_index_offset),  \
+	[idx] "r"(i) PCPU_RSEQ_INJECT_INPUT
 
-/* The tail of every primitive: what each way out of the section returns. */
-#define __PCPU_RSEQ_RESULTS                                                             \
-	return __PCPU_RSEQ_DONE;                                                        \
-abort:                                                                                  \
-	return __PCPU_RSEQ_ABORT;                                                       \
-nocpu:                                                                                  \
-	return __PCPU_RSEQ_NOCPU;
+/* The prologue of every primitive: the index, or NOCPU when there is none. */
+#define __PCPU_RSEQ_GET_INDEX(i)                                                        \
+	uint32_t i = __pcpu_rseq_index();                                               \
+	if (__builtin_expect(i >= __pcpu_fast.rseq_index_bound, 0))                     \
+		return __PCPU_RSEQ_NOCPU
 
-/* A primitive whose section is one instruction on the copy at (%rax): @NAME_N(copy,
- * @ARG) runs @INSN, then @AFTER outside the section; @IN names @ARG for the asm;
- * @CLOB is empty or __PCPU_CLOB_RCX (a fixed argument rather than `, ## __VA_ARGS__`,
- * which strict C99/C11 and clang -pedantic reject in a user's build). */
-#define __PCPU_CLOB_RCX , "rcx"
-#define __PCPU_RSEQ_ONE(NAME, N, ARGT, INSN, AFTER, IN, CLOB)                           \
-static inline int __pcpu_rseq_##NAME##_##N(char *__pcpu_c, ARGT __pcpu_arg)            \
+/* A primitive that updates this CPU's copy with one instruction @INSN of %[v] and
+ * %[mem], the commit: the store, and the add (without lock prefix). */
+#define __PCPU_RSEQ_UPDATE(NAME, N, T, INSN, VC)                                        \
+__PCPU_INLINE int __pcpu_rseq_##NAME##_##N(char *__pcpu_c, T __pcpu_v)                 \
 {                                                                                       \
-	__asm__ __volatile__ goto(__PCPU_RSEQ_START __PCPU_RSEQ_COMMIT(INSN)             \
-				  __PCPU_RSEQ_END AFTER                                 \
-				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [IN] "r"(__pcpu_arg) \
-				  : "memory", "cc", "rax" CLOB PCPU_RSEQ_INJECT_CLOBBER \
-				  : abort, nocpu);                                      \
-	__PCPU_RSEQ_RESULTS                                                             \
+	__PCPU_RSEQ_GET_INDEX(__pcpu_i);                                                \
+	T *__pcpu_m = __PCPU_RSEQ_COPY(T, __pcpu_c, __pcpu_i);                          \
+	int __pcpu_r;                                                                   \
+	__asm__ __volatile__(__PCPU_RSEQ_START                                          \
+			     __PCPU_RSEQ_COMMIT(INSN)                                   \
+			     __PCPU_RSEQ_END                                            \
+			     : [r] "=&r"(__pcpu_r), [mem] "+m"(*__pcpu_m)               \
+			     : [v] VC(__pcpu_v), __PCPU_RSEQ_INPUTS(__pcpu_i)           \
+			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);                   \
+	return __pcpu_r;                                                                \
 }
 
-/* The primitives for one width: N bytes, type T, instruction suffix S, %rcx as R. */
-#define __PCPU_RSEQ_WIDTH(N, T, S, R)                                                   \
-__PCPU_RSEQ_ONE(load, N, T *, "mov" S " (%%rax), " R, "mov" S " " R ", (%[out])\n\t", out, \
-		__PCPU_CLOB_RCX)                                                     \
-__PCPU_RSEQ_ONE(store, N, T, "mov" S " %[v], (%%rax)", "", v, )                          \
-__PCPU_RSEQ_ONE(add, N, T, "add" S " %[v], (%%rax)", "", v, )                            \
+/* The primitives for one width: N bytes, type T, instruction suffix S, and the
+ * constraint of an immediate-or-register value operand VC. */
+#define __PCPU_RSEQ_WIDTH(N, T, S, VC)                                                  \
+/* Reads this CPU's copy into *@__pcpu_out. */                                          \
+__PCPU_INLINE int __pcpu_rseq_load_##N(char *__pcpu_c, T *__pcpu_out)                  \
+{                                                                                       \
+	__PCPU_RSEQ_GET_INDEX(__pcpu_i);                                                \
+	T *__pcpu_m = __PCPU_RSEQ_COPY(T, __pcpu_c, __pcpu_i);                          \
+	int __pcpu_r;                                                                   \
+	T __pcpu_v;                                                                     \
+	__asm__ __volatile__(__PCPU_RSEQ_START                                          \
+			     __PCPU_RSEQ_COMMIT("mov" S " %[mem], %[v]")                \
+			     __PCPU_RSEQ_END                                            \
+			     : [r] "=&r"(__pcpu_r), [v] "=&r"(__pcpu_v)                 \
+			     : [mem] "m"(*__pcpu_m), __PCPU_RSEQ_INPUTS(__pcpu_i)       \
+			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);                   \
+	*__pcpu_out = __pcpu_v;                                                         \
+	return __pcpu_r;                                                                \
+}                                                                                       \
+__PCPU_RSEQ_UPDATE(store, N, T, "mov" S " %[v], %[mem]", VC)                          \
+__PCPU_RSEQ_UPDATE(add, N, T, "add" S " %[v], %[mem]", VC)                            \
 /* If this CPU's copy equals *@__pcpu_old, store @__pcpu_new; else report the value   \
- * found in *@__pcpu_old. */                                                            \
-static inline int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pcpu_new) \
+ * found in *@__pcpu_old (out of line, label 5, after the section). */                  \
+__PCPU_INLINE int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pcpu_new) \
 {                                                                                       \
-	__asm__ __volatile__ goto(__PCPU_RSEQ_START                                     \
-				  "mov" S " (%%rax), " R "\n\t"                         \
-				  "cmp" S " (%[old]), " R "\n\t"                        \
-				  "jne 5f\n\t"                                          \
-				  __PCPU_RSEQ_COMMIT("mov" S " %[v], (%%rax)")          \
-				  __PCPU_RSEQ_END                                       \
-				  "jmp 6f\n\t"                                          \
-				  "5:\n\t"                                              \
-				  __PCPU_RSEQ_CLEAR                                     \
-				  "mov" S " " R ", (%[old])\n\t"                        \
-				  "jmp %l[cmpfail]\n\t"                                 \
-				  "6:\n\t"                                              \
-				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [v] "r"(__pcpu_new), \
-				    [old] "r"(__pcpu_old)                               \
-				  : "memory", "cc", "rax", "rcx" PCPU_RSEQ_INJECT_CLOBBER \
-				  : abort, nocpu, cmpfail);                             \
-	__PCPU_RSEQ_RESULTS                                                             \
-cmpfail:                                                                                \
-	return __PCPU_RSEQ_CMPFAIL;                                                     \
+	__PCPU_RSEQ_GET_INDEX(__pcpu_i);                                                \
+	T *__pcpu_m = __PCPU_RSEQ_COPY(T, __pcpu_c, __pcpu_i);                          \
+	int __pcpu_r;                                                                   \
+	T __pcpu_t;                                                                     \
+	__asm__ __volatile__(__PCPU_RSEQ_START                                          \
+			     "mov" S " %[mem], %[t]\n\t"                                \
+			     "cmp" S " %[old], %[t]\n\t"                                \
+			     "jne 5f\n\t"                                               \
+			     __PCPU_RSEQ_COMMIT("mov" S " %[v], %[mem]")                \
+			     __PCPU_RSEQ_END                                            \
+			     ".pushsection __rseq_failure, \"ax\"\n\t"                  \
+			     "5:\n\t"                                                   \
+			     "mov" S " %[t], %[old]\n\t"                                \
+			     "movl $" __PCPU_STR(__PCPU_RSEQ_CMPFAIL) ", %k[r]\n\t"     \
+			     "jmp 2b\n\t"                                               \
+			     ".popsection\n\t"                                          \
+			     : [r] "=&r"(__pcpu_r), [t] "=&r"(__pcpu_t),                \
+			       [mem] "+m"(*__pcpu_m), [old] "+m"(*__pcpu_old)           \
+			     : [v] "r"(__pcpu_new), __PCPU_RSEQ_INPUTS(__pcpu_i)        \
+			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);                   \
+	return __pcpu_r;                                                                \
 }
 
-__PCPU_RSEQ_WIDTH(1, uint8_t, "b", "%%cl")
-__PCPU_RSEQ_WIDTH(2, uint16_t, "w", "%%cx")
-__PCPU_RSEQ_WIDTH(4, uint32_t, "l", "%%ecx")
-__PCPU_RSEQ_WIDTH(8, uint64_t, "q", "%%rcx")
+__PCPU_RSEQ_WIDTH(1, uint8_t, "b", "iq")
+__PCPU_RSEQ_WIDTH(2, uint16_t, "w", "ir")
+__PCPU_RSEQ_WIDTH(4, uint32_t, "l", "ir")
+__PCPU_RSEQ_WIDTH(8, uint64_t, "q", "er")
 
 /* Two adjacent words: compare both, then store both with one 16-byte store (the commit
  * must be a single instruction).  @__pcpu_o holds the expected pair and receives the
- * pair found when they differ. */
-static inline int __pcpu_rseq_cmpstore_double(char *__pcpu_c, uint64_t *__pcpu_o,
+ * pair found when they differ.  The words are addressed through registers (%[p],
+ * %[op]); the "m" operands tell the compiler what the section reads and writes. */
+__PCPU_INLINE int __pcpu_rseq_cmpstore_double(char *__pcpu_c, uint64_t *__pcpu_o,
 					      uint64_t __pcpu_n1, uint64_t __pcpu_n2)
 {
-	__asm__ __volatile__ goto("movq %[n1], %%xmm0\n\t"
-				  "movq %[n2], %%xmm1\n\t"
-				  "punpcklqdq %%xmm1, %%xmm0\n\t"
-				  __PCPU_RSEQ_START
-				  "movq (%%rax), %%rcx\n\t"
-				  "cmpq (%[old]), %%rcx\n\t"
-				  "jne 5f\n\t"
-				  "movq 8(%%rax), %%rcx\n\t"
-				  "cmpq 8(%[old]), %%rcx\n\t"
-				  "jne 5f\n\t"
-				  __PCPU_RSEQ_COMMIT("movups %%xmm0, (%%rax)")
-				  __PCPU_RSEQ_END
-				  "jmp 6f\n\t"
-				  "5:\n\t"
-				  __PCPU_RSEQ_CLEAR
-				  "movq (%%rax), %%rcx\n\t"
-				  "movq %%rcx, (%[old])\n\t"
-				  "movq 8(%%rax), %%rcx\n\t"
-				  "movq %%rcx, 8(%[old])\n\t"
-				  "jmp %l[cmpfail]\n\t"
-				  "6:\n\t"
-				  : : __PCPU_RSEQ_INPUTS(__pcpu_c), [n1] "r"(__pcpu_n1), [n2] "r"(__pcpu_n2),
-				    [old] "r"(__pcpu_o)
-				  : "memory", "cc", "rax", "rcx", "xmm0", "xmm1" PCPU_RSEQ_INJECT_CLOBBER
-				  : abort, nocpu, cmpfail);
-	__PCPU_RSEQ_RESULTS
-cmpfail:
-	return __PCPU_RSEQ_CMPFAIL;
+	__PCPU_RSEQ_GET_INDEX(__pcpu_i);
+	uint64_t(*__pcpu_m)[2] = (uint64_t(*)[2])__PCPU_RSEQ_COPY(char, __pcpu_c, __pcpu_i);
+	uint64_t(*__pcpu_om)[2] = (uint64_t(*)[2])__pcpu_o;
+	int __pcpu_r;
+
+	__asm__ __volatile__("movq %[n1], %%xmm0\n\t"
+			     "movq %[n2], %%xmm1\n\t"
+			     "punpcklqdq %%xmm1, %%xmm0\n\t"
+			     __PCPU_RSEQ_START
+			     "movq (%[p]), %%rcx\n\t"
+			     "cmpq (%[op]), %%rcx\n\t"
+			     "jne 5f\n\t"
+			     "movq 8(%[p]), %%rcx\n\t"
+			     "cmpq 8(%[op]), %%rcx\n\t"
+			     "jne 5f\n\t"
+			     __PCPU_RSEQ_COMMIT("movups %%xmm0, (%[p])")
+			     __PCPU_RSEQ_END
+			     ".pushsection __rseq_failure, \"ax\"\n\t"
+			     "5:\n\t"
+			     "movq (%[p]), %%rcx\n\t"
+			     "movq %%rcx, (%[op])\n\t"
+			     "movq 8(%[p]), %%rcx\n\t"
+			     "movq %%rcx, 8(%[op])\n\t"
+			     "movl $" __PCPU_STR(__PCPU_RSEQ_CMPFAIL) ", %k[r]\n\t"
+			     "jmp 2b\n\t"
+			     ".popsection\n\t"
+			     : [r] "=&r"(__pcpu_r), [mem] "+m"(*__pcpu_m), [old] "+m"(*__pcpu_om)
+			     : [p] "r"(__pcpu_m), [op] "r"(__pcpu_om), [n1] "r"(__pcpu_n1),
+			       [n2] "r"(__pcpu_n2), __PCPU_RSEQ_INPUTS(__pcpu_i)
+			     : "cc", "rax", "rcx", "xmm0", "xmm1" PCPU_RSEQ_INJECT_CLOBBER);
+	return __pcpu_r;
 }
 
 #endif /* PERCPU_ARCH_X86_64_H */

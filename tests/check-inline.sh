@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# check-inline.sh - the this_cpu operations are inline at -O2, with gcc and with clang:
+# a function of eight increments (of a dynamic object's members, and of eight static
+# per-CPU variables) compiles to eight rseq sections of its own, with no out-of-line
+# copy of an operation (GCC once made __pcpu_add_8.constprop.0 and called it from five of
+# the eight) and no call except to the library's entry points for the cold paths
+# (__pcpu_* : initialization, registration, the atomic fallback).
+# Usage: sh tests/check-inline.sh [compiler...]   (default: cc, and clang if installed)
+set -u
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cat > "$tmp/eight.c" <<'EOF'
+#include <percpu.h>
+struct eight { uint64_t a, b, c, d, e, f, g, h; };
+PCPU_DEFINE(uint64_t, s0); PCPU_DEFINE(uint64_t, s1); PCPU_DEFINE(uint64_t, s2);
+PCPU_DEFINE(uint64_t, s3); PCPU_DEFINE(uint64_t, s4); PCPU_DEFINE(uint64_t, s5);
+PCPU_DEFINE(uint64_t, s6); PCPU_DEFINE(uint64_t, s7);
+void eight_dynamic(struct eight *p);
+void eight_static(void);
+void eight_dynamic(struct eight *p)
+{
+	pcpu_this_inc(p->a); pcpu_this_inc(p->b); pcpu_this_inc(p->c); pcpu_this_inc(p->d);
+	pcpu_this_inc(p->e); pcpu_this_inc(p->f); pcpu_this_inc(p->g); pcpu_this_inc(p->h);
+}
+void eight_static(void)
+{
+	pcpu_this_inc(s0); pcpu_this_inc(s1); pcpu_this_inc(s2); pcpu_this_inc(s3);
+	pcpu_this_inc(s4); pcpu_this_inc(s5); pcpu_this_inc(s6); pcpu_this_inc(s7);
+}
+EOF
+compilers=${*:-cc}
+[ $# -eq 0 ] && command -v clang >/dev/null && compilers="cc clang"
+fail=0
+for c in $compilers; do
+	case $($c -dumpmachine) in x86_64*) ;; *) echo "check-inline: $c: no rseq sections on this target, skipped"; continue ;; esac
+	o="$tmp/eight-$c.o"
+	if ! $c -O2 -D_GNU_SOURCE -Iinclude -c "$tmp/eight.c" -o "$o"; then
+		echo "check-inline: $c: does not compile"; fail=1; continue
+	fi
+	# 1. no function but the two: an out-of-line copy of an operation would be a third
+	funcs=$(nm --defined-only "$o" | awk '$2 ~ /^[tT]$/ { print $3 }' | grep -v '^__pcpu_dso_\(un\)\?register$' | sort | tr '\n' ' ')
+	if [ "$funcs" != "eight_dynamic eight_static " ]; then
+		echo "check-inline: $c: functions other than the two: $funcs"; fail=1
+	fi
+	# 2. every call goes to a library entry point (the relocation names it)
+	bad=$(objdump -dr --no-show-raw-insn "$o" | awk '
+		/<eight_(dynamic|static)>:/ { infn = 1; next }
+		/^[0-9a-f]+ <.*>:/ { infn = 0 }
+		infn && /\tcall/ { want = 1; line = $0; next }
+		want { want = 0; if ($0 !~ /R_X86_64_(PLT32|PC32|GOTPCRELX?)[ \t]+__pcpu_/) print line " " $0 }')
+	if [ -n "$bad" ]; then
+		echo "check-inline: $c: calls to something else than the library's cold paths:"
+		echo "$bad"; fail=1
+	fi
+	# 3. at least eight sections per function, i.e. one per operation at least
+	hex=$(objdump -h "$o" | awk '$2 == "__rseq_cs_ptr_array" { print $3 }')
+	n=$(( 0x${hex:-0} / 8 ))
+	if [ "$n" -lt 16 ]; then
+		echo "check-inline: $c: $n rseq sections for 16 operations"; fail=1
+	fi
+	[ $fail -eq 0 ] && echo "check-inline: $c: 16 increments inline, ${n} sections, calls only to __pcpu_* cold paths"
+done
+exit $fail
