@@ -50,16 +50,19 @@ PCPU_API const char *pcpu_version(void);
 /* ------------------------------------------------------------------------------------
  * CPUs and topology.  The possible CPUs, their nodes and the online CPUs are read once,
  * when the library initializes (or from LIBPERCPU_TOPOLOGY, a simulated topology).
- * Possible CPUs never change afterwards: every possible CPU owns a unit forever.
+ * Possible CPUs never change afterwards: every possible CPU owns a unit forever.  The
+ * online CPUs change when pcpu_cpus_refresh() (or pcpu_balance()) re-reads them; masks
+ * and hotplug callbacks are in <percpu/cpumask.h>.
  * Safe in signal handlers once the library is initialized.
  * ------------------------------------------------------------------------------------ */
 
 /* Highest possible CPU number + 1. */
 PCPU_API unsigned int pcpu_nr_cpu_ids(void);
-/* Number of possible / online CPUs. */
+/* Number of possible / online CPUs (online: as of the last refresh). */
 PCPU_API unsigned int pcpu_num_possible_cpus(void);
 PCPU_API unsigned int pcpu_num_online_cpus(void);
-/* Whether @cpu is possible / was online at initialization.  False for cpu >= nr_cpu_ids. */
+/* Whether @cpu is possible / was online at the last refresh (or at initialization).
+ * False for cpu >= nr_cpu_ids. */
 PCPU_API bool pcpu_cpu_possible(unsigned int cpu);
 PCPU_API bool pcpu_cpu_online(unsigned int cpu);
 /* NUMA node of a possible CPU, -1 for an impossible one. */
@@ -124,7 +127,9 @@ PCPU_API void pcpu_free(void *ptr);
 /* Runs the allocator's housekeeping now: frees surplus empty chunks, gives back empty
  * pages of sparse chunks, tops up the pool of empty populated pages that
  * PCPU_GFP_ATOMIC allocations use.  The library also does this itself, on the slow paths
- * of allocation and free; call this from a thread of your own to keep it off them. */
+ * of allocation and free; call this from a thread of your own to keep it off them.
+ * This call (not the library's own) also runs pcpu_cpus_refresh() first, and so the
+ * CPU-hotplug callbacks (see <percpu/cpumask.h>), from the calling thread. */
 PCPU_API void pcpu_balance(void);
 
 /* ------------------------------------------------------------------------------------
@@ -430,5 +435,6 @@ __PCPU_INLINE void *__pcpu_ptr(const void *__pcpu_p, unsigned int __pcpu_cpu)
 #include <percpu/remote.h>
 #include <percpu/getcpu.h>
 #include <percpu/counter.h>
+#include <percpu/cpumask.h>
 
 #endif /* PERCPU_H */

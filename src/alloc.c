@@ -630,13 +630,25 @@ static void balance_locked(void)
 	balance_free(true);
 }
 
-void pcpu_balance(void)
+/* The housekeeping of the slow paths of allocation and free. */
+static void balance(void)
 {
-	if (pcpu_ensure_init())
-		return;
 	pthread_mutex_lock(&pcpu.alloc_mutex);
 	balance_locked();
 	pthread_mutex_unlock(&pcpu.alloc_mutex);
+}
+
+/* The application's call also re-reads the online CPUs (cpuhp.c): the slow paths leave
+ * that out, so that a free never runs hotplug callbacks. */
+void pcpu_balance(void)
+{
+	int saved = errno;
+
+	if (pcpu_ensure_init())
+		return;
+	(void)pcpu_cpus_refresh();
+	errno = saved;
+	balance();
 }
 
 /* ---------------------------------------------------------------------------------
@@ -870,12 +882,12 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 		pcpu.stats.nr_alloc_failed++;
 		pcpu_state_unlock();
 		if (need_balance)
-			pcpu_balance();
+			balance();
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (need_balance)
-		pcpu_balance();
+		balance();
 
 	ptr = c->base + off;
 	for (int u = 0; u < pcpu.nr_used; u++)
@@ -946,7 +958,7 @@ void pcpu_free_internal(void *ptr, const char *caller)
 	pcpu_state_unlock();
 
 	if (need_balance)
-		pcpu_balance();
+		balance();
 }
 
 void *pcpu_alloc(size_t size, size_t align)

@@ -18,11 +18,17 @@
  * Sums.  Under the lock, count + every possible CPU's delta read with atomic loads.  A
  * delta changes outside the lock only by a fast-path add of its own CPU, which is an add
  * that overlaps the sum; moves between the deltas and the count need the lock.  So a sum
- * counts every add completed before it, and any subset of those overlapping it.  The
- * kernel sums the online (and dying) CPUs and folds the deltas of a CPU that goes
- * offline from a hotplug callback; userspace gets no such callback, so the deltas of
- * every possible CPU are summed, and pcpu_counter_compare_batch() bounds the error of
- * the count by possible CPUs, not online ones (plus one: see there).
+ * counts every add completed before it, and any subset of those overlapping it.
+ *
+ * Hotplug.  As the kernel's, every counter is on a list, and when pcpu_cpus_refresh()
+ * sees a CPU go offline, pcpu_counter_cpu_dead() folds that CPU's delta into the count
+ * of each (swapped for 0 atomically, under the counter's lock), so that
+ * pcpu_counter_read() stays close.  The kernel then sums the online CPUs only; here a
+ * thread on the sched_getcpu fallback may still add to a CPU's delta after it went (it
+ * read the CPU number before), so the deltas of every possible CPU are summed, and
+ * pcpu_counter_compare_batch() bounds the error of the count by possible CPUs, not
+ * online ones (plus one: see there).  The swap is atomic with respect to such atomic
+ * adds; an rseq add commits with a plain store, but none runs on an offline CPU.
  *
  * Set writes every delta remotely with atomic stores.  The this_cpu operations are
  * atomic only with respect to their own CPU (an rseq commit is a plain store), so a set
@@ -60,7 +66,7 @@ static int64_t wrap_add(int64_t a, int64_t b)
 
 int32_t pcpu_counter_batch(void)
 {
-	static int32_t batch; /* 0 until computed; the online CPUs never change after init */
+	static int32_t batch; /* 0 until computed; kept across CPU hotplug (see counter.h) */
 	int32_t b = __atomic_load_n(&batch, __ATOMIC_RELAXED);
 
 	if (__builtin_expect(b == 0, 0)) {
@@ -71,6 +77,49 @@ int32_t pcpu_counter_batch(void)
 			__atomic_store_n(&batch, b, __ATOMIC_RELAXED);
 	}
 	return b;
+}
+
+/* Every initialized counter, for pcpu_counter_cpu_dead().  Lock order: the hotplug
+ * registry's lock (cpuhp.c), then this, then a counter's own. */
+static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pcpu_counter *counters_head;
+
+static void list_add(struct pcpu_counter *fbc)
+{
+	pthread_mutex_lock(&counters_lock);
+	fbc->__pcpu_prev = NULL;
+	fbc->__pcpu_next = counters_head;
+	if (counters_head)
+		counters_head->__pcpu_prev = fbc;
+	counters_head = fbc;
+	pthread_mutex_unlock(&counters_lock);
+}
+
+static void list_del(struct pcpu_counter *fbc)
+{
+	pthread_mutex_lock(&counters_lock);
+	if (fbc->__pcpu_prev)
+		fbc->__pcpu_prev->__pcpu_next = fbc->__pcpu_next;
+	else
+		counters_head = fbc->__pcpu_next;
+	if (fbc->__pcpu_next)
+		fbc->__pcpu_next->__pcpu_prev = fbc->__pcpu_prev;
+	fbc->__pcpu_prev = fbc->__pcpu_next = NULL;
+	pthread_mutex_unlock(&counters_lock);
+}
+
+void pcpu_counter_cpu_dead(unsigned int cpu)
+{
+	pthread_mutex_lock(&counters_lock);
+	for (struct pcpu_counter *fbc = counters_head; fbc; fbc = fbc->__pcpu_next) {
+		pthread_mutex_lock(&fbc->lock);
+		int32_t delta = __atomic_exchange_n(pcpu_ptr(fbc->counters, cpu), 0, __ATOMIC_RELAXED);
+		int64_t count = __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
+
+		__atomic_store_n(&fbc->count, wrap_add(count, delta), __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&fbc->lock);
+	}
+	pthread_mutex_unlock(&counters_lock);
 }
 
 int pcpu_counter_init(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp)
@@ -106,6 +155,7 @@ int pcpu_counter_init(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp
 		errno = err == EAGAIN ? ENOMEM : err;
 		return -1;
 	}
+	list_add(fbc);
 	return 0;
 }
 
@@ -113,6 +163,7 @@ void pcpu_counter_destroy(struct pcpu_counter *fbc)
 {
 	if (!fbc || !fbc->counters)
 		return;
+	list_del(fbc);
 	pcpu_free(fbc->counters);
 	fbc->counters = NULL;
 	pthread_mutex_destroy(&fbc->lock);

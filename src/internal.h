@@ -132,6 +132,19 @@ void pcpu_stats_arm_exit(void) PCPU_HIDDEN;
 struct pcpu_snapshot;
 int pcpu_snap_take_self(struct pcpu_snapshot *s) PCPU_HIDDEN;
 
+/* cpumask.c: the present mask, made on first use (NULL without memory for it). */
+uint64_t *pcpu_cpus_present_bits(void) PCPU_HIDDEN;
+
+/* cpuhp.c: where the online and present CPUs are re-read from: the test hook
+ * pcpu_cpus_sysfs_root_hook if set, else /sys/devices/system, or NULL for a simulated
+ * topology (nothing to re-read). */
+extern const char *pcpu_cpus_sysfs_root_hook PCPU_HIDDEN;
+const char *pcpu_cpus_sysfs_root(void) PCPU_HIDDEN;
+
+/* counter.c: folds each counter's delta of @cpu, which went offline, into its count (the
+ * kernel's percpu_counter_cpu_dead hotplug state). */
+void pcpu_counter_cpu_dead(unsigned int cpu) PCPU_HIDDEN;
+
 /* cpu_source.c */
 bool pcpu_cpu_init(void) PCPU_HIDDEN;
 

@@ -744,3 +744,21 @@ fail:
 	errno = e;
 	return -1;
 }
+
+int pcpu_topology_read_cpus(const char *sysfs_root, const char *name, uint64_t *dst,
+			    unsigned int nbits)
+{
+	char rel[64];
+	uint64_t *bits;
+	unsigned int width;
+
+	snprintf(rel, sizeof(rel), "cpu/%s", name);
+	if (read_cpulist_file(sysfs_root, rel, &bits, &width))
+		return -1;
+	memset(dst, 0, bitmap_words(nbits) * sizeof(*dst));
+	for (unsigned int cpu = 0; cpu < width && cpu < nbits; cpu++)
+		if (pcpu_topology_test(bits, cpu))
+			bitmap_set(dst, cpu);
+	free(bits);
+	return 0;
+}

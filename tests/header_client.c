@@ -19,6 +19,49 @@ static long read_const(const long *q)
 {
 	return this_cpu_read(*q) + (long)*per_cpu_ptr(q, 0);
 }
+static int on_cpu(unsigned int cpu)
+{
+	return (int)cpu & 0;
+}
+/* the cpumask and hotplug names */
+static long masks(void)
+{
+	cpumask_var_t v;
+	struct cpumask *s;
+	char buf[PCPU_CPUMAP_BUF_SIZE];
+	unsigned int cpu;
+	long n = 0;
+	int st;
+	if (!zalloc_cpumask_var(&v, GFP_KERNEL) || !alloc_cpumask_var(&s, GFP_KERNEL)) return -1;
+	cpumask_copy(s, cpu_online_mask);
+	cpumask_set_cpu(0, v);
+	cpumask_clear_cpu(0, v);
+	n += cpumask_test_cpu(0, cpu_possible_mask) + cpumask_test_and_set_cpu(0, v) +
+	     cpumask_test_and_clear_cpu(0, v);
+	cpumask_setall(v);
+	cpumask_clear(v);
+	n += cpumask_and(v, s, cpu_present_mask) + cpumask_andnot(v, s, cpumask_of(0));
+	cpumask_or(v, v, cpumask_of_node(0));
+	cpumask_xor(v, v, get_cpu_mask(0));
+	n += cpumask_equal(v, s) + cpumask_empty(v) + cpumask_full(v) + cpumask_subset(v, s) +
+	     cpumask_intersects(v, s) + (long)cpumask_weight(v) + (long)cpumask_first(v) +
+	     (long)cpumask_any(v) + (long)cpumask_first_and(v, s) + (long)cpumask_next(-1, v) +
+	     (long)cpumask_next_zero(-1, v) + (long)cpumask_next_and(-1, v, s) +
+	     (long)num_present_cpus() + cpu_present(0) + (long)nr_cpumask_bits +
+	     (long)cpumask_size() + (long)cpumask_bits(v)[0];
+	for_each_cpu(cpu, v) n++;
+	for_each_cpu_and(cpu, v, s) n++;
+	for_each_cpu_andnot(cpu, v, s) n++;
+	for_each_present_cpu(cpu) n++;
+	n += cpulist_parse("0", v) + cpumap_print_to_pagebuf(true, buf, v);
+	free_cpumask_var(v);
+	free_cpumask_var(s);
+	st = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "client:online", on_cpu, on_cpu);
+	if (st > 0) cpuhp_remove_state(st);
+	st = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "client:nocalls", on_cpu, NULL);
+	if (st > 0) cpuhp_remove_state_nocalls(st);
+	return n + (long)sizeof(cpumask_t) / NR_CPUS;
+}
 int main(void)
 {
 	long *p = alloc_percpu(long);
@@ -68,6 +111,7 @@ int main(void)
 	total += percpu_counter_sum(&c);
 	percpu_counter_destroy(&c);
 	free_percpu(p);
+	total += masks();
 	printf("%ld %u\n", total, smp_processor_id() >= 0);
 	return 0;
 }

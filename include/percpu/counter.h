@@ -45,6 +45,8 @@ struct pcpu_counter {
 	int64_t count;              /* written under lock, read atomically without it */
 	int32_t __pcpu *counters;   /* per-CPU deltas from pcpu_alloc_gfp(); NULL when the
 				     * counter is not initialized */
+	struct pcpu_counter *__pcpu_prev, *__pcpu_next; /* the library's list of counters,
+							  * for CPU hotplug */
 };
 
 /* Initializes @fbc with the value @amount: allocates the per-CPU deltas with
@@ -104,8 +106,9 @@ PCPU_API int64_t pcpu_counter_sum_positive(struct pcpu_counter *fbc);
  * CPUs; see pcpu_counter_read()), so that the deltas cannot change the answer, and
  * pcpu_counter_sum() otherwise.  The answer is exact as long as every add used a batch
  * of at most @batch (with concurrent adds: exact for some subset of them, as for
- * pcpu_counter_sum()).  The kernel's bound is @batch * online CPUs: here a CPU that went
- * offline keeps its delta (userspace gets no CPU-hotplug callback to fold it), and a
+ * pcpu_counter_sum()).  The kernel's bound is @batch * online CPUs: here a thread may
+ * still add to the delta of a CPU after pcpu_cpus_refresh() saw it go offline and
+ * folded it (the sched_getcpu fallback reads the CPU number before the add), and a
  * fold in progress can leave one more batch outside the count.  Not exact across
  * wrap-around of the count. */
 PCPU_API int pcpu_counter_compare_batch(struct pcpu_counter *fbc, int64_t rhs, int32_t batch);
@@ -113,7 +116,8 @@ PCPU_API int pcpu_counter_compare_batch(struct pcpu_counter *fbc, int64_t rhs, i
 PCPU_API int pcpu_counter_compare(struct pcpu_counter *fbc, int64_t rhs);
 
 /* The default batch, as the kernel computes it: max(32, 2 * online CPUs).  The online
- * CPUs are those at library initialization, so the value never changes. */
+ * CPUs are those at the first call: the value never changes (the kernel recomputes it
+ * on CPU hotplug; pcpu_cpus_refresh() leaves it). */
 PCPU_API int32_t pcpu_counter_batch(void);
 
 #ifdef __cplusplus

@@ -86,6 +86,89 @@ static inline int percpu_counter_init(struct pcpu_counter *__pcpu_fbc, int64_t _
 /* A variable in the kernel; its value never changes here. */
 #define percpu_counter_batch (pcpu_counter_batch())
 
+/* CPU masks (see pcpu_cpumask(3)): struct cpumask is struct pcpu_cpumask, so that
+ * masks pass between the two sets of names.  The library's masks (cpu_online_mask,
+ * cpumask_of(), alloc_cpumask_var(), ...) hold nr_cpu_ids bits only, as the kernel's
+ * off-stack masks: copy them with cpumask_copy(), not by assignment. */
+#define cpumask pcpu_cpumask
+typedef struct pcpu_cpumask cpumask_t;
+typedef pcpu_cpumask_var_t cpumask_var_t;
+#define NR_CPUS PCPU_NR_CPUS
+#define nr_cpumask_bits (pcpu_nr_cpu_ids())
+#define cpumask_bits(maskp) ((maskp)->bits)
+#define cpumask_size() pcpu_cpumask_size()
+#define alloc_cpumask_var(mask, gfp) pcpu_alloc_cpumask_var((mask), (gfp))
+#define zalloc_cpumask_var(mask, gfp) pcpu_zalloc_cpumask_var((mask), (gfp))
+#define free_cpumask_var(mask) pcpu_free_cpumask_var(mask)
+#define cpu_possible_mask (pcpu_cpu_possible_mask())
+#define cpu_online_mask (pcpu_cpu_online_mask())
+#define cpu_present_mask (pcpu_cpu_present_mask())
+#define num_present_cpus() pcpu_num_present_cpus()
+#define cpu_present(cpu) pcpu_cpu_present(cpu)
+#define cpumask_of(cpu) pcpu_cpumask_of(cpu)
+#define get_cpu_mask(cpu) pcpu_cpumask_of(cpu)
+#define cpumask_of_node(node) pcpu_cpumask_of_node(node)
+#define cpumask_set_cpu(cpu, dstp) pcpu_cpumask_set_cpu((cpu), (dstp))
+#define cpumask_clear_cpu(cpu, dstp) pcpu_cpumask_clear_cpu((cpu), (dstp))
+#define cpumask_test_cpu(cpu, mask) pcpu_cpumask_test_cpu((cpu), (mask))
+#define cpumask_test_and_set_cpu(cpu, mask) pcpu_cpumask_test_and_set_cpu((cpu), (mask))
+#define cpumask_test_and_clear_cpu(cpu, mask) pcpu_cpumask_test_and_clear_cpu((cpu), (mask))
+#define cpumask_setall(dstp) pcpu_cpumask_setall(dstp)
+#define cpumask_clear(dstp) pcpu_cpumask_clear(dstp)
+#define cpumask_copy(dstp, srcp) pcpu_cpumask_copy((dstp), (srcp))
+#define cpumask_and(dstp, a, b) pcpu_cpumask_and((dstp), (a), (b))
+#define cpumask_or(dstp, a, b) pcpu_cpumask_or((dstp), (a), (b))
+#define cpumask_andnot(dstp, a, b) pcpu_cpumask_andnot((dstp), (a), (b))
+#define cpumask_xor(dstp, a, b) pcpu_cpumask_xor((dstp), (a), (b))
+#define cpumask_equal(a, b) pcpu_cpumask_equal((a), (b))
+#define cpumask_empty(srcp) pcpu_cpumask_empty(srcp)
+#define cpumask_full(srcp) pcpu_cpumask_full(srcp)
+#define cpumask_subset(a, b) pcpu_cpumask_subset((a), (b))
+#define cpumask_intersects(a, b) pcpu_cpumask_intersects((a), (b))
+#define cpumask_weight(srcp) pcpu_cpumask_weight(srcp)
+#define cpumask_first(srcp) pcpu_cpumask_first(srcp)
+#define cpumask_any(srcp) pcpu_cpumask_first(srcp)
+#define cpumask_first_and(a, b) pcpu_cpumask_first_and((a), (b))
+#define cpumask_next(n, srcp) pcpu_cpumask_next((n), (srcp))
+#define cpumask_next_zero(n, srcp) pcpu_cpumask_next_zero((n), (srcp))
+#define cpumask_next_and(n, a, b) pcpu_cpumask_next_and((n), (a), (b))
+#define for_each_cpu(cpu, mask) pcpu_for_each_cpu(cpu, mask)
+#define for_each_cpu_and(cpu, a, b) pcpu_for_each_cpu_and(cpu, a, b)
+#define for_each_cpu_andnot(cpu, a, b) pcpu_for_each_cpu_andnot(cpu, a, b)
+#define for_each_present_cpu(cpu) pcpu_for_each_present_cpu(cpu)
+/* As the kernel's: 0, or a negative errno (-EINVAL, -ERANGE). */
+static inline int cpulist_parse(const char *__pcpu_buf, struct pcpu_cpumask *__pcpu_dst)
+{
+	return pcpu_cpumask_parselist(__pcpu_buf, __pcpu_dst) ? -errno : 0;
+}
+#define cpumap_print_to_pagebuf(list, buf, mask) \
+	pcpu_cpumap_print_to_pagebuf((list), (buf), (mask))
+
+/* CPU hotplug (see pcpu_cpuhp(3)): the dynamic states only, whose callbacks run when
+ * pcpu_cpus_refresh() or pcpu_balance() sees CPUs come and go.  A setup returns the
+ * state (> 0) to remove later, or a negative errno, as the kernel's. */
+enum cpuhp_state {
+	CPUHP_BP_PREPARE_DYN = -3,
+	CPUHP_AP_ONLINE_DYN = -2,
+	CPUHP_INVALID = -1,
+};
+static inline int cpuhp_setup_state(int __pcpu_state, const char *__pcpu_name,
+				    pcpu_cpuhp_cb __pcpu_up, pcpu_cpuhp_cb __pcpu_down)
+{
+	return __pcpu_state != CPUHP_AP_ONLINE_DYN && __pcpu_state != CPUHP_BP_PREPARE_DYN ? -EINVAL
+	       : (__pcpu_state = pcpu_cpuhp_setup(__pcpu_name, __pcpu_up, __pcpu_down)) < 0
+		       ? -errno : __pcpu_state;
+}
+static inline int cpuhp_setup_state_nocalls(int __pcpu_state, const char *__pcpu_name,
+					    pcpu_cpuhp_cb __pcpu_up, pcpu_cpuhp_cb __pcpu_down)
+{
+	return __pcpu_state != CPUHP_AP_ONLINE_DYN && __pcpu_state != CPUHP_BP_PREPARE_DYN ? -EINVAL
+	       : (__pcpu_state = pcpu_cpuhp_setup_nocalls(__pcpu_name, __pcpu_up, __pcpu_down)) < 0
+		       ? -errno : __pcpu_state;
+}
+#define cpuhp_remove_state(state) ((void)pcpu_cpuhp_remove((int)(state)))
+#define cpuhp_remove_state_nocalls(state) ((void)pcpu_cpuhp_remove_nocalls((int)(state)))
+
 /* The this_cpu operations (see pcpu_this_cpu(3)).  The __this_cpu_ and raw_cpu_
  * variants are the same operations: in userspace the thread may always migrate, and
  * the rseq operations cost no more than unprotected ones would. */
