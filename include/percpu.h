@@ -206,6 +206,13 @@ PCPU_API void pcpu_balance(void);
 #endif
 #define pcpu_this_ptr(p) pcpu_ptr(p, pcpu_current_cpu())
 
+/* The offset of CPU @cpu's unit from a chunk's unit at offset 0, the kernel's
+ * per_cpu_offset(): pcpu_ptr(p, cpu) == (char *)p + pcpu_cpu_offset(cpu) for every p
+ * from pcpu_alloc() (not for &var of a static variable, whose copies are elsewhere).
+ * A CPU at or above nr_cpu_ids is reported and aborts.  Async-signal-safe once the
+ * library is initialized. */
+PCPU_API ptrdiff_t pcpu_cpu_offset(unsigned int cpu);
+
 /* Where pcpu_current_cpu() gets the CPU from, as a human-readable string: "rseq (glibc
  * registration)", "rseq (libpercpu registration)" (where glibc registered none, e.g.
  * under GLIBC_TUNABLES=glibc.pthread.rseq=0) or "sched_getcpu (rseq unavailable)".

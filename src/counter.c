@@ -122,26 +122,12 @@ void pcpu_counter_cpu_dead(unsigned int cpu)
 	pthread_mutex_unlock(&counters_lock);
 }
 
-int pcpu_counter_init(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp)
+/* Initializes @fbc's lock: 0 or an errno. */
+static int init_lock(struct pcpu_counter *fbc)
 {
 	pthread_mutexattr_t attr;
-	int err;
+	int err = pthread_mutexattr_init(&attr);
 
-	if (!fbc) {
-		errno = EINVAL;
-		return -1;
-	}
-	fbc->counters = NULL; /* destroyable whatever happens below */
-	fbc->count = amount;
-	if (gfp & ~PCPU_GFP_ATOMIC) {
-		errno = EINVAL;
-		return -1;
-	}
-	fbc->counters = pcpu_alloc_gfp(sizeof(int32_t), sizeof(int32_t), gfp);
-	if (!fbc->counters)
-		return -1; /* errno ENOMEM from pcpu_alloc_gfp() */
-
-	err = pthread_mutexattr_init(&attr);
 	if (!err) {
 #ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
 		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
@@ -149,24 +135,75 @@ int pcpu_counter_init(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp
 		err = pthread_mutex_init(&fbc->lock, &attr);
 		pthread_mutexattr_destroy(&attr);
 	}
-	if (err) {
-		pcpu_free(fbc->counters);
-		fbc->counters = NULL;
-		errno = err == EAGAIN ? ENOMEM : err;
+	return err == EAGAIN ? ENOMEM : err;
+}
+
+/* As the kernel's: @nr counters share one per-CPU allocation, counter i owning the
+ * i'th int32_t of it; destroy_many() frees it with the first. */
+int pcpu_counter_init_many(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp,
+			   unsigned int nr)
+{
+	int32_t __pcpu *deltas;
+	unsigned int i;
+	int err;
+
+	if (!fbc) {
+		errno = EINVAL;
 		return -1;
 	}
-	list_add(fbc);
+	for (i = 0; i < nr; i++) {
+		fbc[i].counters = NULL; /* destroyable whatever happens below */
+		fbc[i].count = amount;
+	}
+	if (!nr || nr > PCPU_MAX_ALLOC_SIZE / sizeof(int32_t) || (gfp & ~PCPU_GFP_ATOMIC)) {
+		errno = EINVAL;
+		return -1;
+	}
+	deltas = pcpu_alloc_gfp(nr * sizeof(int32_t), sizeof(int32_t), gfp);
+	if (!deltas)
+		return -1; /* errno ENOMEM from pcpu_alloc_gfp() */
+	for (i = 0; i < nr; i++) {
+		err = init_lock(&fbc[i]);
+		if (err) {
+			while (i--)
+				pthread_mutex_destroy(&fbc[i].lock);
+			pcpu_free(deltas);
+			errno = err;
+			return -1;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		fbc[i].counters = deltas + i;
+		list_add(&fbc[i]);
+	}
 	return 0;
+}
+
+int pcpu_counter_init(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp)
+{
+	return pcpu_counter_init_many(fbc, amount, gfp, 1);
+}
+
+void pcpu_counter_destroy_many(struct pcpu_counter *fbc, unsigned int nr)
+{
+	int32_t __pcpu *deltas;
+
+	if (!fbc || !nr || !fbc[0].counters)
+		return;
+	deltas = fbc[0].counters;
+	for (unsigned int i = 0; i < nr; i++) {
+		if (!fbc[i].counters)
+			continue;
+		list_del(&fbc[i]);
+		fbc[i].counters = NULL;
+		pthread_mutex_destroy(&fbc[i].lock);
+	}
+	pcpu_free(deltas);
 }
 
 void pcpu_counter_destroy(struct pcpu_counter *fbc)
 {
-	if (!fbc || !fbc->counters)
-		return;
-	list_del(fbc);
-	pcpu_free(fbc->counters);
-	fbc->counters = NULL;
-	pthread_mutex_destroy(&fbc->lock);
+	pcpu_counter_destroy_many(fbc, 1);
 }
 
 void pcpu_counter_set(struct pcpu_counter *fbc, int64_t amount)
@@ -234,6 +271,17 @@ void pcpu_counter_dec(struct pcpu_counter *fbc)
 	add_batch(fbc, -1, pcpu_counter_batch(), "pcpu_counter_dec");
 }
 
+/* The kernel's PERCPU_COUNTER_LOCAL_BATCH: the delta takes everything it can hold. */
+void pcpu_counter_add_local(struct pcpu_counter *fbc, int64_t amount)
+{
+	add_batch(fbc, amount, INT32_MAX, "pcpu_counter_add_local");
+}
+
+void pcpu_counter_sub_local(struct pcpu_counter *fbc, int64_t amount)
+{
+	add_batch(fbc, (int64_t)(0 - (uint64_t)amount), INT32_MAX, "pcpu_counter_sub_local");
+}
+
 static int64_t read_count(const struct pcpu_counter *fbc, const char *call)
 {
 	check_counter(fbc, call);
@@ -252,16 +300,24 @@ int64_t pcpu_counter_read_positive(const struct pcpu_counter *fbc)
 	return v > 0 ? v : 0;
 }
 
+/* The exact value; the lock held. */
+static int64_t sum_locked(const struct pcpu_counter *fbc)
+{
+	int64_t v = __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
+	unsigned int cpu;
+
+	pcpu_for_each_possible_cpu(cpu)
+		v = wrap_add(v, __atomic_load_n(pcpu_ptr(fbc->counters, cpu), __ATOMIC_RELAXED));
+	return v;
+}
+
 static int64_t sum(struct pcpu_counter *fbc, const char *call)
 {
-	unsigned int cpu;
 	int64_t v;
 
 	check_counter(fbc, call);
 	pthread_mutex_lock(&fbc->lock);
-	v = __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
-	pcpu_for_each_possible_cpu(cpu)
-		v = wrap_add(v, __atomic_load_n(pcpu_ptr(fbc->counters, cpu), __ATOMIC_RELAXED));
+	v = sum_locked(fbc);
 	pthread_mutex_unlock(&fbc->lock);
 	return v;
 }
@@ -304,4 +360,54 @@ int pcpu_counter_compare_batch(struct pcpu_counter *fbc, int64_t rhs, int32_t ba
 int pcpu_counter_compare(struct pcpu_counter *fbc, int64_t rhs)
 {
 	return compare(fbc, rhs, pcpu_counter_batch(), "pcpu_counter_compare");
+}
+
+/* Whether count + @amount is on the allowed side of @limit: at most @limit for a
+ * positive amount (@up), at least @limit for a negative one.  Overflow counts as beyond. */
+static bool within(int64_t count, int64_t amount, int64_t limit, bool up)
+{
+	int64_t next;
+
+	if (__builtin_add_overflow(count, amount, &next))
+		return false;
+	return up ? next <= limit : next >= limit;
+}
+
+/*
+ * After the kernel's __percpu_counter_limited_add().  Fast path: the new delta stays
+ * within the batch and the limit holds even if every other delta were at the batch in
+ * the wrong direction (count +- (batch - 1) * (possible CPUs + 1), the bound of
+ * pcpu_counter_compare_batch()).  Otherwise, under the lock, this CPU's delta moves to
+ * the count and the exact sum decides.
+ */
+bool pcpu_counter_limited_add(struct pcpu_counter *fbc, int64_t limit, int64_t amount)
+{
+	int32_t batch = pcpu_counter_batch(), delta;
+	int64_t unknown = (int64_t)(batch - 1) * (int64_t)(pcpu_num_possible_cpus() + 1), next;
+	bool good;
+
+	check_counter(fbc, "pcpu_counter_limited_add");
+	if (amount == 0)
+		return true;
+	delta = pcpu_this_read(*fbc->counters);
+	do {
+		int64_t count = __atomic_load_n(&fbc->count, __ATOMIC_RELAXED);
+
+		if (__builtin_add_overflow((int64_t)delta, amount, &next) || next >= batch ||
+		    next <= -batch || !within(count, amount > 0 ? unknown : -unknown, limit, amount > 0))
+			goto slow;
+	} while (!pcpu_this_try_cmpxchg(*fbc->counters, &delta, (int32_t)next));
+	return true;
+slow:
+	pthread_mutex_lock(&fbc->lock);
+	delta = pcpu_this_xchg(*fbc->counters, 0);
+	__atomic_store_n(&fbc->count, wrap_add(__atomic_load_n(&fbc->count, __ATOMIC_RELAXED), delta),
+			 __ATOMIC_RELAXED);
+	good = within(sum_locked(fbc), amount, limit, amount > 0);
+	if (good)
+		__atomic_store_n(&fbc->count,
+				 wrap_add(__atomic_load_n(&fbc->count, __ATOMIC_RELAXED), amount),
+				 __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&fbc->lock);
+	return good;
 }

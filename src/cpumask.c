@@ -401,3 +401,9 @@ int pcpu_cpumap_print_to_pagebuf(bool list, char *buf, const struct pcpu_cpumask
 {
 	return (int)pcpu_bitmap_print(list, buf, PCPU_CPUMAP_BUF_SIZE, mask->bits, nbits());
 }
+
+/* The kernel's per_cpu_offset(): every chunk has its units at the same offsets. */
+ptrdiff_t pcpu_cpu_offset(unsigned int cpu)
+{
+	return pcpu.unit_offsets[check_cpu("pcpu_cpu_offset", cpu)];
+}

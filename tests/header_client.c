@@ -14,6 +14,46 @@ DEFINE_PER_CPU_READ_MOSTLY(int, mostly) = 3;
 DEFINE_PER_CPU(unsigned int, events);
 DEFINE_PER_CPU_ALIGNED(struct pair, pr);
 DEFINE_PER_CPU(volatile long, vol);
+DECLARE_PER_CPU_FIRST(long, first);
+DEFINE_PER_CPU_FIRST(long, first);
+DECLARE_PER_CPU_SECTION(int, sect, "..shared_aligned");
+DEFINE_PER_CPU_SECTION(int, sect, "..shared_aligned");
+DEFINE_PER_CPU(uint64_t, v64);
+DEFINE_PER_CPU(cpumask_var_t, pcpu_masks);
+#ifdef __SIZEOF_INT128__
+DEFINE_PER_CPU_ALIGNED(__pcpu_u128, v128);
+#endif
+/* the names of the seeds beyond the this_cpu family's own */
+static long more_names(long *p)
+{
+	struct percpu_counter cs[2];
+	uint64_t o64 = 0;
+	long n = 0;
+	n += raw_cpu_sub_return(first, 1) + raw_cpu_inc_return(first) + raw_cpu_dec_return(first);
+	n += __get_cpu_var(sect)++ + (long)(per_cpu_offset(0) + my_cpu_offset);
+	n += *__this_cpu_ptr(p) + (long)(this_cpu_cpumask_var_ptr(pcpu_masks) != NULL);
+	n += (long)this_cpu_cmpxchg64(v64, 0, 1) + (long)raw_cpu_cmpxchg64(v64, 1, 2) +
+	     (long)__this_cpu_cmpxchg64(v64, 2, 3);
+	n += this_cpu_try_cmpxchg64(v64, &o64, 4) + raw_cpu_try_cmpxchg64(v64, &o64, 5) +
+	     __this_cpu_try_cmpxchg64(v64, &o64, 6);
+	n += __this_cpu_cmpxchg_double(this_cpu_ptr(&pr)->a, this_cpu_ptr(&pr)->b, 0, 0, 1, 2) +
+	     raw_cpu_cmpxchg_double(this_cpu_ptr(&pr)->a, this_cpu_ptr(&pr)->b, 1, 2, 0, 0);
+#ifdef __SIZEOF_INT128__
+	{
+		__pcpu_u128 o = 0;
+		n += (long)this_cpu_cmpxchg128(v128, 0, 1) + (long)raw_cpu_cmpxchg128(v128, 1, 2) +
+		     (long)__this_cpu_cmpxchg128(v128, 2, 3);
+		n += this_cpu_try_cmpxchg128(v128, &o, 4) + raw_cpu_try_cmpxchg128(v128, &o, 5) +
+		     __this_cpu_try_cmpxchg128(v128, &o, 6);
+	}
+#endif
+	if (percpu_counter_init_many(cs, 0, GFP_KERNEL, 2)) return -1;
+	percpu_counter_add_local(&cs[0], 3);
+	percpu_counter_sub_local(&cs[1], 3);
+	n += percpu_counter_limited_add(&cs[0], 10, 5);
+	percpu_counter_destroy_many(cs, 2);
+	return n;
+}
 /* reading through a pointer to const, as a const member function or a reader does */
 static long read_const(const long *q)
 {
@@ -111,7 +151,7 @@ int main(void)
 	total += percpu_counter_sum(&c);
 	percpu_counter_destroy(&c);
 	free_percpu(p);
-	total += masks();
+	total += masks() + more_names(p);
 	printf("%ld %u\n", total, smp_processor_id() >= 0);
 	return 0;
 }

@@ -58,6 +58,19 @@ struct pcpu_counter {
  * Not thread-safe on the same @fbc (nothing else may use it during the call). */
 PCPU_API int pcpu_counter_init(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp);
 
+/* Initializes the @nr counters @fbc[0] .. @fbc[nr - 1] with the value @amount, their
+ * deltas sharing one per-CPU allocation of @nr * 4 bytes (the kernel's
+ * percpu_counter_init_many(), for objects holding several counters).  Returns 0, or -1
+ * with errno: EINVAL (@fbc NULL, @nr 0 or above PCPU_MAX_ALLOC_SIZE / 4, bad @gfp),
+ * ENOMEM; on failure every counter is left uninitialized and destroyable.  Destroy them
+ * together with pcpu_counter_destroy_many(), never one by one: the first owns the
+ * allocation.  Not thread-safe on the same counters. */
+PCPU_API int pcpu_counter_init_many(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp,
+				    unsigned int nr);
+/* Destroys @nr counters initialized together by pcpu_counter_init_many() (a no-op if
+ * the first is not initialized).  Not thread-safe on the same counters. */
+PCPU_API void pcpu_counter_destroy_many(struct pcpu_counter *fbc, unsigned int nr);
+
 /* Frees the per-CPU deltas and destroys the lock.  A no-op on a counter that is not
  * initialized: all-zero (static or memset), after a failed init, or already destroyed.
  * Not thread-safe on the same @fbc: no other call on it may run or follow (but a new
@@ -83,6 +96,22 @@ PCPU_API void pcpu_counter_add(struct pcpu_counter *fbc, int64_t amount);
 /* Add 1, add -1 (default batch). */
 PCPU_API void pcpu_counter_inc(struct pcpu_counter *fbc);
 PCPU_API void pcpu_counter_dec(struct pcpu_counter *fbc);
+/* Add / subtract @amount with the largest batch (the kernel's
+ * PERCPU_COUNTER_LOCAL_BATCH): the amount stays in this CPU's delta unless that would
+ * overflow it, so pcpu_counter_read() and the compare calls no longer bound the error;
+ * for counters that are only ever summed (pcpu_counter_sum()). */
+PCPU_API void pcpu_counter_add_local(struct pcpu_counter *fbc, int64_t amount);
+PCPU_API void pcpu_counter_sub_local(struct pcpu_counter *fbc, int64_t amount);
+
+/* Adds @amount if the value stays at or below @limit (@amount > 0) or at or above it
+ * (@amount < 0), and returns whether it did (an @amount of 0 always succeeds).  Lock-free while the value
+ * is far enough from @limit that no delta can matter (more than (batch - 1) * (N + 1),
+ * N possible CPUs: see pcpu_counter_read()); else decides on the exact sum, under the
+ * lock.  Exact when it does not overlap other adds; as the kernel's, calls that overlap
+ * may together pass @limit by the amounts in flight (a lock-free add decided on a count
+ * that a locked one then raised).  Every default-batch add keeps that bound: do not mix
+ * with larger batches.  Thread-safe; may block briefly on the lock. */
+PCPU_API bool pcpu_counter_limited_add(struct pcpu_counter *fbc, int64_t limit, int64_t amount);
 
 /* The count without the per-CPU deltas: one atomic load, no lock, approximate.  With
  * every add using a batch of at most B, it is within N * (B - 1) of the sum, N being the

@@ -67,6 +67,16 @@ static inline int percpu_counter_init(struct pcpu_counter *__pcpu_fbc, int64_t _
 	return pcpu_counter_init(__pcpu_fbc, __pcpu_value, __pcpu_gfp) ? -errno : 0;
 }
 #define percpu_counter_destroy(fbc) pcpu_counter_destroy(fbc)
+static inline int percpu_counter_init_many(struct pcpu_counter *__pcpu_fbc, int64_t __pcpu_value,
+					   unsigned int __pcpu_gfp, uint32_t __pcpu_nr)
+{
+	return pcpu_counter_init_many(__pcpu_fbc, __pcpu_value, __pcpu_gfp, __pcpu_nr) ? -errno : 0;
+}
+#define percpu_counter_destroy_many(fbc, nr) pcpu_counter_destroy_many((fbc), (nr))
+#define percpu_counter_add_local(fbc, amount) pcpu_counter_add_local((fbc), (amount))
+#define percpu_counter_sub_local(fbc, amount) pcpu_counter_sub_local((fbc), (amount))
+#define percpu_counter_limited_add(fbc, limit, amount) \
+	pcpu_counter_limited_add((fbc), (limit), (amount))
 #define percpu_counter_set(fbc, amount) pcpu_counter_set((fbc), (amount))
 #define percpu_counter_add(fbc, amount) pcpu_counter_add((fbc), (amount))
 #define percpu_counter_sub(fbc, amount) pcpu_counter_add((fbc), -(int64_t)(amount))
@@ -218,6 +228,58 @@ static inline int cpuhp_setup_state_nocalls(int __pcpu_state, const char *__pcpu
 #define raw_cpu_xchg(pcp, nval) pcpu_this_xchg(pcp, nval)
 #define raw_cpu_cmpxchg(pcp, oval, nval) pcpu_this_cmpxchg(pcp, oval, nval)
 #define raw_cpu_try_cmpxchg(pcp, ovalp, nval) pcpu_this_try_cmpxchg(pcp, ovalp, nval)
+#define raw_cpu_sub_return(pcp, val) pcpu_this_sub_return(pcp, val)
+#define raw_cpu_inc_return(pcp) pcpu_this_inc_return(pcp)
+#define raw_cpu_dec_return(pcp) pcpu_this_dec_return(pcp)
+#define __this_cpu_cmpxchg_double(pcp1, pcp2, o1, o2, n1, n2) \
+	pcpu_this_cmpxchg_double(pcp1, pcp2, o1, o2, n1, n2)
+#define raw_cpu_cmpxchg_double(pcp1, pcp2, o1, o2, n1, n2) \
+	pcpu_this_cmpxchg_double(pcp1, pcp2, o1, o2, n1, n2)
+
+/* The fixed-width forms: 8 bytes through the generic operations, 16 bytes through
+ * percpu/cmpxchg128.h (64-bit targets only). */
+#define this_cpu_cmpxchg64(pcp, oval, nval) pcpu_this_cmpxchg(pcp, oval, nval)
+#define __this_cpu_cmpxchg64(pcp, oval, nval) pcpu_this_cmpxchg(pcp, oval, nval)
+#define raw_cpu_cmpxchg64(pcp, oval, nval) pcpu_this_cmpxchg(pcp, oval, nval)
+#define this_cpu_try_cmpxchg64(pcp, ovalp, nval) pcpu_this_try_cmpxchg(pcp, ovalp, nval)
+#define __this_cpu_try_cmpxchg64(pcp, ovalp, nval) pcpu_this_try_cmpxchg(pcp, ovalp, nval)
+#define raw_cpu_try_cmpxchg64(pcp, ovalp, nval) pcpu_this_try_cmpxchg(pcp, ovalp, nval)
+#ifdef __SIZEOF_INT128__
+#define this_cpu_cmpxchg128(pcp, oval, nval) pcpu_this_cmpxchg128(&(pcp), (oval), (nval))
+#define __this_cpu_cmpxchg128(pcp, oval, nval) pcpu_this_cmpxchg128(&(pcp), (oval), (nval))
+#define raw_cpu_cmpxchg128(pcp, oval, nval) pcpu_this_cmpxchg128(&(pcp), (oval), (nval))
+#define this_cpu_try_cmpxchg128(pcp, ovalp, nval) \
+	pcpu_this_try_cmpxchg128(&(pcp), (ovalp), (nval))
+#define __this_cpu_try_cmpxchg128(pcp, ovalp, nval) \
+	pcpu_this_try_cmpxchg128(&(pcp), (ovalp), (nval))
+#define raw_cpu_try_cmpxchg128(pcp, ovalp, nval) \
+	pcpu_this_try_cmpxchg128(&(pcp), (ovalp), (nval))
+#endif
+
+/* The seeds' other names for static per-CPU variables.  The kernel places these in
+ * sub-sections of its per-CPU section (..first, or the one named by @sec); here every
+ * static per-CPU variable of an object is in its one section, in the order the linker
+ * chooses: DEFINE_PER_CPU_FIRST does not make a variable first, and @sec is ignored. */
+#define DEFINE_PER_CPU_FIRST(type, name) PCPU_DEFINE(type, name)
+#define DECLARE_PER_CPU_FIRST(type, name) PCPU_DECLARE(type, name)
+#define DEFINE_PER_CPU_SECTION(type, name, sec) PCPU_DEFINE(type, name)
+#define DECLARE_PER_CPU_SECTION(type, name, sec) PCPU_DECLARE(type, name)
+
+/* A CPU's offset: per_cpu_ptr(p, cpu) == (char *)p + per_cpu_offset(cpu) for a pointer
+ * from alloc_percpu() (not for &var of a static variable: use per_cpu_ptr() there). */
+#define per_cpu_offset(cpu) pcpu_cpu_offset(cpu)
+#define my_cpu_offset pcpu_cpu_offset(pcpu_current_cpu())
+
+/* The names the kernel had before 3.19 / 4.x removed them. */
+#define __get_cpu_var(var) (*pcpu_this_ptr(&(var)))
+#define __this_cpu_ptr(ptr) pcpu_this_ptr(ptr)
+
+/* cpumask_var_t is the kernel's off-stack (pointer) form here: a per-CPU one is read. */
+#define this_cpu_cpumask_var_ptr(x) pcpu_this_read(x)
+
+/* 16-byte compare-and-exchange on two 8-byte halves (percpu/cmpxchg128.h), where the
+ * compiler has unsigned __int128. */
+#include <percpu/cmpxchg128.h>
 
 /* Exclusion (get_cpu/put_cpu).  See pcpu_get_cpu(3): a lock per CPU number, exclusive
  * among get_cpu() users only, not disabled preemption. */
