@@ -220,6 +220,39 @@ PCPU_API ptrdiff_t pcpu_cpu_offset(unsigned int cpu);
 PCPU_API const char *pcpu_cpu_source(void);
 
 /* ------------------------------------------------------------------------------------
+ * Index mode: what "CPU" means for the whole process, chosen once before
+ * initialization.
+ *
+ * PCPU_INDEX_CPU (the default): units are indexed by CPU number, as in the kernel.
+ * PCPU_INDEX_CID: by the thread's rseq concurrency ID (mm_cid, Linux 6.3 and later), a
+ * number unique among the threads running at one moment, below min(threads of the
+ * process, CPUs it may run on).  pcpu_current_cpu(), the this_cpu operations,
+ * pcpu_get_cpu() and pcpu_counter then work on IDs; pcpu_nr_cpu_ids(),
+ * pcpu_for_each_possible_cpu() and pcpu_ptr(p, i) range over the IDs 0 .. N-1, N the
+ * number of possible CPUs (all possible and online, node 0).  A unit's memory becomes
+ * resident only when written, so memory follows the IDs in use rather than the possible
+ * CPUs; an unused ID's copy reads as zeros (a static variable's copy: its initializer).
+ * Where the kernel or the rseq registration gives no mm_cid (Linux before 6.3, a
+ * registered area too small, no rseq at all), the library runs in PCPU_INDEX_CPU mode
+ * and pcpu_index_source() says why.
+ * ------------------------------------------------------------------------------------ */
+#define PCPU_INDEX_CPU 0
+#define PCPU_INDEX_CID 1
+
+/* Asks for index mode @mode (PCPU_INDEX_CPU or PCPU_INDEX_CID) instead of what
+ * LIBPERCPU_INDEX says.  Only before the library initializes: returns 0, or -1 with
+ * errno EINVAL (another value; nothing changed) or EBUSY (the library has initialized,
+ * or failed to; the mode stays).  Thread-safe; not for signal handlers. */
+PCPU_API int pcpu_set_index_mode(int mode);
+/* The index mode in effect (initializes the library): PCPU_INDEX_CID only where it was
+ * asked for and is available, else PCPU_INDEX_CPU (also when initialization fails).
+ * Thread-safe; async-signal-safe once the library is initialized. */
+PCPU_API int pcpu_index_mode(void);
+/* The index mode as a human-readable string: "cpu", "cid (rseq mm_cid, N IDs)", or
+ * "cpu (cid asked for, unavailable: REASON)".  A static string; same safety as above. */
+PCPU_API const char *pcpu_index_source(void);
+
+/* ------------------------------------------------------------------------------------
  * Observability.
  * ------------------------------------------------------------------------------------ */
 struct pcpu_stats {
@@ -364,13 +397,12 @@ __PCPU_INLINE void *__pcpu_thread_pointer(void)
 
 __PCPU_INLINE unsigned int pcpu_current_cpu(void)
 {
-	/* struct rseq: cpu_id_start at +0, cpu_id at +4.  cpu_id is negative until the
-	 * thread is registered, which the unsigned comparison sends to the slow path, as
-	 * it does before initialization (nr_cpu_ids 0). */
+	/* The rseq area's cpu_id (or mm_cid in cid mode) is out of range until the thread
+	 * is registered, which the unsigned comparison sends to the slow path, as it does
+	 * before initialization (nr_cpu_ids 0). */
 	unsigned int __pcpu_nr = __atomic_load_n(&__pcpu_fast.nr_cpu_ids, __ATOMIC_ACQUIRE);
-	const volatile uint32_t *__pcpu_rs =
-		(const volatile uint32_t *)((char *)__pcpu_thread_pointer() + __pcpu_fast.rseq_offset);
-	unsigned int __pcpu_cpu = __pcpu_rs[1];
+	unsigned int __pcpu_cpu = *(const volatile uint32_t *)((char *)__pcpu_thread_pointer() +
+							       __pcpu_fast.rseq_index_offset);
 
 	if (__builtin_expect(__pcpu_cpu < __pcpu_nr, 1))
 		return __pcpu_cpu;

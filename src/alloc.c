@@ -311,7 +311,8 @@ static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
 {
 	size_t off = (size_t)rs * pcpu.page_size, len = (size_t)(re - rs) * pcpu.page_size;
 
-	for (int u = 0; u < pcpu.nr_used; u++) {
+	/* cid mode: an ID's pages fault in when it first writes them (index.c) */
+	for (int u = 0; u < pcpu.nr_used && !pcpu_index_cid(); u++) {
 		if (pcpu_vm->populate(c->base + pcpu.used_unit_base[u] + off, len) != 0) {
 			int saved = errno;
 			while (u-- > 0)
@@ -824,6 +825,26 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 /* Allocation takes pcpu.lock once on the common path; population, chunk creation and
  * the balance work take alloc_mutex on their own.  Atomic allocations only take areas
  * whose pages are all populated (pcpu_chunk_find_fit's pop_only). */
+static bool all_zero(const char *p, size_t size)
+{
+	return p[0] == 0 && memcmp(p, p + 1, size - 1) == 0;
+}
+
+/* Zeroes a new object's copy in every unit.  In cid mode only the copies that are not
+ * zero already: reading an ID's untouched page maps the zero page, writing it would
+ * make it resident (index.c). */
+static void zero_copies(char *ptr, size_t size)
+{
+	bool cid = pcpu_index_cid();
+
+	for (int u = 0; u < pcpu.nr_used; u++) {
+		char *copy = ptr + pcpu.used_unit_base[u];
+
+		if (!cid || !all_zero(copy, size))
+			memset(copy, 0, size);
+	}
+}
+
 void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp)
 {
 	bool atomic = gfp & PCPU_GFP_ATOMIC, populated = true, need_balance;
@@ -890,8 +911,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 		balance();
 
 	ptr = c->base + off;
-	for (int u = 0; u < pcpu.nr_used; u++)
-		memset(ptr + pcpu.used_unit_base[u], 0, size);
+	zero_copies(ptr, size);
 	return ptr;
 }
 
@@ -1243,13 +1263,17 @@ static int setup_first_chunk(void)
 	size_t static_aligned = (ai->static_size + PCPU_MIN_ALLOC_SIZE - 1) &
 				~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
 
-	/* Huge pages pay only when the used part fills most of the chunk. */
-	pcpu.use_huge_first_chunk = ai->atom_size > pcpu.page_size &&
-				    size_sum * (size_t)pcpu.nr_used * 2 >= pcpu.chunk_bytes;
+	/* Huge pages make whole units resident, the unused tail of each unit (past the
+	 * dynamic region) included, where the kernel frees each unit's tail: they are used
+	 * only when that tail is at most a sixth of what is used, so that the first chunk
+	 * costs at most 1.2 times what it holds.  Never in cid mode, where a unit is
+	 * resident only once its ID writes it (index.c). */
+	pcpu.use_huge_first_chunk = ai->atom_size > pcpu.page_size && !pcpu_index_cid() &&
+				    size_sum * (size_t)pcpu.nr_used * 6 >= pcpu.chunk_bytes * 5;
 	if (pcpu_vm->commit(pcpu.arena, pcpu.chunk_bytes, pcpu.use_huge_first_chunk) != 0)
 		return -1;
 	chunk_bind(pcpu.arena);
-	for (int u = 0; u < pcpu.nr_used; u++)
+	for (int u = 0; u < pcpu.nr_used && !pcpu_index_cid(); u++)
 		if (pcpu_vm->populate(pcpu.arena + pcpu.used_unit_base[u], size_sum) != 0)
 			return -1;
 
@@ -1317,6 +1341,7 @@ static int do_init(void)
 		.dyn_size = PCPU_DYNAMIC_RESERVE,
 	};
 	const char *debug = secure_getenv("LIBPERCPU_DEBUG");
+	bool use_rseq;
 
 	/* held throughout: a fork() waits for initialization to finish (atfork_prepare) */
 	pcpu_sections_lock();
@@ -1328,8 +1353,10 @@ static int do_init(void)
 		return -1;
 	}
 	pcpu.page_size = params.page_size; /* before the sections' layout, which aligns to it */
+	use_rseq = pcpu_cpu_init(); /* before the index mode, which depends on it */
 	params.atom_size = pcpu_vm_thp_available() ? (2u << 20) : params.page_size;
-	if (read_size_settings(&params) || pcpu_stats_read_setting() || read_topology()) {
+	if (read_size_settings(&params) || pcpu_stats_read_setting() || read_topology() ||
+	    pcpu_index_choose()) {
 		int saved = errno;
 		pcpu_sections_unlock();
 		errno = saved;
@@ -1377,7 +1404,7 @@ static int do_init(void)
 	__pcpu_fast.arena_base = (uintptr_t)pcpu.arena;
 	__atomic_store_n(&__pcpu_fast.arena_size, pcpu.arena_bytes, __ATOMIC_RELAXED);
 	__pcpu_fast.unit_offsets = pcpu.unit_offsets;
-	bool use_rseq = pcpu_cpu_init();
+	pcpu_cpu_set_index(pcpu_index_cid());
 	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, pcpu.topo.nr_cpu_ids, __ATOMIC_RELEASE);
 	__atomic_store_n(&__pcpu_fast.rseq_index_bound, use_rseq ? pcpu.topo.nr_cpu_ids : 0,
 			 __ATOMIC_RELEASE);

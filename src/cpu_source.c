@@ -51,12 +51,18 @@ extern const ptrdiff_t __rseq_offset __attribute__((weak));
 extern const unsigned int __rseq_size __attribute__((weak));
 
 /* Initial-exec TLS: its offset from the thread pointer is the same in every thread. */
+/* Both indexes start out of range, so that a thread not registered yet takes the slow
+ * path in either index mode (the kernel's unregistration sets mm_cid to 0: it is put
+ * back below). */
 static __thread struct pcpu_rseq_area own_area
-	__attribute__((tls_model("initial-exec"))) = { .cpu_id = PCPU_RSEQ_CPU_ID_UNINITIALIZED };
+	__attribute__((tls_model("initial-exec"))) = { .cpu_id = PCPU_RSEQ_CPU_ID_UNINITIALIZED,
+						       .mm_cid = PCPU_RSEQ_CPU_ID_UNINITIALIZED };
 static __thread int own_state __attribute__((tls_model("initial-exec"))); /* 0 new, 1 registered, -1 failed */
 
 enum { MODE_GLIBC, MODE_OWN, MODE_GETCPU };
 static int cpu_mode = MODE_GETCPU;
+/* The field of the rseq area that indexes units: cpu_id, or mm_cid in cid mode. */
+static size_t index_field = offsetof(struct pcpu_rseq_area, cpu_id);
 static pthread_key_t exit_key;
 
 static const char *const mode_names[] = {
@@ -74,8 +80,12 @@ static void unregister_at_exit(void *arg)
 {
 	(void)arg;
 	/* The kernel writes to the area until unregistered; the area dies with the thread. */
-	if (own_state == 1 && rseq_syscall(&own_area, PCPU_RSEQ_FLAG_UNREGISTER) == 0)
+	if (own_state == 1 && rseq_syscall(&own_area, PCPU_RSEQ_FLAG_UNREGISTER) == 0) {
 		own_state = 0;
+		/* the kernel leaves 0 there, a valid ID: a later this_cpu operation (another
+		 * key's destructor) must find none and register again */
+		__atomic_store_n(&own_area.mm_cid, PCPU_RSEQ_CPU_ID_UNINITIALIZED, __ATOMIC_RELAXED);
+	}
 }
 
 static int register_own(void)
@@ -93,7 +103,7 @@ static int register_own(void)
 }
 
 /* The rseq area is at thread pointer + @offset in every thread; this_cpu operations
- * index units by its cpu_id. */
+ * index units by its cpu_id (by its mm_cid once pcpu_cpu_set_index() says so). */
 static void set_area(ptrdiff_t offset)
 {
 	__pcpu_fast.rseq_offset = offset;
@@ -136,6 +146,32 @@ bool pcpu_cpu_init(void)
 	return use_rseq;
 }
 
+/* The part of the registered area the kernel fills, as far as the registration limits
+ * it (the kernel's own feature size limits it further: index.c).  glibc up to 2.39
+ * says 32, and glibc 2.40 (and its backports, Debian 12's 2.36 among them) says 20
+ * without asking the kernel, both for a 32-byte area: both mean 32, as librseq reads
+ * them.  Any other value is the active feature size itself. */
+unsigned int pcpu_cpu_area_size(void)
+{
+	if (cpu_mode == MODE_GLIBC)
+		return __rseq_size == 20 ? 32 : __rseq_size;
+	return cpu_mode == MODE_OWN ? (unsigned int)sizeof(own_area) : 0;
+}
+
+void pcpu_cpu_set_index(bool cid)
+{
+	index_field = cid ? offsetof(struct pcpu_rseq_area, mm_cid) :
+			    offsetof(struct pcpu_rseq_area, cpu_id);
+	__pcpu_fast.rseq_index_offset = __pcpu_fast.rseq_offset + (ptrdiff_t)index_field;
+}
+
+/* The calling thread's index as its rseq area holds it now (out of range if none). */
+static uint32_t area_index(void)
+{
+	return *(const volatile uint32_t *)((char *)__pcpu_thread_pointer() +
+					     __pcpu_fast.rseq_offset + index_field);
+}
+
 PCPU_API const char *pcpu_cpu_source(void)
 {
 	if (pcpu_ensure_init())
@@ -154,9 +190,7 @@ _Bool __pcpu_rseq_thread_ok(void)
 	if (cpu_mode == MODE_OWN)
 		return own_state == 1;
 	/* glibc's area: usable only if it holds a CPU (someone may have unregistered it) */
-	const volatile uint32_t *area = (const volatile uint32_t *)((char *)__pcpu_thread_pointer() +
-								     __pcpu_fast.rseq_offset);
-	return area[1] < pcpu.topo.nr_cpu_ids;
+	return area_index() < pcpu.topo.nr_cpu_ids;
 }
 
 unsigned int __pcpu_current_cpu_slow(void)
@@ -167,8 +201,15 @@ unsigned int __pcpu_current_cpu_slow(void)
 		pcpu_fatal("pcpu_current_cpu", "library initialization failed: %s",
 			   strerror(pcpu.init_errno));
 	if (cpu_mode == MODE_OWN && own_state == 0 && register_own() == 0 &&
-	    own_area.cpu_id < pcpu.topo.nr_cpu_ids)
-		return own_area.cpu_id;
+	    area_index() < pcpu.topo.nr_cpu_ids)
+		return area_index();
+	if (pcpu_index_cid()) {
+		/* no ID here (a registration that failed), or one beyond the space: any ID's
+		 * copy is correct to use, as any CPU's is below */
+		uint32_t id = area_index();
+
+		return id == PCPU_RSEQ_CPU_ID_UNINITIALIZED ? 0 : id % pcpu.topo.nr_cpu_ids;
+	}
 	cpu = sched_getcpu();
 	if (cpu >= 0 && (unsigned int)cpu < pcpu.topo.nr_cpu_ids)
 		return (unsigned int)cpu;

@@ -147,5 +147,15 @@ void pcpu_counter_cpu_dead(unsigned int cpu) PCPU_HIDDEN;
 
 /* cpu_source.c */
 bool pcpu_cpu_init(void) PCPU_HIDDEN;
+unsigned int pcpu_cpu_area_size(void) PCPU_HIDDEN;  /* registered rseq area, 0 if none */
+void pcpu_cpu_set_index(bool cid) PCPU_HIDDEN;      /* index by mm_cid instead of cpu_id */
+
+/* index.c: after the topology is read and pcpu_cpu_init(), before the layout:
+ * chooses the index mode, and in cid mode replaces pcpu.topo with the ID space.  0, or
+ * -1 with errno (EINVAL: a bad LIBPERCPU_INDEX). */
+int pcpu_index_choose(void) PCPU_HIDDEN;
+bool pcpu_index_cid(void) PCPU_HIDDEN;
+extern unsigned long pcpu_index_test_feature_size PCPU_HIDDEN; /* test hooks */
+extern unsigned int pcpu_index_test_area_size PCPU_HIDDEN;
 
 #endif

@@ -92,16 +92,34 @@ static size_t sec_align(uintptr_t start)
 	return a < pcpu.page_size ? a : pcpu.page_size;
 }
 
+/* Copies @size bytes of image @src to @dst, which reads as zeros, leaving out the
+ * pages of @dst (the allocator's pages) whose part of the image is zeros: in cid mode
+ * such a page of an ID no thread has used then costs no memory (index.c). */
+static void copy_nonzero(char *dst, const char *src, size_t size)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		size_t room = pcpu.page_size - ((uintptr_t)(dst + done) & (pcpu.page_size - 1));
+		size_t n = room < size - done ? room : size - done;
+
+		if (src[done] != 0 || memcmp(src + done, src + done + 1, n - 1) != 0)
+			memcpy(dst + done, src + done, n);
+		done += n;
+	}
+}
+
 /* Copies the image to every possible CPU's unit and publishes the entry. */
 static void sec_publish(struct pcpu_section *s, char *canon)
 {
 	size_t size = s->size;
 	sigset_t mask;
 
-	/* not pcpu_for_each_possible_cpu: this runs inside initialization */
+	/* not pcpu_for_each_possible_cpu: this runs inside initialization.  Each unit's
+	 * copy is zeros before: fresh first-chunk memory, or a zeroed allocation. */
 	for (unsigned int cpu = 0; cpu < pcpu.topo.nr_cpu_ids; cpu++)
 		if (pcpu_topology_test(pcpu.topo.possible, cpu))
-			memcpy(canon + pcpu.unit_offsets[cpu], (const void *)s->start, size);
+			copy_nonzero(canon + pcpu.unit_offsets[cpu], (const char *)s->start, size);
 	sec_write_begin(s, &mask);
 	__atomic_store_n(&s->canon, (uintptr_t)canon, __ATOMIC_RELEASE);
 	sec_write_end(s, &mask);

@@ -420,7 +420,8 @@ static void *adder_main(void *arg)
 			my_cpu = cpus[(r >> 16) % nr_cpus];
 			if (tu_pin(my_cpu) == 0) {
 				ad->migrations++;
-				if (pcpu_current_cpu() != my_cpu)
+				/* in cid mode the index is an ID, not the CPU */
+				if (pcpu_current_cpu() != my_cpu && !tu_index_cid())
 					ad->bad_cpu++;
 			}
 		}
@@ -719,8 +720,22 @@ static int child_mode(const char *want)
 	return tu_failures ? 1 : 0;
 }
 
+/* cid mode: the sums stay exact when deltas are per concurrency ID (the semantics
+ * test pins threads and expects the CPU's delta: not for IDs) */
+static int cid_mode(const char *want)
+{
+	tu_seed(want);
+	setup();
+	test_concurrency(tu_scaled(100000));
+	return tu_failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "cid") == 0)
+		return tu_cid_child(cid_mode, "glibc registration");
+	if (argc > 1 && strcmp(argv[1], "cid-own") == 0)
+		return tu_cid_child(cid_mode, "libpercpu registration");
 	if (argc > 1 && strcmp(argv[1], "own") == 0)
 		return child_mode("libpercpu registration");
 	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
@@ -740,6 +755,7 @@ int main(int argc, char **argv)
 	test_concurrency(tu_scaled(300000));
 
 	tu_spawn_modes(argv[0]);
+	tu_spawn_cid_modes(argv[0]);
 	/* more than 16 CPUs (simulated): the default batch grows with them */
 	tu_spawn_mode(argv[0], "big", "LIBPERCPU_TOPOLOGY", "0-39");
 	TEST_DONE();

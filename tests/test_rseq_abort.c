@@ -67,8 +67,9 @@ static void run(int rseq, long steps)
 	CHECK(c != NULL);
 	memset(&zero, 0, sizeof(zero));
 	m = zero;
+	/* pinned: the CPU, and in cid mode the ID of this only running thread, stay */
+	CHECK_EQ(tu_pin((unsigned int)sched_getcpu()), 0);
 	self = pcpu_current_cpu();
-	CHECK_EQ(tu_pin(self), 0);
 	(void)pcpu_this_read(c->q); /* registers the thread where the library does */
 
 	for (long i = 0; i < steps; i++) {
@@ -152,7 +153,7 @@ static int run_mode(const char *want)
 
 int main(int argc, char **argv)
 {
-	return tu_run_modes(argc, argv, run_mode);
+	return tu_run_modes_cid(argc, argv, run_mode);
 }
 #else
 /* The rseq primitives and this hook exist on x86-64 only (make check-cross builds the

@@ -79,11 +79,18 @@ static void definitions(struct widths *w, const char *what)
 	struct widths zero, m;
 
 	memset(&zero, 0, sizeof(zero));
-	pcpu_for_each_online_cpu(cpu) {
+	(void)tu_allowed_cpus(); /* before pinning */
+	for (unsigned int i = 0; i < tu_nr_allowed_cpus(); i++) {
+		unsigned int self;
+
+		cpu = tu_nth_allowed_cpu(i);
 		if (tu_pin(cpu) != 0)
 			continue;
-		/* pinned: the library and the kernel both say this CPU */
-		CHECK_EQ(pcpu_current_cpu(), cpu);
+		/* pinned: the library and the kernel both say this CPU; in cid mode the
+		 * library says the ID of this thread, the only one running */
+		self = tu_index_cid() ? pcpu_current_cpu() : cpu;
+		CHECK(self < pcpu_nr_cpu_ids());
+		CHECK_EQ(pcpu_current_cpu(), self);
 		CHECK_EQ(sched_getcpu(), (int)cpu);
 		pcpu_for_each_possible_cpu(c)
 			memset(pcpu_ptr(w, c), 0, sizeof(*w));
@@ -138,15 +145,11 @@ static void definitions(struct widths *w, const char *what)
 		m.pair[0] = 11;
 		m.pair[1] = 22;
 
-		CHECK_EQ(pcpu_current_cpu(), cpu);
-		expect(w, cpu, &m, &zero);
-		fprintf(stderr, "  %s: definitions hold on CPU %u\n", what, cpu);
+		CHECK_EQ(pcpu_current_cpu(), self);
+		expect(w, self, &m, &zero);
+		fprintf(stderr, "  %s: definitions hold on CPU %u (index %u)\n", what, cpu, self);
 	}
-	cpu_set_t all;
-	CPU_ZERO(&all);
-	pcpu_for_each_online_cpu(cpu)
-		CPU_SET(cpu, &all);
-	sched_setaffinity(0, sizeof(all), &all);
+	tu_unpin();
 }
 
 /* ---- a misplaced cmpxchg_double pair is rejected ---- */
@@ -274,19 +277,16 @@ static void *worker(void *arg)
 
 static void *disturber(void *arg)
 {
-	unsigned int ncpu = pcpu_nr_cpu_ids(), k = 0;
+	/* real CPUs, not pcpu_nr_cpu_ids(): in cid mode that counts IDs */
+	unsigned int k = 0;
 	(void)arg;
 
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		for (int t = 0; t < THREADS; t++) {
 			cpu_set_t set;
-			unsigned int cpu = (k + (unsigned)t) % ncpu;
 
 			CPU_ZERO(&set);
-			if (pcpu_cpu_online(cpu))
-				CPU_SET(cpu, &set);
-			else
-				CPU_SET(0, &set);
+			CPU_SET(tu_nth_allowed_cpu(k + (unsigned)t), &set);
 			pthread_setaffinity_np(workers[t], sizeof(set), &set);
 			pthread_kill(workers[t], SIGUSR1);
 		}
@@ -381,5 +381,5 @@ static int run_mode(const char *want)
 
 int main(int argc, char **argv)
 {
-	return tu_run_modes(argc, argv, run_mode);
+	return tu_run_modes_cid(argc, argv, run_mode);
 }

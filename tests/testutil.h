@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -121,6 +122,48 @@ static inline int tu_pin(unsigned int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* The CPUs this process may run on, as the first call finds them: real CPU numbers,
+ * whatever the library's index mode (in cid mode its "CPUs" are IDs). */
+static inline const cpu_set_t *tu_allowed_cpus(void)
+{
+	static cpu_set_t allowed;
+	static int known;
+
+	if (!__atomic_load_n(&known, __ATOMIC_ACQUIRE)) {
+		cpu_set_t set;
+
+		if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+			CPU_ZERO(&set);
+			CPU_SET(0, &set);
+		}
+		allowed = set;
+		__atomic_store_n(&known, 1, __ATOMIC_RELEASE);
+	}
+	return &allowed;
+}
+
+static inline unsigned int tu_nr_allowed_cpus(void)
+{
+	return (unsigned int)CPU_COUNT(tu_allowed_cpus());
+}
+
+/* The @i-th allowed CPU (i taken modulo their number). */
+static inline unsigned int tu_nth_allowed_cpu(unsigned int i)
+{
+	unsigned int n = i % tu_nr_allowed_cpus();
+
+	for (unsigned int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, tu_allowed_cpus()) && n-- == 0)
+			return cpu;
+	return 0;
+}
+
+/* Undoes tu_pin(): the calling thread may run on every allowed CPU again. */
+static inline void tu_unpin(void)
+{
+	sched_setaffinity(0, sizeof(cpu_set_t), tu_allowed_cpus());
 }
 
 /* execv(@path, @argv), or under PCPU_TEST_RUNNER (make check-cross: qemu-user, which
@@ -276,15 +319,47 @@ static inline void tu_spawn_modes(char *self)
  * rseq registration, then in child processes with the library's own registration and
  * with sched_getcpu (@want: what pcpu_cpu_source() must contain), each child with a seed
  * of its own from tu_rand(). */
+#ifndef TU_WITHOUT_LIBPERCPU
+static inline int tu_cid_child(int (*run)(const char *want), const char *want);
+#endif
+
 static inline int tu_run_modes(int argc, char **argv, int (*run)(const char *want))
 {
 	if (argc > 1 && strcmp(argv[1], "own") == 0)
 		return run("libpercpu registration");
 	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
 		return run("sched_getcpu");
+#ifndef TU_WITHOUT_LIBPERCPU
+	if (argc > 1 && strcmp(argv[1], "cid") == 0)
+		return tu_cid_child(run, "glibc registration");
+	if (argc > 1 && strcmp(argv[1], "cid-own") == 0)
+		return tu_cid_child(run, "libpercpu registration");
+#endif
 	run("glibc registration");
 	/* PCPU_TEST_SEED repeats the whole run: the children's seeds come from it */
 	tu_spawn_modes(argv[0]);
+	TEST_DONE();
+}
+
+/* Runs this test program again in cid mode (LIBPERCPU_INDEX=cid, units indexed by the
+ * rseq concurrency ID) with glibc's and with the library's own registration: for the
+ * tests whose exactness must hold there too.  The children are "cid" and "cid-own". */
+static inline void tu_spawn_cid_modes(char *self)
+{
+	setenv("LIBPERCPU_INDEX", "cid", 1);
+	tu_spawn_mode(self, "cid", "LIBPERCPU_INDEX", "cid");
+	tu_spawn_mode(self, "cid-own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+	unsetenv("LIBPERCPU_INDEX");
+}
+
+/* tu_run_modes(), then the two cid modes. */
+static inline int tu_run_modes_cid(int argc, char **argv, int (*run)(const char *want))
+{
+	if (argc > 1)
+		return tu_run_modes(argc, argv, run);
+	run("glibc registration");
+	tu_spawn_modes(argv[0]);
+	tu_spawn_cid_modes(argv[0]);
 	TEST_DONE();
 }
 
@@ -323,6 +398,24 @@ static inline int tu_source_matches(const char *have, const char *want)
 static inline int tu_source_is(const char *want)
 {
 	return tu_source_matches(pcpu_cpu_source(), want);
+}
+
+/* Whether units are indexed by concurrency ID in this process. */
+static inline int tu_index_cid(void)
+{
+	return pcpu_index_mode() == PCPU_INDEX_CID;
+}
+
+/* A cid-mode child: checks that cid mode is on where the kernel has mm_cid (and says it
+ * skips that where not: cpu mode then runs), then runs @run(@want). */
+static inline int tu_cid_child(int (*run)(const char *want), const char *want)
+{
+	fprintf(stderr, "index: %s\n", pcpu_index_source());
+	if (getauxval(27 /* AT_RSEQ_FEATURE_SIZE */) < 28 || !tu_rseq_available())
+		fprintf(stderr, "SKIP cid mode: no mm_cid from this kernel; cpu mode runs\n");
+	else
+		CHECK(tu_index_cid());
+	return run(want) || tu_failures ? 1 : 0;
 }
 #endif
 

@@ -47,7 +47,8 @@ static void usage(FILE *out)
 		"topology  prints possible and online CPUs, the CPUs of each node and the node\n"
 		"          distances\n"
 		"cpu       prints where the current CPU comes from (rseq from glibc, rseq of\n"
-		"          libpercpu's own, or sched_getcpu) and so how this_cpu operations run\n"
+		"          libpercpu's own, or sched_getcpu), what indexes units (the CPU, or the\n"
+		"          rseq concurrency ID: LIBPERCPU_INDEX=cid) and so how this_cpu operations run\n"
 		"stats     prints the allocator statistics of process PID (default: this one) in\n"
 		"          the format of the kernel's percpu_stats, per chunk too\n"
 		"map       draws the pages of each chunk of process PID (default: this one):\n"
@@ -319,6 +320,7 @@ static int cmd_cpu(void)
 	printf("current CPU: %u (of %u possible, %u online)\n", pcpu_current_cpu(),
 	       pcpu_num_possible_cpus(), pcpu_num_online_cpus());
 	printf("CPU source: %s\n", pcpu_cpu_source());
+	printf("index: %s\n", pcpu_index_source());
 	printf("this_cpu operations: %s\n",
 	       __pcpu_fast.rseq_index_bound ? "rseq critical sections, no atomic instructions"
 					   : "atomic operations on the current CPU's copy");
