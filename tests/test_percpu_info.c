@@ -169,6 +169,20 @@ static void test_arguments(void)
 	run(&r, "LIBPERCPU_CPU_SOURCE=getcpu", NULL, 20, ARGS("cpu"));
 	expect(&r, "cpu, getcpu", 0, ARGS(""));
 	CHECK(strstr(r.out, "CPU source: sched_getcpu") != NULL);
+	CHECK(strstr(r.out, "\nindex: cpu\n") != NULL);
+	/* the index mode, and why cid mode is not there where it is not */
+	run(&r, "LIBPERCPU_INDEX=cid", NULL, 20, ARGS("cpu"));
+	expect(&r, "cpu, cid", 0, ARGS(""));
+	if (getauxval(27 /* AT_RSEQ_FEATURE_SIZE */) >= 28 && tu_rseq_available())
+		CHECK(strstr(r.out, "\nindex: cid (rseq mm_cid, ") != NULL);
+	else
+		CHECK(strstr(r.out, "\nindex: cpu (cid asked for, unavailable: ") != NULL);
+	setenv("LIBPERCPU_CPU_SOURCE", "getcpu", 1);
+	run(&r, "LIBPERCPU_INDEX=cid", NULL, 20, ARGS("cpu"));
+	unsetenv("LIBPERCPU_CPU_SOURCE");
+	expect(&r, "cpu, cid without rseq", 0, ARGS(""));
+	CHECK(strstr(r.out, "\nindex: cpu (cid asked for, unavailable: no rseq, the CPU comes "
+			    "from sched_getcpu)\n") != NULL);
 	/* stats name the page size in effect */
 	run(&r, "LIBPERCPU_PAGE_SIZE=16384", NULL, 20, ARGS("stats"));
 	expect(&r, "stats, 16 KiB pages", 0, ARGS(""));
