@@ -242,7 +242,7 @@ PCPU_API const char *pcpu_cpu_source(void);
 /* Asks for index mode @mode (PCPU_INDEX_CPU or PCPU_INDEX_CID) instead of what
  * LIBPERCPU_INDEX says.  Only before the library initializes: returns 0, or -1 with
  * errno EINVAL (another value; nothing changed) or EBUSY (the library has initialized,
- * or failed to; the mode stays).  Thread-safe; not for signal handlers. */
+ * or failed to after reading the mode; the mode stays).  Thread-safe; not for signal handlers. */
 PCPU_API int pcpu_set_index_mode(int mode);
 /* The index mode in effect (initializes the library): PCPU_INDEX_CID only where it was
  * asked for and is available, else PCPU_INDEX_CPU (also when initialization fails).
@@ -278,7 +278,9 @@ struct pcpu_stats {
 	size_t max_alloc_size;
 	size_t nr_populated_pages;  /* populated pages, per unit, over the dynamic regions of
 				     * all chunks (the first chunk's static and reserved
-				     * regions are always populated and not counted) */
+				     * regions are always populated and not counted); in cid
+				     * mode a populated page becomes resident in an ID's unit
+				     * only once written (pcpu_index_mode(3)) */
 	size_t nr_empty_pop_pages;  /* of those, pages with no allocation */
 	size_t free_bytes;          /* free bytes per unit in dynamic chunks */
 	size_t reserved_free;       /* free bytes per unit in the reserved region */

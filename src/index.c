@@ -65,8 +65,11 @@
 #endif
 #define RSEQ_MM_CID_END 28 /* offsetof(struct rseq, mm_cid) + 4 */
 
-/* PCPU_INDEX_* asked for by pcpu_set_index_mode(), or -1: LIBPERCPU_INDEX decides. */
+/* PCPU_INDEX_* asked for by pcpu_set_index_mode(), or -1: LIBPERCPU_INDEX decides.
+ * frozen: initialization has read it (both under the sections lock, which
+ * initialization holds throughout). */
 static int requested = -1;
+static bool frozen;
 static int mode = PCPU_INDEX_CPU;
 static char source[192] = "cpu";
 
@@ -85,7 +88,7 @@ int pcpu_set_index_mode(int m)
 	/* the same lock as initialization's: a mode set later than the start of init is
 	 * refused rather than half taken */
 	pcpu_sections_lock();
-	if (__atomic_load_n(&pcpu.initialized, __ATOMIC_ACQUIRE) || pcpu.init_errno) {
+	if (frozen) {
 		pcpu_sections_unlock();
 		errno = EBUSY;
 		return -1;
@@ -159,6 +162,7 @@ int pcpu_index_choose(void)
 	int want;
 
 	mode = PCPU_INDEX_CPU;
+	frozen = true;
 	if (wanted(&want) != 0)
 		return -1;
 	if (want == PCPU_INDEX_CPU) {
