@@ -168,6 +168,23 @@ $(B)/examples/%: examples/%.c $(SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -L$(B) -lpercpu -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
 
+# A user's program linked with the plain shared library, built with -fsanitize=address
+# and without (for valgrind): test_sanitizers runs them.  Plain builds only: a sanitized
+# build has no plain library to link.
+ifeq ($(SAN),)
+SAN_CLIENTS := $(B)/tests/san_client_asan $(B)/tests/san_client
+endif
+$(B)/tests/test_sanitizers: $(SAN_CLIENTS)
+
+$(B)/tests/san_client_asan: tests/san_client.c $(SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=address -fno-omit-frame-pointer $(ALL_LDFLAGS) -o $@ $< \
+		-L$(B) -lpercpu -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
+
+$(B)/tests/san_client: tests/san_client.c $(SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -L$(B) -lpercpu -Wl,-rpath,'$$ORIGIN/..' $(LIBS)
+
 tests: all $(TESTS)
 
 # One pass of the suite in the current configuration.

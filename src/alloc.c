@@ -421,6 +421,7 @@ static struct pcpu_chunk *chunk_create(bool listed)
 	if (pcpu_vm->commit(c->base, pcpu.chunk_bytes, false) != 0)
 		goto out_map;
 	chunk_bind(c->base);
+	pcpu_san_poison_area(c->base, 0, pcpu.unit_size);
 
 	pcpu_state_lock();
 	pcpu.chunks[index] = c;
@@ -752,8 +753,9 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 	return ret;
 }
 
-static void count_alloc(struct pcpu_chunk *c, size_t size)
+static void count_alloc(struct pcpu_chunk *c, int off, size_t size)
 {
+	pcpu_san_alloc(c->base + off, size);
 	if (size > c->max_alloc_size)
 		c->max_alloc_size = size;
 	pcpu.stats.nr_alloc++;
@@ -811,7 +813,7 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 		pcpu_state_lock();
 	}
 	if (c) {
-		count_alloc(c, size);
+		count_alloc(c, *offp, size);
 		*populated = area_populated(c, *offp, size);
 		debug_verify(c, "alloc");
 	} else {
@@ -871,7 +873,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 	pcpu_state_lock();
 	c = reserved ? alloc_reserved(bits, align, &off) : alloc_from_slots(bits, align, atomic, &off);
 	if (c) {
-		count_alloc(c, size);
+		count_alloc(c, off, size);
 		populated = atomic || area_populated(c, off, size);
 		debug_verify(c, "alloc");
 	} else if (atomic) {
@@ -895,6 +897,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 		oslot = chunk_slot(c);
 		before = c->map.nr_empty_pop_pages;
 		pcpu_chunk_free_area(&c->map, off);
+		pcpu_san_free(c->base + off, size);
 		account_empty(c, before);
 		chunk_relocate(c, oslot);
 		need_balance = c != pcpu.reserved_chunk && after_free(c);
@@ -968,6 +971,7 @@ void pcpu_free_internal(void *ptr, const char *caller)
 		pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
 			   ptr);
 	}
+	pcpu_san_free(ptr, (size_t)freed);
 	account_empty(c, before);
 	chunk_relocate(c, oslot);
 	debug_verify(c, "free");
@@ -1307,6 +1311,7 @@ static int setup_first_chunk(void)
 	for (int i = 0; i < pcpu.nr_slots; i++)
 		list_init(&pcpu.slots[i]);
 	pcpu.nr_empty_pop_pages = pcpu.first_chunk->map.nr_empty_pop_pages;
+	pcpu_san_poison_area(pcpu.arena, static_aligned, pcpu.reserved_size + pcpu.dyn_size);
 	chunk_relocate(pcpu.first_chunk, -1);
 	pcpu_sections_place_first(pcpu.arena);
 	return 0;

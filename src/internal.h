@@ -145,6 +145,12 @@ const char *pcpu_cpus_sysfs_root(void) PCPU_HIDDEN;
  * kernel's percpu_counter_cpu_dead hotplug state). */
 void pcpu_counter_cpu_dead(unsigned int cpu) PCPU_HIDDEN;
 
+/* sanitizer.c: AddressSanitizer poisoning and valgrind client requests, no-ops unless
+ * one of them watches (pcpu.lock held, or before the memory is published). */
+void pcpu_san_poison_area(char *base, size_t off, size_t size) PCPU_HIDDEN; /* every unit */
+void pcpu_san_alloc(char *p, size_t size) PCPU_HIDDEN;
+void pcpu_san_free(char *p, size_t size) PCPU_HIDDEN;
+
 /* cpu_source.c */
 bool pcpu_cpu_init(void) PCPU_HIDDEN;
 unsigned int pcpu_cpu_area_size(void) PCPU_HIDDEN;  /* registered rseq area, 0 if none */

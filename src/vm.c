@@ -61,6 +61,8 @@ static int os_decommit(void *addr, size_t size)
 
 static int populate_supported = 1; /* MADV_POPULATE_WRITE: Linux 5.14 and later */
 
+/* The fallback writes to free per-CPU memory, which ASan builds poison (sanitizer.c). */
+__attribute__((no_sanitize_address))
 static int os_populate(void *addr, size_t size)
 {
 	if (__atomic_load_n(&populate_supported, __ATOMIC_RELAXED)) {

@@ -109,7 +109,7 @@ static void run(struct result *r, const char *env, const char *out_path, int tim
 }
 
 /* Checks exit status @status and that stderr contains each of @want (NULL-terminated). */
-static void expect(const struct result *r, const char *what, int status, const char *const *want)
+__attribute__((unused)) static void expect(const struct result *r, const char *what, int status, const char *const *want)
 {
 	bool ok = r->status == status;
 
@@ -126,7 +126,7 @@ static void expect(const struct result *r, const char *what, int status, const c
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 /* Finds the tool next to the folder of @argv0 (the test program).  0, or 1 with a message. */
-static int tool_find(const char *argv0)
+__attribute__((unused)) static int tool_find(const char *argv0)
 {
 	char *slash;
 
@@ -142,6 +142,22 @@ static int tool_find(const char *argv0)
 		return 1;
 	}
 	return 0;
+}
+
+/* The path of program @name found in $PATH, in @buf; NULL if it is not installed. */
+__attribute__((unused)) static const char *find_in_path(const char *name, char *buf, size_t size)
+{
+	const char *path = getenv("PATH");
+
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(buf, size, "%.*s/%s", (int)n, path, name);
+		if (access(buf, X_OK) == 0)
+			return buf;
+		path += n + (path[n] == ':');
+	}
+	return NULL;
 }
 
 #endif
