@@ -783,6 +783,9 @@ int main(int argc, char **argv)
 	(void)argc;
 	if (tool_find(argv[0]) != 0)
 		return 1;
+	/* The model reads residency with mincore: every unit is populated in CPU mode only
+	 * (in cid mode a unit is filled as its ID is first used). */
+	unsetenv("LIBPERCPU_INDEX");
 	tu_seed("test_inspect");
 	snprintf(info_path, sizeof(info_path), "/tmp/pcpu-inspect-%d.info", (int)getpid());
 	snprintf(dump_path, sizeof(dump_path), "/tmp/pcpu-inspect-%d.dump", (int)getpid());
