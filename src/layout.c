@@ -130,28 +130,21 @@ static int choose_upa(int max_upa, size_t alloc_bytes, size_t page_bytes, int nr
 	return best;
 }
 
-struct pcpu_alloc_info *pcpu_build_alloc_info(const struct pcpu_topology *t,
-					      const struct pcpu_layout_params *p)
+/*
+ * Sizes every unit has to hold: dyn_size raised so early allocations fit and rounded so
+ * the unit is whole pages; then the smallest whole number of atoms holding at least one
+ * unit (returned) and the most page-aligned units that evenly divide it (*max_upa).
+ */
+static size_t alloc_bytes_for(const struct pcpu_layout_params *p, size_t *dyn_size,
+			      int *max_upa)
 {
-	size_t size_sum, dyn_size, min_unit_size, alloc_size, unit_size, total_bytes, ai_bytes;
-	size_t units_before = 0;
-	int *group_of = NULL;
-	unsigned int *group_cnt = NULL, *scratch = NULL, *fill = NULL, *cpu_map;
-	struct pcpu_alloc_info *ai = NULL;
-	int nr_groups, upa, max_upa, nr_units = 0, err = ENOMEM;
+	size_t size_sum, min_unit_size, alloc_size;
+	int upa;
 
-	if (!params_valid(t, p)) {
-		errno = EINVAL;
-		return NULL;
-	}
+	*dyn_size = p->dyn_size > PCPU_DYNAMIC_EARLY_SIZE ? p->dyn_size : PCPU_DYNAMIC_EARLY_SIZE;
+	size_sum = round_up(p->static_size + p->reserved_size + *dyn_size, p->page_size);
+	*dyn_size = size_sum - p->static_size - p->reserved_size;
 
-	/* Bytes each CPU needs, with the dynamic area raised so early allocations fit. */
-	dyn_size = p->dyn_size > PCPU_DYNAMIC_EARLY_SIZE ? p->dyn_size : PCPU_DYNAMIC_EARLY_SIZE;
-	size_sum = round_up(p->static_size + p->reserved_size + dyn_size, p->page_size);
-	dyn_size = size_sum - p->static_size - p->reserved_size;
-
-	/* The smallest whole number of atoms holding at least one unit, and the most
-	 * page-aligned units that evenly divide it. */
 	min_unit_size = round_up(PCPU_MIN_UNIT_SIZE, p->page_size); /* the kernel's PFN_ALIGN */
 	if (size_sum > min_unit_size)
 		min_unit_size = size_sum;
@@ -159,7 +152,71 @@ struct pcpu_alloc_info *pcpu_build_alloc_info(const struct pcpu_topology *t,
 	upa = (int)(alloc_size / min_unit_size);
 	while (alloc_size % (size_t)upa || (alloc_size / (size_t)upa) % p->page_size)
 		upa--;
-	max_upa = upa;
+	*max_upa = upa;
+	return alloc_size;
+}
+
+/* One zeroed block, as the kernel does: the info, the groups, then every cpu_map. */
+static struct pcpu_alloc_info *alloc_info_new(int nr_groups, int nr_units)
+{
+	struct pcpu_alloc_info *ai;
+
+	ai = calloc(1, sizeof(*ai) + (size_t)nr_groups * sizeof(ai->groups[0]) +
+			       (size_t)nr_units * sizeof(unsigned int));
+	if (!ai)
+		return NULL;
+	ai->groups = (struct pcpu_group_info *)(ai + 1);
+	ai->nr_groups = nr_groups;
+	ai->nr_units = nr_units;
+	return ai;
+}
+
+/*
+ * Lays the groups out one after the other, each padded to a multiple of @upa units, and
+ * fills their cpu_map: ascending CPU order within each group, padding at the end.
+ * @fill is zeroed scratch, one entry per group.
+ */
+static void place_groups(struct pcpu_alloc_info *ai, const struct pcpu_topology *t,
+			 const int *group_of, const unsigned int *group_cnt, int upa,
+			 unsigned int *fill)
+{
+	unsigned int *cpu_map = (unsigned int *)(ai->groups + ai->nr_groups);
+	size_t units_before = 0;
+
+	for (int g = 0; g < ai->nr_groups; g++) {
+		struct pcpu_group_info *gi = &ai->groups[g];
+
+		gi->nr_units = (int)round_up(group_cnt[g], (size_t)upa);
+		gi->base_offset = units_before * ai->unit_size;
+		gi->cpu_map = cpu_map;
+		for (int u = 0; u < gi->nr_units; u++)
+			cpu_map[u] = PCPU_NO_CPU;
+		cpu_map += gi->nr_units;
+		units_before += (size_t)gi->nr_units;
+	}
+	for (unsigned int cpu = 0; cpu < t->nr_cpu_ids; cpu++) {
+		if (pcpu_topology_test(t->possible, cpu)) {
+			int g = group_of[cpu];
+
+			ai->groups[g].cpu_map[fill[g]++] = cpu;
+		}
+	}
+}
+
+struct pcpu_alloc_info *pcpu_build_alloc_info(const struct pcpu_topology *t,
+					      const struct pcpu_layout_params *p)
+{
+	size_t dyn_size, alloc_size, unit_size, total_bytes;
+	int *group_of = NULL;
+	unsigned int *group_cnt = NULL, *scratch = NULL, *fill = NULL;
+	struct pcpu_alloc_info *ai = NULL;
+	int nr_groups, upa, max_upa, nr_units = 0, err = ENOMEM;
+
+	if (!params_valid(t, p)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	alloc_size = alloc_bytes_for(p, &dyn_size, &max_upa);
 
 	group_of = malloc(t->nr_cpu_ids * sizeof(*group_of));
 	group_cnt = calloc(t->nr_possible, sizeof(*group_cnt));
@@ -180,15 +237,9 @@ struct pcpu_alloc_info *pcpu_build_alloc_info(const struct pcpu_topology *t,
 		goto out;
 	}
 
-	/* One block, as the kernel does: the info, the groups, then every cpu_map. */
-	ai_bytes = sizeof(*ai) + (size_t)nr_groups * sizeof(ai->groups[0]) +
-		   (size_t)nr_units * sizeof(unsigned int);
-	ai = calloc(1, ai_bytes);
+	ai = alloc_info_new(nr_groups, nr_units);
 	if (!ai)
 		goto out;
-	ai->groups = (struct pcpu_group_info *)(ai + 1);
-	cpu_map = (unsigned int *)(ai->groups + nr_groups);
-
 	ai->static_size = p->static_size;
 	ai->reserved_size = p->reserved_size;
 	ai->dyn_size = dyn_size;
@@ -196,29 +247,8 @@ struct pcpu_alloc_info *pcpu_build_alloc_info(const struct pcpu_topology *t,
 	ai->atom_size = p->atom_size;
 	ai->alloc_size = alloc_size;
 	ai->page_size = p->page_size;
-	ai->nr_groups = nr_groups;
-	ai->nr_units = nr_units;
 	ai->num_possible_cpus = t->nr_possible;
-
-	for (int g = 0; g < nr_groups; g++) {
-		struct pcpu_group_info *gi = &ai->groups[g];
-
-		gi->nr_units = (int)round_up(group_cnt[g], (size_t)upa);
-		gi->base_offset = units_before * unit_size;
-		gi->cpu_map = cpu_map;
-		for (int u = 0; u < gi->nr_units; u++)
-			cpu_map[u] = PCPU_NO_CPU;
-		cpu_map += gi->nr_units;
-		units_before += (size_t)gi->nr_units;
-	}
-	/* Ascending CPU order within each group, padding at the end. */
-	for (unsigned int cpu = 0; cpu < t->nr_cpu_ids; cpu++) {
-		if (pcpu_topology_test(t->possible, cpu)) {
-			int g = group_of[cpu];
-
-			ai->groups[g].cpu_map[fill[g]++] = cpu;
-		}
-	}
+	place_groups(ai, t, group_of, group_cnt, upa, fill);
 	err = 0;
 out:
 	free(group_of);
