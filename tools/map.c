@@ -202,8 +202,13 @@ void pcpu_map_svg(FILE *out, const struct pcpu_snapshot *s, const char *who)
 			int alloc, vis, x = SVG_LABEL + (p % CELLS_PER_LINE) * SVG_CELL;
 			enum cell k = cell_of(r, p, &alloc, &vis);
 
-			if (p && p % CELLS_PER_LINE == 0)
+			if (p && p % CELLS_PER_LINE == 0) {
+				char at[32];
+
 				y += SVG_ROW;
+				snprintf(at, sizeof(at), "page %d", r->first_page + p);
+				svg_text(out, 100, y + SVG_CELL, at);
+			}
 			if (k == CELL_NONE)
 				continue;
 			fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
