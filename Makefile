@@ -312,7 +312,7 @@ $(B)/bench/libbench_this_cpu.so: bench/lib_this_cpu.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared $(ALL_LDFLAGS) -o $@ $<
 
-$(B)/bench/bench_this_cpu: bench/bench_this_cpu.c bench/bench.h bench/this_cpu_loops.h $(AR_LIB) $(B)/bench/libbench_this_cpu.so
+$(B)/bench/bench_this_cpu: bench/bench_this_cpu.c bench/bench.h bench/this_cpu_loops.h tests/testutil.h $(AR_LIB) $(B)/bench/libbench_this_cpu.so
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -rdynamic -o $@ $< $(AR_LIB) -L$(B)/bench -lbench_this_cpu \
 		-Wl,-rpath,'$$ORIGIN' $(LIBS)
@@ -339,8 +339,8 @@ $(PEER_DIR)/librseq.a: $(PEER_TARBALL)
 	done
 	$(AR) rcs $@ $(PEER_DIR)/obj/*.o
 
-$(PEER_DIR)/%: bench/%.c bench/bench.h bench/this_cpu_loops.h $(AR_LIB) $(PEER_DIR)/librseq.a
-	$(CC) $(ALL_CFLAGS) -I$(PEER_DIR)/librseq/include $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) \
+$(PEER_DIR)/%: bench/%.c bench/bench.h bench/this_cpu_loops.h tests/testutil.h $(AR_LIB) $(PEER_DIR)/librseq.a
+	$(CC) $(ALL_CFLAGS) -Itests -I$(PEER_DIR)/librseq/include $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) \
 		$(PEER_DIR)/librseq.a $(LIBS)
 
 bench-peer: $(PEER_BENCHES)

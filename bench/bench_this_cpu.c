@@ -161,11 +161,11 @@ int main(int argc, char **argv)
 	bench_compare(counter_add, NULL, dyn_one, NULL, n, 1, &l, &b);
 	bench_row("pcpu_counter_add (goal <= 2.00)", l, "ns", "this_cpu_inc", b);
 
-	if (sum_of(dyn[0]) != count_dyn0 || sum_of(&st0) != count_st0 ||
+	if (tu_sum_u64(dyn[0]) != count_dyn0 || tu_sum_u64(&st0) != count_st0 ||
 	    pcpu_counter_sum(&fbc) != (int64_t)expected_fbc) {
 		fprintf(stderr, "bench_this_cpu: wrong totals: %llu/%llu %llu/%llu %lld/%llu\n",
-			(unsigned long long)sum_of(dyn[0]), (unsigned long long)count_dyn0,
-			(unsigned long long)sum_of(&st0), (unsigned long long)count_st0,
+			(unsigned long long)tu_sum_u64(dyn[0]), (unsigned long long)count_dyn0,
+			(unsigned long long)tu_sum_u64(&st0), (unsigned long long)count_st0,
 			(long long)pcpu_counter_sum(&fbc), (unsigned long long)expected_fbc);
 		ok = 0;
 	}

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 
 	for (int cpu = 0; cpu < max_cpus; cpu++)
 		peer_total += (uint64_t)*rseq_percpu_ptr(peer[0], cpu);
-	int ok = sum_of(dyn[0]) == count_dyn0 && sum_of(&st0) == count_st0 &&
+	int ok = tu_sum_u64(dyn[0]) == count_dyn0 && tu_sum_u64(&st0) == count_st0 &&
 		 peer_total == count_peer0;
 	if (!ok)
 		fprintf(stderr, "peer_rseq: wrong totals\n");

@@ -2,7 +2,7 @@
 /* this_cpu_loops.h - the libpercpu loops that bench_this_cpu and peer_rseq time against
  * their baselines: this_cpu_inc on one counter, and on eight counters per iteration, for
  * pcpu_alloc'd objects (dyn[]) and static per-CPU variables (st0..st7).  Each loop adds
- * what it did to count_dyn0 or count_st0, which sum_of() checks at the end.  Include once
+ * what it did to count_dyn0 or count_st0, which tu_sum_u64() checks at the end.  Include once
  * per program (it defines the variables). */
 #ifndef PCPU_BENCH_THIS_CPU_LOOPS_H
 #define PCPU_BENCH_THIS_CPU_LOOPS_H
@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "percpu.h"
+#include "testutil.h"
 
 #define NCTR 8
 
@@ -76,16 +77,6 @@ static void st_eight(void *arg, long n)
 		pcpu_this_inc(st7);
 	}
 	count_st0 += (uint64_t)n;
-}
-
-static uint64_t sum_of(const uint64_t *p)
-{
-	uint64_t total = 0;
-	unsigned int cpu;
-
-	pcpu_for_each_possible_cpu(cpu)
-		total += *pcpu_ptr(p, cpu);
-	return total;
 }
 
 #endif /* PCPU_BENCH_THIS_CPU_LOOPS_H */

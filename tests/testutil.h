@@ -114,6 +114,19 @@ static inline long tu_scaled(long n)
 	return r > 0 ? r : 1;
 }
 
+#ifndef TU_WITHOUT_LIBPERCPU
+/* The sum of every possible CPU's copy of the per-CPU u64 @p. */
+static inline uint64_t tu_sum_u64(const uint64_t *p)
+{
+	uint64_t t = 0;
+	unsigned int cpu;
+
+	pcpu_for_each_possible_cpu(cpu)
+		t += *pcpu_ptr(p, cpu);
+	return t;
+}
+#endif
+
 /* Binds the calling thread to @cpu alone.  0, or -1 with errno. */
 static inline int tu_pin(unsigned int cpu)
 {

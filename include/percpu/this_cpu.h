@@ -61,66 +61,110 @@ __PCPU_INLINE char *__pcpu_canon(const void *__pcpu_p)
 /* The current CPU's copy of canonical @c, for the atomic fallback. */
 #define __pcpu_here(T, c) ((T *)__pcpu_ptr((c), pcpu_current_cpu()))
 
+/* The operations' cold path, out of line in the library (src/this_cpu.c): operation
+ * @op (one of these plus the width in bytes) on the object at @p, which it resolves
+ * itself, by rseq after whatever initialization or registration the thread needs, else
+ * by the atomic fallback.  READ returns the value; CMPXCHG compares with *@old and
+ * stores @v (returns 1) or stores the value found in *@old (returns 0); CMPXCHG + 16
+ * does so with the pairs of words at @old and at (uint64_t *)@v. */
+#define __PCPU_OP_READ 0x10
+#define __PCPU_OP_WRITE 0x20
+#define __PCPU_OP_ADD 0x30
+#define __PCPU_OP_CMPXCHG 0x40
+PCPU_API uint64_t __pcpu_this_slow(const void *p, unsigned int op, uint64_t v, void *old);
+
 #ifdef __PCPU_HAVE_RSEQ_OPS
-/* Runs the rseq primitive expression @op until it neither aborts nor finds no CPU;
- * evaluates to its last result, or -1 when this thread must use the fallback. */
+/* Runs the rseq primitive expression @op again while it aborts; evaluates to its last
+ * result. */
 #define __PCPU_RSEQ_RUN(op)                                                             \
 	__extension__ ({                                                                \
-		int __pcpu_r;                                                           \
-		for (;;) {                                                              \
-			__pcpu_r = (op);                                                \
-			if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_ABORT &&           \
-					     __pcpu_r != __PCPU_RSEQ_NOCPU, 1))         \
-				break;                                                  \
-			/* no CPU: not initialized, thread not registered, or the     \
-			 * fallback mode (rseq_nr_cpu_ids 0) */                         \
-			if (__pcpu_r == __PCPU_RSEQ_NOCPU && !__pcpu_rseq_thread_ok()) { \
-				__pcpu_r = -1;                                          \
-				break;                                                  \
-			}                                                               \
-		}                                                                       \
-		__pcpu_r;                                                               \
+		int __pcpu_rr;                                                           \
+		while (__builtin_expect((__pcpu_rr = (op)) == __PCPU_RSEQ_ABORT, 0))     \
+			;                                                               \
+		__pcpu_rr;                                                               \
 	})
-#else
-#define __PCPU_RSEQ_RUN(op) (-1)
-#endif
 
-/* The operations for one width, on canonical addresses. */
+/* Inline, an operation makes an attempt with the stable fields, which the compiler
+ * hoists and keeps in registers; if that cannot commit (fields read before the library
+ * was initialized or before the arena grew, no index, an object not resolvable
+ * inline), a second attempt with fresh fields, out of line; if neither can,
+ * __pcpu_this_slow().  An aborted section is retried within its attempt.  @op, run with
+ * __pcpu_f 0 then 1, sets __pcpu_r. */
+#define __PCPU_RSEQ_TRY(op)                                                             \
+	char *__pcpu_c;                                                                 \
+	int __pcpu_r = __PCPU_RSEQ_NOCPU, __pcpu_f = 0;                                 \
+	if (__builtin_expect(__pcpu_canon_at(__pcpu_p, &__pcpu_c, 0), 1))               \
+		while (__builtin_expect((__pcpu_r = (op)) != __PCPU_RSEQ_DONE, 0) &&    \
+		       __pcpu_r == __PCPU_RSEQ_ABORT)                                   \
+			;                                                               \
+	if (__builtin_expect(__pcpu_r == __PCPU_RSEQ_NOCPU, 0)) {                       \
+		__pcpu_f = 1;                                                           \
+		if (__pcpu_canon_at(__pcpu_p, &__pcpu_c, 1))                            \
+			__pcpu_r = __PCPU_RSEQ_RUN(op);                                 \
+	}
+
+/* The operations for one width, on the object at @p. */
 #define __PCPU_OPS_WIDTH(N, T)                                                          \
-__PCPU_INLINE T __pcpu_read_##N(char *__pcpu_c)                                         \
+__PCPU_INLINE T __pcpu_read_##N(const void *__pcpu_p)                                   \
 {                                                                                       \
 	T __pcpu_v;                                                                     \
-	if (__PCPU_RSEQ_RUN(__pcpu_rseq_load_##N(__pcpu_c, &__pcpu_v)) == 0)            \
+	__PCPU_RSEQ_TRY(__pcpu_rseq_load_##N(__pcpu_c, &__pcpu_v, __pcpu_f))                      \
+	if (__builtin_expect(__pcpu_r == __PCPU_RSEQ_DONE, 1))                          \
 		return __pcpu_v;                                                        \
-	return __atomic_load_n(__pcpu_here(T, __pcpu_c), __ATOMIC_RELAXED);             \
+	return (T)__pcpu_this_slow(__pcpu_p, __PCPU_OP_READ + N, 0, (void *)0);         \
 }                                                                                       \
-__PCPU_INLINE void __pcpu_write_##N(char *__pcpu_c, T __pcpu_v)                         \
+__PCPU_INLINE void __pcpu_write_##N(const void *__pcpu_p, T __pcpu_v)                  \
 {                                                                                       \
-	if (__PCPU_RSEQ_RUN(__pcpu_rseq_store_##N(__pcpu_c, __pcpu_v)) == 0)            \
-		return;                                                                 \
-	__atomic_store_n(__pcpu_here(T, __pcpu_c), __pcpu_v, __ATOMIC_RELAXED);         \
+	__PCPU_RSEQ_TRY(__pcpu_rseq_store_##N(__pcpu_c, __pcpu_v, __pcpu_f))                      \
+	if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_DONE, 0))                          \
+		(void)__pcpu_this_slow(__pcpu_p, __PCPU_OP_WRITE + N, __pcpu_v, (void *)0); \
 }                                                                                       \
-__PCPU_INLINE void __pcpu_add_##N(char *__pcpu_c, T __pcpu_v)                           \
+__PCPU_INLINE void __pcpu_add_##N(const void *__pcpu_p, T __pcpu_v)                    \
 {                                                                                       \
-	if (__PCPU_RSEQ_RUN(__pcpu_rseq_add_##N(__pcpu_c, __pcpu_v)) == 0)              \
-		return;                                                                 \
-	__atomic_fetch_add(__pcpu_here(T, __pcpu_c), __pcpu_v, __ATOMIC_RELAXED);       \
+	__PCPU_RSEQ_TRY(__pcpu_rseq_add_##N(__pcpu_c, __pcpu_v, __pcpu_f))                        \
+	if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_DONE, 0))                          \
+		(void)__pcpu_this_slow(__pcpu_p, __PCPU_OP_ADD + N, __pcpu_v, (void *)0); \
 }                                                                                       \
 /* Compare-and-store on this CPU's copy; *o receives the value found on failure. */    \
-__PCPU_INLINE bool __pcpu_try_cmpxchg_##N(char *__pcpu_c, T *__pcpu_o, T __pcpu_n)    \
+__PCPU_INLINE bool __pcpu_try_cmpxchg_##N(const void *__pcpu_p, T *__pcpu_o, T __pcpu_n) \
 {                                                                                       \
-	int __pcpu_res = __PCPU_RSEQ_RUN(__pcpu_rseq_cmpstore_##N(__pcpu_c, __pcpu_o, __pcpu_n)); \
-	if (__pcpu_res >= 0)                                                            \
-		return __pcpu_res == 0;                                                 \
-	return __atomic_compare_exchange_n(__pcpu_here(T, __pcpu_c), __pcpu_o, __pcpu_n, 0, \
-					   __ATOMIC_RELAXED, __ATOMIC_RELAXED);         \
+	__PCPU_RSEQ_TRY(__pcpu_rseq_cmpstore_##N(__pcpu_c, __pcpu_o, __pcpu_n, __pcpu_f))         \
+	if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_NOCPU, 1))                         \
+		return __pcpu_r == __PCPU_RSEQ_DONE;                                    \
+	return __pcpu_this_slow(__pcpu_p, __PCPU_OP_CMPXCHG + N, __pcpu_n, __pcpu_o) != 0; \
 }                                                                                       \
-/* Read-modify-write by compare-and-store: @op is 0 add, 1 and, 2 or, 3 xchg. Returns   \
- * the old value.  Each attempt is on the CPU the thread runs on then; a failed one     \
- * (another CPU's value, or a signal handler's update) is retried with what it found. */ \
-__PCPU_INLINE T __pcpu_rmw_##N(char *__pcpu_c, int __pcpu_op, T __pcpu_v)              \
+__PCPU_OPS_RMW(N, T)
+#else
+/* Without rseq sections: atomic operations on the copy of the CPU the thread runs on. */
+#define __PCPU_OPS_WIDTH(N, T)                                                          \
+__PCPU_INLINE T __pcpu_read_##N(const void *__pcpu_p)                                   \
 {                                                                                       \
-	T __pcpu_old = __pcpu_read_##N(__pcpu_c), __pcpu_new;                           \
+	return __atomic_load_n(__pcpu_here(T, __pcpu_canon(__pcpu_p)), __ATOMIC_RELAXED); \
+}                                                                                       \
+__PCPU_INLINE void __pcpu_write_##N(const void *__pcpu_p, T __pcpu_v)                  \
+{                                                                                       \
+	__atomic_store_n(__pcpu_here(T, __pcpu_canon(__pcpu_p)), __pcpu_v, __ATOMIC_RELAXED); \
+}                                                                                       \
+__PCPU_INLINE void __pcpu_add_##N(const void *__pcpu_p, T __pcpu_v)                    \
+{                                                                                       \
+	__atomic_fetch_add(__pcpu_here(T, __pcpu_canon(__pcpu_p)), __pcpu_v, __ATOMIC_RELAXED); \
+}                                                                                       \
+/* Compare-and-store on this CPU's copy; *o receives the value found on failure. */    \
+__PCPU_INLINE bool __pcpu_try_cmpxchg_##N(const void *__pcpu_p, T *__pcpu_o, T __pcpu_n) \
+{                                                                                       \
+	return __atomic_compare_exchange_n(__pcpu_here(T, __pcpu_canon(__pcpu_p)), __pcpu_o, \
+					   __pcpu_n, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED); \
+}                                                                                       \
+__PCPU_OPS_RMW(N, T)
+#endif
+
+/* Read-modify-write by compare-and-store: @op is 0 add, 1 and, 2 or, 3 xchg. Returns
+ * the old value.  Each attempt is on the CPU the thread runs on then; a failed one
+ * (another CPU's value, or a signal handler's update) is retried with what it found. */
+#define __PCPU_OPS_RMW(N, T)                                                            \
+__PCPU_INLINE T __pcpu_rmw_##N(const void *__pcpu_p, int __pcpu_op, T __pcpu_v)        \
+{                                                                                       \
+	T __pcpu_old = __pcpu_read_##N(__pcpu_p), __pcpu_new;                           \
 	do {                                                                            \
 		switch (__pcpu_op) {                                                    \
 		case 0: __pcpu_new = (T)(__pcpu_old + __pcpu_v); break;                 \
@@ -128,7 +172,7 @@ __PCPU_INLINE T __pcpu_rmw_##N(char *__pcpu_c, int __pcpu_op, T __pcpu_v)       
 		case 2: __pcpu_new = (T)(__pcpu_old | __pcpu_v); break;                 \
 		default: __pcpu_new = __pcpu_v; break;                                  \
 		}                                                                       \
-	} while (!__pcpu_try_cmpxchg_##N(__pcpu_c, &__pcpu_old, __pcpu_new));            \
+	} while (!__pcpu_try_cmpxchg_##N(__pcpu_p, &__pcpu_old, __pcpu_new));            \
 	return __pcpu_old;                                                              \
 }
 
@@ -137,19 +181,25 @@ __PCPU_OPS_WIDTH(2, uint16_t)
 __PCPU_OPS_WIDTH(4, uint32_t)
 __PCPU_OPS_WIDTH(8, uint64_t)
 
-__PCPU_INLINE bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uint64_t __pcpu_o2,
+__PCPU_INLINE bool __pcpu_cmpxchg_double(const void *__pcpu_p, uint64_t __pcpu_o1, uint64_t __pcpu_o2,
 					  uint64_t __pcpu_n1, uint64_t __pcpu_n2)
 {
+	char *__pcpu_c = __pcpu_canon(__pcpu_p);
+
 	if (__builtin_expect((uintptr_t)__pcpu_c & 15, 0))
 		__pcpu_bad_double(__pcpu_c);
 #ifdef __PCPU_HAVE_RSEQ_OPS
 	{
-		uint64_t __pcpu_o[2] = { __pcpu_o1, __pcpu_o2 };
+		uint64_t __pcpu_o[2] = { __pcpu_o1, __pcpu_o2 }, __pcpu_n[2] = { __pcpu_n1, __pcpu_n2 };
 		int __pcpu_res = __PCPU_RSEQ_RUN(
-			__pcpu_rseq_cmpstore_double(__pcpu_c, __pcpu_o, __pcpu_n1, __pcpu_n2));
+			__pcpu_rseq_cmpstore_double(__pcpu_c, __pcpu_o, __pcpu_n1, __pcpu_n2, 1));
 
-		if (__pcpu_res >= 0)
+		if (__builtin_expect(__pcpu_res != __PCPU_RSEQ_NOCPU, 1))
 			return __pcpu_res == 0;
+		__pcpu_o[0] = __pcpu_o1;
+		__pcpu_o[1] = __pcpu_o2;
+		return __pcpu_this_slow(__pcpu_p, __PCPU_OP_CMPXCHG + 16, (uintptr_t)__pcpu_n,
+					__pcpu_o) != 0;
 	}
 #endif
 	return __pcpu_cmpxchg_double_atomic((uint64_t *)__pcpu_ptr(__pcpu_c, pcpu_current_cpu()),
@@ -193,7 +243,7 @@ __PCPU_INLINE bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_dispatch_void_id(fn, pcp, v, id)                                         \
 	do {                                                                            \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                         \
+		const void *__pcpu_dc##id = __PCPU_ADDR(pcp);                           \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: fn##_1(__pcpu_dc##id, __pcpu_to_u(8, v)); break;                \
 		case 2: fn##_2(__pcpu_dc##id, __pcpu_to_u(16, v)); break;               \
@@ -209,7 +259,7 @@ __PCPU_INLINE bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_dispatch_rmw_id(op, pcp, v, id)                                          \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                         \
+		const void *__pcpu_dc##id = __PCPU_ADDR(pcp);                           \
 		uint64_t __pcpu_du##id;                                                 \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: __pcpu_du##id = __pcpu_rmw_1(__pcpu_dc##id, op, __pcpu_to_u(8, v)); break; \
@@ -225,7 +275,7 @@ __PCPU_INLINE bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_this_read_id(pcp, id)                                                    \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                         \
+		const void *__pcpu_dc##id = __PCPU_ADDR(pcp);                           \
 		uint64_t __pcpu_du##id;                                                 \
 		switch (sizeof(pcp)) {                                                  \
 		case 1: __pcpu_du##id = __pcpu_read_1(__pcpu_dc##id); break;            \
@@ -277,7 +327,7 @@ __PCPU_INLINE bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 #define __pcpu_this_try_cmpxchg_id(pcp, ovalp, n, id)                                   \
 	__extension__ ({                                                                \
 		__pcpu_size_check(pcp);                                                 \
-		char *__pcpu_dc##id = __pcpu_canon(__PCPU_ADDR(pcp));                         \
+		const void *__pcpu_dc##id = __PCPU_ADDR(pcp);                           \
 		__typeof__(pcp) *__pcpu_op##id = (ovalp);                               \
 		bool __pcpu_ok##id;                                                     \
 		switch (sizeof(pcp)) {                                                  \
@@ -309,7 +359,7 @@ __PCPU_INLINE bool __pcpu_cmpxchg_double(char *__pcpu_c, uint64_t __pcpu_o1, uin
 				     "cmpxchg_double takes two 8-byte words");          \
 		if ((uintptr_t)&(pcp2) != (uintptr_t)&(pcp1) + 8)                       \
 			__pcpu_bad_double(__PCPU_ADDR(pcp2));                           \
-		__pcpu_cmpxchg_double(__pcpu_canon(__PCPU_ADDR(pcp1)), __pcpu_to_u(64, o1),       \
+		__pcpu_cmpxchg_double(__PCPU_ADDR(pcp1), __pcpu_to_u(64, o1),                  \
 				      __pcpu_to_u(64, o2), __pcpu_to_u(64, n1),         \
 				      __pcpu_to_u(64, n2));                             \
 	})

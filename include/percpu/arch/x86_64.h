@@ -95,31 +95,128 @@
 #define __PCPU_RSEQ_NOCPU 2    /* no valid index in the rseq area: not registered */
 #define __PCPU_RSEQ_CMPFAIL 3  /* compare-and-store found another value */
 
+/* How a section reports its result: in the register of the expected index, which an
+ * abort handler overwrites with ABORTED and a failed compare with CMPFAILED (no index
+ * is that large), and which is unchanged after a commit.  One register, no instruction
+ * on the committed path to set it. */
+#define __PCPU_RSEQ_ABORTED -1
+#define __PCPU_RSEQ_CMPFAILED -2
+#define __PCPU_RSEQ_RESULT(i)                                                           \
+	(__builtin_expect((i) < (uintptr_t)__PCPU_RSEQ_CMPFAILED, 1) ? __PCPU_RSEQ_DONE : \
+	 (i) == (uintptr_t)__PCPU_RSEQ_ABORTED ? __PCPU_RSEQ_ABORT : __PCPU_RSEQ_CMPFAIL)
+
 /* How a section names the memory it works on.  The thread's index (CPU) is read before
  * the section, the copy's address computed in C, and the section checks that the index
  * is still the same before it commits (as librseq does).  So each section is a plain
  * asm whose operands say exactly what it reads and writes ("+m" on the copy), and needs
  * no "memory" clobber: the compiler keeps __pcpu_fast's fields, the unit offsets and the
  * caller's values in registers across operations instead of reloading them after each
- * one.  The result comes back in a register (%[r]: 0 committed, 1 aborted, 3 compare
- * failed), set by the abort handler, which then jumps back to the end of the section:
+ * one.  The result comes back in a register (__PCPU_RSEQ_RESULT), set by the abort
+ * handler, which then jumps back to the end of the section:
  * an asm goto cannot have outputs before GCC 11, and GCC 12 loses the labels of some
  * asm goto with outputs at -O2 (undefined .L symbols at link time). */
 
+/* What the fast path needs of __pcpu_fast, each read by an asm that reads no memory
+ * operand.  With @F 0 ("stable") the asm is not volatile either: the compiler treats
+ * the value as one that never changes, reads it once per function and keeps it in
+ * registers (the kernel's this_cpu_read_stable() idea; plain loads would be read again
+ * after every operation, which may write memory of the same type).  That holds after
+ * initialization, except the arena's size, which grows.  A stable value read before
+ * initialization or before the growth that made an object's chunk fails the inline
+ * checks (bound 0, a size too small, delta 0): the operation then makes a second,
+ * out-of-line attempt with @F 1 ("fresh": volatile asm, read again each time), and
+ * only if that fails too calls __pcpu_this_slow().  So stale values cost a detour,
+ * never a wrong copy.  Every other stable field's asm takes the bound as an input, so
+ * it runs after the bound's; with a bound read it finds what initialization published
+ * before it (x86 does not reorder loads); with bound 0 no section runs, whatever the
+ * other fields said.  (Fresh reads are volatile asm, which stay in program order.) */
+#define __PCPU_FIELD_ASM(F, ...)                                                        \
+	do {                                                                            \
+		if (F)                                                                  \
+			__asm__ __volatile__(__VA_ARGS__);                              \
+		else                                                                    \
+			__asm__(__VA_ARGS__);                                           \
+	} while (0)
+__PCPU_INLINE uintptr_t __pcpu_fld_bound(int __pcpu_f)
+{
+	uintptr_t __pcpu_b; /* movl zero-extends: compared with 64-bit indices as it is */
+
+	__PCPU_FIELD_ASM(__pcpu_f, "movl %c1(%2), %k0"
+			 : "=r"(__pcpu_b)
+			 : "i"(offsetof(struct __pcpu_fast, rseq_index_bound)), "r"(&__pcpu_fast));
+	return __pcpu_b;
+}
+#define __PCPU_FIELD(T, FIELD)                                                          \
+__PCPU_INLINE T __pcpu_fld_##FIELD(int __pcpu_f)                                        \
+{                                                                                       \
+	T __pcpu_x;                                                                     \
+	if (__pcpu_f) /* volatile asm stay in order: no need of the bound */            \
+		__asm__ __volatile__("mov %c1(%2), %0"                                  \
+				     : "=r"(__pcpu_x)                                   \
+				     : "i"(offsetof(struct __pcpu_fast, FIELD)), "r"(&__pcpu_fast)); \
+	else                                                                            \
+		__asm__("mov %c1(%2), %0"                                               \
+			: "=r"(__pcpu_x)                                                \
+			: "i"(offsetof(struct __pcpu_fast, FIELD)), "r"(&__pcpu_fast),  \
+			  "r"(__pcpu_fld_bound(0)));                                    \
+	return __pcpu_x;                                                                \
+}
+__PCPU_FIELD(const ptrdiff_t *, unit_offsets)
+__PCPU_FIELD(uintptr_t, arena_base)
+__PCPU_FIELD(uintptr_t, arena_size)
+__PCPU_FIELD(ptrdiff_t, rseq_index_offset)
+__PCPU_FIELD(ptrdiff_t, rseq_offset)
+
+/* This object's __pcpu_dso_delta, read the same way: 0 until its section is placed,
+ * then fixed. */
+__PCPU_INLINE intptr_t __pcpu_fld_delta(int __pcpu_f)
+{
+	intptr_t __pcpu_d;
+
+	__PCPU_FIELD_ASM(__pcpu_f, "movq (%1), %0" : "=r"(__pcpu_d) : "r"(&__pcpu_dso_delta));
+	return __pcpu_d;
+}
+
+/* The canonical address of per-CPU object @p, when the fields can say it: a static
+ * variable of this object (its section's bounds are link-time constants) is at its
+ * image address plus the object's delta, and the result, like any dynamic object's
+ * address, must lie in the arena.  Returns whether it does, with the address in
+ * *@__pcpu_c.  Without branches, so that the compiler hoists it whole out of a loop
+ * that works on one object (measured: a branch on the kind of object costs one kind
+ * or the other a jump out of line and back per operation). */
+__PCPU_INLINE int __pcpu_canon_at(const void *__pcpu_p, char **__pcpu_c, int __pcpu_f)
+{
+	uintptr_t __pcpu_a = (uintptr_t)__pcpu_p, __pcpu_d, __pcpu_cc;
+
+	/* fresh: the bound first, and set, or base and size may be from before
+	 * initialization while the section's own fresh bound is from after */
+	if (__pcpu_f && !__pcpu_fld_bound(1))
+		return 0;
+	/* the delta where @p is in this object's section, else 0 */
+	__pcpu_d = (uintptr_t)__pcpu_fld_delta(__pcpu_f) &
+		   -(uintptr_t)(__pcpu_a - (uintptr_t)__start_pcpu_data <
+				(uintptr_t)__stop_pcpu_data - (uintptr_t)__start_pcpu_data);
+	__pcpu_cc = __pcpu_a + __pcpu_d;
+
+	*__pcpu_c = (char *)__pcpu_cc;
+	return __builtin_expect(__pcpu_cc - __pcpu_fld_arena_base(__pcpu_f) <
+					__pcpu_fld_arena_size(__pcpu_f), 1);
+}
+
 /* The thread's index (its CPU) now: the u32 at thread pointer + rseq_index_offset.  A
  * volatile asm, so that it is read again for every operation (the kernel changes it). */
-__PCPU_INLINE uint32_t __pcpu_rseq_index(void)
+__PCPU_INLINE uintptr_t __pcpu_rseq_index(int __pcpu_f)
 {
-	uint32_t __pcpu_i;
+	uintptr_t __pcpu_i; /* movl zero-extends: no extension before indexing */
 
-	__asm__ __volatile__("movl %%fs:(%1), %0"
+	__asm__ __volatile__("movl %%fs:(%1), %k0"
 			     : "=r"(__pcpu_i)
-			     : "r"(__pcpu_fast.rseq_index_offset));
+			     : "r"(__pcpu_fld_rseq_index_offset(__pcpu_f)));
 	return __pcpu_i;
 }
 
-/* The copy of canonical @c for index @i (below rseq_index_bound). */
-#define __PCPU_RSEQ_COPY(T, c, i) ((T *)((c) + __pcpu_fast.unit_offsets[(i)]))
+/* The copy of canonical @c for index @i (below the bound). */
+#define __PCPU_RSEQ_COPY(T, c, i) ((T *)((c) + __pcpu_fld_unit_offsets(__pcpu_f)[(i)]))
 
 /* Start of a critical section: result 0, descriptor 3, start 1, post-commit 2, abort
  * 4.  Stores the descriptor in rseq_cs, then aborts unless the thread's index is still
@@ -134,12 +231,11 @@ __PCPU_INLINE uint32_t __pcpu_rseq_index(void)
 	".pushsection __rseq_cs_ptr_array, \"aw\"\n\t"                                  \
 	".quad 3b\n\t"                                                                  \
 	".popsection\n\t"                                                               \
-	"xorl %k[r], %k[r]\n\t"                                                         \
 	"leaq 3b(%%rip), %%rax\n\t"                                                     \
 	"movq %%rax, %%fs:" __PCPU_RSEQ_CS_FIELD "\n\t"                                 \
 	"1:\n\t"                                                                        \
 	PCPU_RSEQ_INJECT_ASM(1) "\n\t"                                                  \
-	"cmpl %[idx], %%fs:(%[ioff])\n\t"                                               \
+	"cmpl %k[idx], %%fs:(%[ioff])\n\t"                                               \
 	"jne 4f\n\t"
 
 /* The committing instruction @insn, with the injection point right before it. */
@@ -154,68 +250,67 @@ __PCPU_INLINE uint32_t __pcpu_rseq_index(void)
 	".byte 0x0f, 0xb9, 0x3d\n\t"                                                    \
 	".long " __PCPU_STR(__PCPU_RSEQ_SIG) "\n\t"                                     \
 	"4:\n\t"                                                                        \
-	"movl $" __PCPU_STR(__PCPU_RSEQ_ABORT) ", %k[r]\n\t"                            \
+	"movq $" __PCPU_STR(__PCPU_RSEQ_ABORTED) ", %[idx]\n\t"                          \
 	"jmp 2b\n\t"                                                                    \
 	".popsection\n\t"                                                               \
 	__PCPU_RSEQ_CLEAR
 
-/* The operands every section uses: the rseq area's offset (for rseq_cs), the index's
- * offset and the index expected. */
+/* The inputs every section uses: the rseq area's offset (for rseq_cs) and the index's
+ * offset.  The index expected is an output too ("+r", [idx]): it carries the result. */
 #define __PCPU_RSEQ_INPUTS(i)                                                           \
-	[rso] "r"(__pcpu_fast.rseq_offset), [ioff] "r"(__pcpu_fast.rseq_index_offset),  \
-	[idx] "r"(i) PCPU_RSEQ_INJECT_INPUT
+	[rso] "r"(__pcpu_fld_rseq_offset(__pcpu_f)),                                    \
+	[ioff] "r"(__pcpu_fld_rseq_index_offset(__pcpu_f))                              \
+	PCPU_RSEQ_INJECT_INPUT
 
 /* The prologue of every primitive: the index, or NOCPU when there is none. */
 #define __PCPU_RSEQ_GET_INDEX(i)                                                        \
-	uint32_t i = __pcpu_rseq_index();                                               \
-	if (__builtin_expect(i >= __pcpu_fast.rseq_index_bound, 0))                     \
+	uintptr_t __pcpu_b = __pcpu_fld_bound(__pcpu_f), i = __pcpu_rseq_index(__pcpu_f); \
+	if (__builtin_expect(i >= __pcpu_b, 0))                                         \
 		return __PCPU_RSEQ_NOCPU
 
 /* A primitive that updates this CPU's copy with one instruction @INSN of %[v] and
  * %[mem], the commit: the store, and the add (without lock prefix). */
 #define __PCPU_RSEQ_UPDATE(NAME, N, T, INSN, VC)                                        \
-__PCPU_INLINE int __pcpu_rseq_##NAME##_##N(char *__pcpu_c, T __pcpu_v)                 \
+__PCPU_INLINE int __pcpu_rseq_##NAME##_##N(char *__pcpu_c, T __pcpu_v, int __pcpu_f)   \
 {                                                                                       \
 	__PCPU_RSEQ_GET_INDEX(__pcpu_i);                                                \
 	T *__pcpu_m = __PCPU_RSEQ_COPY(T, __pcpu_c, __pcpu_i);                          \
-	int __pcpu_r;                                                                   \
 	__asm__ __volatile__(__PCPU_RSEQ_START                                          \
 			     __PCPU_RSEQ_COMMIT(INSN)                                   \
 			     __PCPU_RSEQ_END                                            \
-			     : [r] "=&r"(__pcpu_r), [mem] "+m"(*__pcpu_m)               \
+			     : [idx] "+r"(__pcpu_i), [mem] "+m"(*__pcpu_m)              \
 			     : [v] VC(__pcpu_v), __PCPU_RSEQ_INPUTS(__pcpu_i)           \
 			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);                   \
-	return __pcpu_r;                                                                \
+	return __PCPU_RSEQ_RESULT(__pcpu_i);                                            \
 }
 
 /* The primitives for one width: N bytes, type T, instruction suffix S, and the
  * constraint of an immediate-or-register value operand VC. */
 #define __PCPU_RSEQ_WIDTH(N, T, S, VC)                                                  \
 /* Reads this CPU's copy into *@__pcpu_out. */                                          \
-__PCPU_INLINE int __pcpu_rseq_load_##N(char *__pcpu_c, T *__pcpu_out)                  \
+__PCPU_INLINE int __pcpu_rseq_load_##N(char *__pcpu_c, T *__pcpu_out, int __pcpu_f)    \
 {                                                                                       \
 	__PCPU_RSEQ_GET_INDEX(__pcpu_i);                                                \
 	T *__pcpu_m = __PCPU_RSEQ_COPY(T, __pcpu_c, __pcpu_i);                          \
-	int __pcpu_r;                                                                   \
 	T __pcpu_v;                                                                     \
 	__asm__ __volatile__(__PCPU_RSEQ_START                                          \
 			     __PCPU_RSEQ_COMMIT("mov" S " %[mem], %[v]")                \
 			     __PCPU_RSEQ_END                                            \
-			     : [r] "=&r"(__pcpu_r), [v] "=&r"(__pcpu_v)                 \
+			     : [idx] "+r"(__pcpu_i), [v] "=&r"(__pcpu_v)                \
 			     : [mem] "m"(*__pcpu_m), __PCPU_RSEQ_INPUTS(__pcpu_i)       \
 			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);                   \
 	*__pcpu_out = __pcpu_v;                                                         \
-	return __pcpu_r;                                                                \
+	return __PCPU_RSEQ_RESULT(__pcpu_i);                                            \
 }                                                                                       \
 __PCPU_RSEQ_UPDATE(store, N, T, "mov" S " %[v], %[mem]", VC)                          \
 __PCPU_RSEQ_UPDATE(add, N, T, "add" S " %[v], %[mem]", VC)                            \
 /* If this CPU's copy equals *@__pcpu_old, store @__pcpu_new; else report the value   \
  * found in *@__pcpu_old (out of line, label 5, after the section). */                  \
-__PCPU_INLINE int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pcpu_new) \
+__PCPU_INLINE int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pcpu_new, \
+					    int __pcpu_f)                                  \
 {                                                                                       \
 	__PCPU_RSEQ_GET_INDEX(__pcpu_i);                                                \
 	T *__pcpu_m = __PCPU_RSEQ_COPY(T, __pcpu_c, __pcpu_i);                          \
-	int __pcpu_r;                                                                   \
 	T __pcpu_t;                                                                     \
 	__asm__ __volatile__(__PCPU_RSEQ_START                                          \
 			     "mov" S " %[mem], %[t]\n\t"                                \
@@ -226,14 +321,14 @@ __PCPU_INLINE int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pc
 			     ".pushsection __rseq_failure, \"ax\"\n\t"                  \
 			     "5:\n\t"                                                   \
 			     "mov" S " %[t], %[old]\n\t"                                \
-			     "movl $" __PCPU_STR(__PCPU_RSEQ_CMPFAIL) ", %k[r]\n\t"     \
+			     "movq $" __PCPU_STR(__PCPU_RSEQ_CMPFAILED) ", %[idx]\n\t"  \
 			     "jmp 2b\n\t"                                               \
 			     ".popsection\n\t"                                          \
-			     : [r] "=&r"(__pcpu_r), [t] "=&r"(__pcpu_t),                \
+			     : [idx] "+r"(__pcpu_i), [t] "=&r"(__pcpu_t),               \
 			       [mem] "+m"(*__pcpu_m), [old] "+m"(*__pcpu_old)           \
 			     : [v] "r"(__pcpu_new), __PCPU_RSEQ_INPUTS(__pcpu_i)        \
 			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);                   \
-	return __pcpu_r;                                                                \
+	return __PCPU_RSEQ_RESULT(__pcpu_i);                                            \
 }
 
 __PCPU_RSEQ_WIDTH(1, uint8_t, "b", "iq")
@@ -246,12 +341,11 @@ __PCPU_RSEQ_WIDTH(8, uint64_t, "q", "er")
  * pair found when they differ.  The words are addressed through registers (%[p],
  * %[op]); the "m" operands tell the compiler what the section reads and writes. */
 __PCPU_INLINE int __pcpu_rseq_cmpstore_double(char *__pcpu_c, uint64_t *__pcpu_o,
-					      uint64_t __pcpu_n1, uint64_t __pcpu_n2)
+					      uint64_t __pcpu_n1, uint64_t __pcpu_n2, int __pcpu_f)
 {
 	__PCPU_RSEQ_GET_INDEX(__pcpu_i);
 	uint64_t(*__pcpu_m)[2] = (uint64_t(*)[2])__PCPU_RSEQ_COPY(char, __pcpu_c, __pcpu_i);
 	uint64_t(*__pcpu_om)[2] = (uint64_t(*)[2])__pcpu_o;
-	int __pcpu_r;
 
 	__asm__ __volatile__("movq %[n1], %%xmm0\n\t"
 			     "movq %[n2], %%xmm1\n\t"
@@ -271,14 +365,14 @@ __PCPU_INLINE int __pcpu_rseq_cmpstore_double(char *__pcpu_c, uint64_t *__pcpu_o
 			     "movq %%rcx, (%[op])\n\t"
 			     "movq 8(%[p]), %%rcx\n\t"
 			     "movq %%rcx, 8(%[op])\n\t"
-			     "movl $" __PCPU_STR(__PCPU_RSEQ_CMPFAIL) ", %k[r]\n\t"
+			     "movq $" __PCPU_STR(__PCPU_RSEQ_CMPFAILED) ", %[idx]\n\t"
 			     "jmp 2b\n\t"
 			     ".popsection\n\t"
-			     : [r] "=&r"(__pcpu_r), [mem] "+m"(*__pcpu_m), [old] "+m"(*__pcpu_om)
+			     : [idx] "+r"(__pcpu_i), [mem] "+m"(*__pcpu_m), [old] "+m"(*__pcpu_om)
 			     : [p] "r"(__pcpu_m), [op] "r"(__pcpu_om), [n1] "r"(__pcpu_n1),
 			       [n2] "r"(__pcpu_n2), __PCPU_RSEQ_INPUTS(__pcpu_i)
 			     : "cc", "rax", "rcx", "xmm0", "xmm1" PCPU_RSEQ_INJECT_CLOBBER);
-	return __pcpu_r;
+	return __PCPU_RSEQ_RESULT(__pcpu_i);
 }
 
 #endif /* PERCPU_ARCH_X86_64_H */
