@@ -5,7 +5,7 @@
  * minimal rseq section (store the descriptor, load cpu_id, index by cpu << 12, add: the
  * floor any rseq this_cpu operation can reach); the same loop compiled into a shared
  * object (unloadable sections clear rseq_cs) against the executable's; the atomic
- * fallback and pcpu_counter_add against this_cpu_add.  Exits 1 if any total is wrong.
+ * fallback and pcpu_counter_add (default batch, and batch 4096) against this_cpu_add.  Exits 1 if any total is wrong.
  * Usage: bench_this_cpu [iterations]   (default 20,000,000; BENCH_REPS, see bench.h) */
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +46,16 @@ static void counter_add(void *arg, long n)
 	(void)arg;
 	for (long i = 0; i < n; i++)
 		pcpu_counter_add(&fbc, 1);
+	expected_fbc += (uint64_t)n;
+}
+
+/* The same with a batch of 4096: a fold (the counter's lock) every 4,096 adds instead
+ * of every 32 or 2 * CPUs, to show the inline add alone. */
+static void counter_add_big_batch(void *arg, long n)
+{
+	(void)arg;
+	for (long i = 0; i < n; i++)
+		pcpu_counter_add_batch(&fbc, 1, 4096);
 	expected_fbc += (uint64_t)n;
 }
 
@@ -160,6 +170,8 @@ int main(int argc, char **argv)
 	bench_row("atomic fallback (no rseq), 1 counter", l, "ns", "this_cpu_inc", b);
 	bench_compare(counter_add, NULL, dyn_one, NULL, n, 1, &l, &b);
 	bench_row("pcpu_counter_add (goal <= 2.00)", l, "ns", "this_cpu_inc", b);
+	bench_compare(counter_add_big_batch, NULL, dyn_one, NULL, n, 1, &l, &b);
+	bench_row("pcpu_counter_add_batch, batch 4096", l, "ns", "this_cpu_inc", b);
 
 	if (tu_sum_u64(dyn[0]) != count_dyn0 || tu_sum_u64(&st0) != count_st0 ||
 	    pcpu_counter_sum(&fbc) != (int64_t)expected_fbc) {

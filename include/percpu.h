@@ -347,10 +347,14 @@ struct __pcpu_fast {
 	 * once; arena_size is 0 until initialized and grows (read it atomically). */
 	uintptr_t arena_base;
 	uintptr_t arena_size;
+	/* Version 2: pcpu_counter_batch() once the library has computed it, else 0 (the
+	 * inline pcpu_counter_add() then calls the library, as with a library of
+	 * version 1, where this word is reserved and 0). */
+	uintptr_t counter_batch;
 	/* Room to grow within LIBPERCPU_FAST_1 (see above): 0 in this version. */
-	uintptr_t reserved[8];
+	uintptr_t reserved[7];
 };
-#define __PCPU_FAST_VERSION 1
+#define __PCPU_FAST_VERSION 2
 extern PCPU_API struct __pcpu_fast __pcpu_fast;
 
 /* A compile-time check that is a statement in C99, C11 and C++ alike (C99 has no
@@ -368,7 +372,7 @@ extern PCPU_API struct __pcpu_fast __pcpu_fast;
 
 /* The inline ABI's layout (see struct __pcpu_fast), the same on every data model. */
 __PCPU_STATIC_ASSERT(offsetof(struct __pcpu_fast, rseq_index_offset) == 16 &&
-			     offsetof(struct __pcpu_fast, reserved) == 16 + 5 * sizeof(void *) &&
+			     offsetof(struct __pcpu_fast, reserved) == 16 + 6 * sizeof(void *) &&
 			     sizeof(struct __pcpu_fast) == 16 + 13 * sizeof(void *),
 		     "struct __pcpu_fast is ABI: its layout must not change");
 

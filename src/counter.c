@@ -73,8 +73,11 @@ int32_t pcpu_counter_batch(void)
 		unsigned int nr = pcpu_num_online_cpus(); /* 0 if the library cannot initialize */
 
 		b = nr > 16 ? (nr > INT32_MAX / 2 ? INT32_MAX : (int32_t)(2 * nr)) : 32;
-		if (nr)
+		if (nr) {
 			__atomic_store_n(&batch, b, __ATOMIC_RELAXED);
+			/* for the inline adds of <percpu/counter.h> */
+			__atomic_store_n(&__pcpu_fast.counter_batch, (uintptr_t)b, __ATOMIC_RELAXED);
+		}
 	}
 	return b;
 }
@@ -231,7 +234,9 @@ __attribute__((noinline)) static void fold(struct pcpu_counter *fbc, int64_t amo
 	pthread_mutex_unlock(&fbc->lock);
 }
 
-/* The add of every pcpu_counter_add*() entry point; @call names it in reports. */
+/* The add of every pcpu_counter_add*() entry point; @call names it in reports.  (The
+ * headers inline the common case and call these when it does not apply: their names
+ * are parenthesized below, past the macros of <percpu/counter.h>.) */
 static inline void add_batch(struct pcpu_counter *fbc, int64_t amount, int32_t batch,
 			     const char *call)
 {
@@ -251,22 +256,22 @@ static inline void add_batch(struct pcpu_counter *fbc, int64_t amount, int32_t b
 	} while (!pcpu_this_try_cmpxchg(*fbc->counters, &delta, (int32_t)next));
 }
 
-void pcpu_counter_add_batch(struct pcpu_counter *fbc, int64_t amount, int32_t batch)
+void (pcpu_counter_add_batch)(struct pcpu_counter *fbc, int64_t amount, int32_t batch)
 {
 	add_batch(fbc, amount, batch, "pcpu_counter_add_batch");
 }
 
-void pcpu_counter_add(struct pcpu_counter *fbc, int64_t amount)
+void (pcpu_counter_add)(struct pcpu_counter *fbc, int64_t amount)
 {
 	add_batch(fbc, amount, pcpu_counter_batch(), "pcpu_counter_add");
 }
 
-void pcpu_counter_inc(struct pcpu_counter *fbc)
+void (pcpu_counter_inc)(struct pcpu_counter *fbc)
 {
 	add_batch(fbc, 1, pcpu_counter_batch(), "pcpu_counter_inc");
 }
 
-void pcpu_counter_dec(struct pcpu_counter *fbc)
+void (pcpu_counter_dec)(struct pcpu_counter *fbc)
 {
 	add_batch(fbc, -1, pcpu_counter_batch(), "pcpu_counter_dec");
 }

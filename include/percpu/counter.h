@@ -149,6 +149,55 @@ PCPU_API int pcpu_counter_compare(struct pcpu_counter *fbc, int64_t rhs);
  * on CPU hotplug; pcpu_cpus_refresh() leaves it). */
 PCPU_API int32_t pcpu_counter_batch(void);
 
+/* The adds are inline where the this_cpu operations use rseq sections: one section adds
+ * to this CPU's delta while it stays within the batch (the common case, about the cost
+ * of pcpu_this_add()); anything else (a fold, an uninitialized counter to report, the
+ * batch not known yet, no rseq) calls the library's function of the same name, which
+ * the parenthesized name (pcpu_counter_add)(...) also reaches directly. */
+#ifdef __PCPU_HAVE_RSEQ_OPS
+/* Whether @amount went to this CPU's delta of @fbc within @batch (0: use the library). */
+__PCPU_INLINE bool __pcpu_counter_add_fast(struct pcpu_counter *__pcpu_fbc, int64_t __pcpu_amount,
+					    int32_t __pcpu_batch)
+{
+	const void *__pcpu_p;
+
+	if (__builtin_expect(!__pcpu_fbc || !__pcpu_fbc->counters || __pcpu_batch <= 1 ||
+				     __pcpu_amount <= -(int64_t)__pcpu_batch ||
+				     __pcpu_amount >= (int64_t)__pcpu_batch, 0))
+		return 0;
+	__pcpu_p = (const void *)__pcpu_fbc->counters;
+	{
+		__PCPU_RSEQ_TRY(__pcpu_rseq_add_within_4(__pcpu_c, (int32_t)__pcpu_amount,
+							 __pcpu_batch, __pcpu_f))
+		return __pcpu_r == __PCPU_RSEQ_DONE;
+	}
+}
+/* The default batch once the library has computed it, else 0. */
+#define __pcpu_counter_default_batch() \
+	((int32_t)__atomic_load_n(&__pcpu_fast.counter_batch, __ATOMIC_RELAXED))
+#define pcpu_counter_add_batch(fbc, amount, batch) __pcpu_counter_add_x((fbc), (amount), (batch), 0)
+#define pcpu_counter_add(fbc, amount) __pcpu_counter_add_x((fbc), (amount), 0, 1)
+#define pcpu_counter_inc(fbc) __pcpu_counter_add_x((fbc), 1, 0, 2)
+#define pcpu_counter_dec(fbc) __pcpu_counter_add_x((fbc), -1, 0, 3)
+/* @call: 0 pcpu_counter_add_batch (with @batch), 1 _add, 2 _inc, 3 _dec (the default
+ * batch); the library function it falls back on is that one, which reports misuse
+ * under its own name. */
+__PCPU_INLINE void __pcpu_counter_add_x(struct pcpu_counter *__pcpu_fbc, int64_t __pcpu_amount,
+					int32_t __pcpu_batch, int __pcpu_call)
+{
+	if (__builtin_expect(__pcpu_counter_add_fast(__pcpu_fbc, __pcpu_amount,
+						     __pcpu_call ? __pcpu_counter_default_batch()
+								 : __pcpu_batch), 1))
+		return;
+	switch (__pcpu_call) {
+	case 0: (pcpu_counter_add_batch)(__pcpu_fbc, __pcpu_amount, __pcpu_batch); break;
+	case 1: (pcpu_counter_add)(__pcpu_fbc, __pcpu_amount); break;
+	case 2: (pcpu_counter_inc)(__pcpu_fbc); break;
+	default: (pcpu_counter_dec)(__pcpu_fbc); break;
+	}
+}
+#endif
+
 #ifdef __cplusplus
 }
 #endif

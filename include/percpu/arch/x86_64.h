@@ -336,6 +336,36 @@ __PCPU_RSEQ_WIDTH(2, uint16_t, "w", "ir")
 __PCPU_RSEQ_WIDTH(4, uint32_t, "l", "ir")
 __PCPU_RSEQ_WIDTH(8, uint64_t, "q", "er")
 
+/* Adds @__pcpu_v to this CPU's 32-bit copy if the sum stays within (-@__pcpu_lim,
+ * @__pcpu_lim) (the pcpu_counter batch rule); else CMPFAIL and nothing changes. */
+__PCPU_INLINE int __pcpu_rseq_add_within_4(char *__pcpu_c, int32_t __pcpu_v, int32_t __pcpu_lim,
+					   int __pcpu_f)
+{
+	__PCPU_RSEQ_GET_INDEX(__pcpu_i);
+	int32_t *__pcpu_m = __PCPU_RSEQ_COPY(int32_t, __pcpu_c, __pcpu_i), __pcpu_t;
+
+	__asm__ __volatile__(__PCPU_RSEQ_START
+			     "movl %[mem], %[t]\n\t"
+			     "addl %[v], %[t]\n\t"
+			     "jo 5f\n\t"
+			     "cmpl %[lim], %[t]\n\t"
+			     "jge 5f\n\t"
+			     "cmpl %[nlim], %[t]\n\t"
+			     "jle 5f\n\t"
+			     __PCPU_RSEQ_COMMIT("movl %[t], %[mem]")
+			     __PCPU_RSEQ_END
+			     ".pushsection __rseq_failure, \"ax\"\n\t"
+			     "5:\n\t"
+			     "movq $" __PCPU_STR(__PCPU_RSEQ_CMPFAILED) ", %[idx]\n\t"
+			     "jmp 2b\n\t"
+			     ".popsection\n\t"
+			     : [idx] "+r"(__pcpu_i), [t] "=&r"(__pcpu_t), [mem] "+m"(*__pcpu_m)
+			     : [v] "ir"(__pcpu_v), [lim] "r"(__pcpu_lim), [nlim] "r"(-__pcpu_lim),
+			       __PCPU_RSEQ_INPUTS(__pcpu_i)
+			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);
+	return __PCPU_RSEQ_RESULT(__pcpu_i);
+}
+
 /* Two adjacent words: compare both, then store both with one 16-byte store (the commit
  * must be a single instruction).  @__pcpu_o holds the expected pair and receives the
  * pair found when they differ.  The words are addressed through registers (%[p],
