@@ -15,7 +15,9 @@
  * unavailable it is an atomic operation on the current CPU's copy: still correct,
  * slower.  pcpu_cpu_source() says which.  A program compiled with -DPCPU_NO_RSEQ_OPS
  * always uses the atomic operations (no rseq sections in its code, no __rseq_cs
- * sections in its object), with the same semantics.
+ * sections in its object), with the same semantics.  As in the kernel, an operation
+ * orders nothing but itself: it is no barrier to the compiler or the processor for
+ * other memory (use atomics or locks to publish other data).
  *
  * Thread-safety: safe from any thread and from signal handlers (a handler's operation
  * restarts the interrupted one).  Another thread may read any CPU's copy through

@@ -17,7 +17,22 @@
  * on every way out of a section, because the descriptor lives in that code's object.
  *
  * Test hook (PCPU_RSEQ_INJECT_ASM, below): tests splice their own instructions into
- * every section, to widen its window or to force its abort path. */
+ * every section, to widen its window or to force its abort path.
+ *
+ * Speed (bench/, make bench and make bench-peer measure each choice): every function
+ * here is always inline; the fields of __pcpu_fast are read once per function, not
+ * once per operation (__pcpu_fld_*, below); each section names exactly the memory it
+ * reads and writes, so the compiler needs no "memory" clobber and keeps its own values
+ * in registers across operations; the check that the object is per-CPU (arena or this
+ * object's static section) is branch-free and hoisted out of loops; the result of a
+ * section needs no instruction on its committed path.  What remains per operation
+ * beyond a minimal section (store the descriptor, compare the index, commit) is one
+ * unit-offset load, the index bound and the result test.  The unit offsets stay a
+ * table (the allocator lays units out by NUMA group, not at one stride).
+ *
+ * Ordering: as the kernel's this_cpu operations, these are not compiler barriers:
+ * the compiler may move other memory accesses across them (never the accesses to the
+ * object operated on). */
 #ifndef PERCPU_ARCH_X86_64_H
 #define PERCPU_ARCH_X86_64_H
 
