@@ -3,7 +3,7 @@
  * percpu_counter_init_many()/destroy_many() (one allocation, independent counters,
  * errors), percpu_counter_add_local()/sub_local() (the amount stays in the delta), and
  * percpu_counter_limited_add() against a model on one thread (every call exact, on both
- * sides of the limit, near and far from it), then with threads racing to a limit
+ * sides of the limit, near and far from it, with every CPU's delta moved about), then with threads racing to a limit
  * (exact totals; the limit passed at most by the amounts in flight).  In every
  * CPU-source mode. */
 #include <percpu/kernel.h>
@@ -83,6 +83,22 @@ static void test_local(void)
 	percpu_counter_destroy(&c);
 }
 
+/* Sets a random CPU's delta to a random value a default-batch add could leave there,
+ * often at the edge: the lock-free path must allow for every delta at once.  One thread
+ * only, so no add races with it. */
+static int64_t shift_delta(struct percpu_counter *c, int32_t batch)
+{
+	unsigned int cpu;
+	int32_t v;
+
+	do
+		cpu = (unsigned int)(tu_rand() % nr_cpu_ids);
+	while (!cpu_possible(cpu));
+	v = tu_rand() % 2 ? (int32_t)(tu_rand() % (2 * (uint32_t)batch - 1)) - (batch - 1)
+			  : (tu_rand() % 2 ? batch - 1 : 1 - batch);
+	return (int64_t)v - __atomic_exchange_n(per_cpu_ptr(c->counters, cpu), v, __ATOMIC_RELAXED);
+}
+
 /* One thread: every limited add is decided on the exact value. */
 static void test_limited_model(void)
 {
@@ -109,8 +125,8 @@ static void test_limited_model(void)
 			value += amount;
 		if (k % 64 == 0)
 			CHECK_EQ(percpu_counter_sum(&c), value);
-		if (k % 1000 == 0)
-			percpu_counter_add(&c, 0); /* keep the ordinary adds in the mix */
+		if (k % 8 == 0)
+			value += shift_delta(&c, batch);
 	}
 	CHECK_EQ(percpu_counter_sum(&c), value);
 	/* extremes: a result past the int64_t range is beyond any limit, not wrapped */
