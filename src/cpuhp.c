@@ -39,6 +39,11 @@ const char *pcpu_cpus_sysfs_root_hook;
 
 const char *pcpu_cpus_sysfs_root(void)
 {
+	/* in cid mode the "CPUs" are concurrency IDs (index.c), which hotplug does not
+	 * change; folding an ID's delta for a CPU that went would race with the rseq
+	 * commits of the thread that holds the ID */
+	if (pcpu_index_cid())
+		return NULL;
 	if (pcpu_cpus_sysfs_root_hook)
 		return pcpu_cpus_sysfs_root_hook;
 	return pcpu.topo.simulated ? NULL : "/sys/devices/system";

@@ -372,6 +372,8 @@ static void run_public(unsigned int nodes_interleaved)
 
 	pub = true;
 	nb = nr_cpu_ids;
+	if (pcpu_index_mode() == PCPU_INDEX_CID)
+		nodes_interleaved = 0; /* the IDs (LIBPERCPU_INDEX=cid) are on one node */
 	random_ops(tu_scaled(nb > 1000 ? 3000 : 6000));
 	check_print_parse();
 

@@ -67,16 +67,22 @@ static void test_definitions(void)
 	}
 }
 
-/* Pinned to each CPU in turn: the operations act on that CPU's copy, as a model says. */
+/* Pinned to each CPU in turn: the operations act on that CPU's copy (in cid mode, the
+ * copy of the thread's ID), as a model says. */
 static void test_pinned(unsigned int cpu)
 {
-	long model = per_cpu(ret_var, cpu);
-	uint64_t m64 = per_cpu(var64, cpu), o64;
-	long *dyn = alloc_percpu(long);
+	long model, *dyn = alloc_percpu(long);
+	uint64_t m64, o64;
 	cpumask_var_t mine;
+	unsigned int idx;
 
+	/* pinned, the thread keeps its index: the CPU, or in cid mode its concurrency ID */
 	CHECK_EQ(tu_pin(cpu), 0);
-	CHECK_EQ(smp_processor_id(), (int)cpu);
+	idx = (unsigned int)smp_processor_id();
+	if (pcpu_index_mode() == PCPU_INDEX_CPU)
+		CHECK_EQ(idx, cpu);
+	model = per_cpu(ret_var, idx);
+	m64 = per_cpu(var64, idx);
 	for (int k = 0; k < 200; k++) {
 		long v = (long)(tu_rand() % 1000) - 500;
 
@@ -110,13 +116,13 @@ static void test_pinned(unsigned int cpu)
 			if (hit)
 				m64 += 3;
 		}
-		CHECK_EQ(per_cpu(var64, cpu), m64);
-		CHECK_EQ(per_cpu(ret_var, cpu), model);
+		CHECK_EQ(per_cpu(var64, idx), m64);
+		CHECK_EQ(per_cpu(ret_var, idx), model);
 	}
 
 #ifdef __SIZEOF_INT128__
 	{
-		__pcpu_u128 m128 = per_cpu(var128, cpu), o, n;
+		__pcpu_u128 m128 = per_cpu(var128, idx), o, n;
 
 		for (int k = 0; k < 100; k++) {
 			o = tu_rand() % 2 ? m128 : m128 ^ ((__pcpu_u128)1 << (tu_rand() % 128));
@@ -133,39 +139,39 @@ static void test_pinned(unsigned int cpu)
 			}
 			if (o == m128)
 				m128 = n;
-			CHECK(per_cpu(var128, cpu) == m128);
+			CHECK(per_cpu(var128, idx) == m128);
 		}
 		CHECK(__this_cpu_cmpxchg128(var128, m128, 1) == m128);
 		CHECK(raw_cpu_cmpxchg128(var128, (__pcpu_u128)1, 2) == 1);
-		CHECK(per_cpu(var128, cpu) == 2);
+		CHECK(per_cpu(var128, idx) == 2);
 	}
 #endif
 
 	/* the double forms */
-	per_cpu(pair, cpu).a = 1;
-	per_cpu(pair, cpu).b = 2;
+	per_cpu(pair, idx).a = 1;
+	per_cpu(pair, idx).b = 2;
 	CHECK(!__this_cpu_cmpxchg_double(pair.a, pair.b, 1, 3, 5, 6));
 	CHECK(__this_cpu_cmpxchg_double(pair.a, pair.b, 1, 2, 5, 6));
 	CHECK(raw_cpu_cmpxchg_double(pair.a, pair.b, 5, 6, 7, 8));
-	CHECK(per_cpu(pair, cpu).a == 7 && per_cpu(pair, cpu).b == 8);
+	CHECK(per_cpu(pair, idx).a == 7 && per_cpu(pair, idx).b == 8);
 
 	/* offsets: a dynamic pointer plus a CPU's offset is that CPU's copy */
 	CHECK(dyn != NULL);
 	CHECK((long *)((char *)dyn + my_cpu_offset) == this_cpu_ptr(dyn));
-	CHECK_EQ(my_cpu_offset, per_cpu_offset(cpu));
+	CHECK_EQ(my_cpu_offset, per_cpu_offset(idx));
 
 	/* the old names */
 	__get_cpu_var(old_style) += 2;
-	CHECK_EQ(per_cpu(old_style, cpu), 2);
-	CHECK(__this_cpu_ptr(&old_style) == per_cpu_ptr(&old_style, cpu));
-	CHECK(__this_cpu_ptr(dyn) == per_cpu_ptr(dyn, cpu));
-	per_cpu(old_style, cpu) = 0;
+	CHECK_EQ(per_cpu(old_style, idx), 2);
+	CHECK(__this_cpu_ptr(&old_style) == per_cpu_ptr(&old_style, idx));
+	CHECK(__this_cpu_ptr(dyn) == per_cpu_ptr(dyn, idx));
+	per_cpu(old_style, idx) = 0;
 
 	/* a per-CPU cpumask_var_t, as the kernel's off-stack form */
 	mine = this_cpu_cpumask_var_ptr(cpu_masks);
-	CHECK(mine == per_cpu(cpu_masks, cpu));
-	CHECK(mine && cpumask_test_cpu(cpu, mine) && cpumask_weight(mine) == 1);
-	CHECK(cpumask_equal(mine, get_cpu_mask(cpu)));
+	CHECK(mine == per_cpu(cpu_masks, idx));
+	CHECK(mine && cpumask_test_cpu(idx, mine) && cpumask_weight(mine) == 1);
+	CHECK(cpumask_equal(mine, get_cpu_mask(idx)));
 	free_percpu(dyn);
 	unpin();
 }

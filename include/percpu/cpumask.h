@@ -158,7 +158,7 @@ PCPU_API int pcpu_cpumap_print_to_pagebuf(bool list, char *buf, const struct pcp
 typedef int (*pcpu_cpuhp_cb)(unsigned int cpu);
 
 /* Re-reads the online and present CPUs (a simulated topology, LIBPERCPU_TOPOLOGY, has
- * nothing to re-read: it never changes).  Returns the number of CPUs that came or
+ * nothing to re-read: it never changes; nor has the ID space of PCPU_INDEX_CID).  Returns the number of CPUs that came or
  * went, or -1 with errno (EDEADLK from a callback; a read error: nothing changed).
  * Thread-safe; not for signal handlers. */
 PCPU_API int pcpu_cpus_refresh(void);
