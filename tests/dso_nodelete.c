@@ -108,10 +108,8 @@ int main(int argc, char **argv)
 		 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
 	if (argc > 1 && strcmp(argv[1], "glibc") == 0)
 		return run_mode("glibc registration");
-	if (argc > 1 && strcmp(argv[1], "own") == 0)
-		return run_mode("libpercpu registration");
-	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
-		return run_mode("sched_getcpu");
+	if (tu_mode_source(argc, argv))
+		return run_mode(tu_mode_source(argc, argv));
 	spawn(argv[0], "glibc", NULL, NULL);
 	spawn(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
 	spawn(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");

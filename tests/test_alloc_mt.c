@@ -24,33 +24,6 @@ static pthread_mutex_t mailbox_lock[THREADS];
 static long iterations;
 static unsigned long allocs[THREADS], frees[THREADS], bad[THREADS];
 
-static unsigned char byte_of(uint32_t stamp, unsigned int cpu, size_t i)
-{
-	return (unsigned char)(stamp ^ (stamp >> 8) ^ (cpu * 13) ^ i);
-}
-
-static void stamp_obj(struct obj *o)
-{
-	unsigned int cpu;
-	pcpu_for_each_possible_cpu(cpu) {
-		unsigned char *q = pcpu_ptr(o->p, cpu);
-		for (size_t i = 0; i < o->size; i++)
-			q[i] = byte_of(o->stamp, cpu, i);
-	}
-}
-
-static int verify_obj(const struct obj *o)
-{
-	unsigned int cpu;
-	pcpu_for_each_possible_cpu(cpu) {
-		const unsigned char *q = pcpu_ptr(o->p, cpu);
-		for (size_t i = 0; i < o->size; i++)
-			if (q[i] != byte_of(o->stamp, cpu, i))
-				return 0;
-	}
-	return 1;
-}
-
 static void *worker(void *arg)
 {
 	int id = (int)(intptr_t)arg;
@@ -62,7 +35,7 @@ static void *worker(void *arg)
 		struct obj *o = &pool[rng % POOL];
 
 		if (o->p) {
-			if (!verify_obj(o))
+			if (!tu_intact(o->p, o->size, o->stamp))
 				bad[id]++;
 			if ((rng >> 20) % 4 == 0) {
 				/* hand it to the next thread, free what was there */
@@ -73,7 +46,7 @@ static void *worker(void *arg)
 				mailbox[to] = *o;
 				pthread_mutex_unlock(&mailbox_lock[to]);
 				if (old.p) {
-					if (!verify_obj(&old))
+					if (!tu_intact(old.p, old.size, old.stamp))
 						bad[id]++;
 					pcpu_free(old.p);
 					frees[id]++;
@@ -95,12 +68,12 @@ static void *worker(void *arg)
 			allocs[id]++;
 			o->size = (uint32_t)size;
 			o->stamp = (uint32_t)(rng >> 16) ^ (uint32_t)id << 28;
-			stamp_obj(o);
+			tu_fill(o->p, o->size, o->stamp);
 		}
 	}
 	for (int i = 0; i < POOL; i++)
 		if (pool[i].p) {
-			if (!verify_obj(&pool[i]))
+			if (!tu_intact(pool[i].p, pool[i].size, pool[i].stamp))
 				bad[id]++;
 			pcpu_free(pool[i].p);
 			frees[id]++;
@@ -125,7 +98,7 @@ int main(void)
 		pthread_join(t[i], NULL);
 	for (int i = 0; i < THREADS; i++) {
 		if (mailbox[i].p) {
-			CHECK(verify_obj(&mailbox[i]));
+			CHECK(tu_intact(mailbox[i].p, mailbox[i].size, mailbox[i].stamp));
 			pcpu_free(mailbox[i].p);
 			f++;
 		}

@@ -27,33 +27,6 @@ static int cmp_live(const void *a, const void *b)
 	return x->p < y->p ? -1 : x->p > y->p;
 }
 
-static unsigned char pattern(unsigned char tag, unsigned int cpu, size_t i)
-{
-	return (unsigned char)(tag * 31 + cpu * 7 + i);
-}
-
-static void fill(struct live *l)
-{
-	unsigned int cpu;
-	pcpu_for_each_possible_cpu(cpu) {
-		unsigned char *q = pcpu_ptr(l->p, cpu);
-		for (size_t i = 0; i < l->size; i++)
-			q[i] = pattern(l->tag, cpu, i);
-	}
-}
-
-static int intact(const struct live *l)
-{
-	unsigned int cpu;
-	pcpu_for_each_possible_cpu(cpu) {
-		const unsigned char *q = pcpu_ptr(l->p, cpu);
-		for (size_t i = 0; i < l->size; i++)
-			if (q[i] != pattern(l->tag, cpu, i))
-				return 0;
-	}
-	return 1;
-}
-
 static size_t random_size(void)
 {
 	switch (tu_rand() % 8) {
@@ -162,11 +135,11 @@ int main(void)
 			}
 			l->size = size;
 			l->tag = tag++;
-			fill(l);
+			tu_fill(l->p, l->size, l->tag);
 			nr_live++;
 		} else {
 			size_t i = tu_rand() % nr_live;
-			CHECK(intact(&lives[i]));
+			CHECK(tu_intact(lives[i].p, lives[i].size, lives[i].tag));
 			pcpu_free(lives[i].p);
 			lives[i] = lives[--nr_live];
 		}
@@ -177,7 +150,7 @@ int main(void)
 	}
 	check_no_overlap();
 	for (size_t i = 0; i < nr_live; i++) {
-		CHECK(intact(&lives[i]));
+		CHECK(tu_intact(lives[i].p, lives[i].size, lives[i].tag));
 		pcpu_free(lives[i].p);
 	}
 	nr_live = 0;

@@ -37,29 +37,6 @@ static int32_t dflt_batch;
 static unsigned int cpus[1024];
 static unsigned int nr_cpus;
 
-static void find_cpus(void)
-{
-	cpu_set_t set;
-	unsigned int cpu;
-
-	CHECK_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
-	nr_cpus = 0;
-	pcpu_for_each_online_cpu(cpu)
-		if (cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set) && nr_cpus < 1024)
-			cpus[nr_cpus++] = cpu;
-	CHECK(nr_cpus > 0);
-}
-
-static void unpin(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	for (unsigned int i = 0; i < nr_cpus; i++)
-		CPU_SET(cpus[i], &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 static int32_t delta_of(struct pcpu_counter *c, unsigned int cpu)
 {
 	return __atomic_load_n(pcpu_ptr(c->counters, cpu), __ATOMIC_RELAXED);
@@ -186,7 +163,7 @@ static void test_semantics(void)
 	CHECK_EQ(pcpu_counter_compare(&c, INT64_MIN), 1);
 	CHECK_EQ(pcpu_counter_compare_batch(&c, INT64_MIN, INT32_MAX), 1);
 
-	unpin();
+	tu_unpin();
 	pcpu_counter_destroy(&c);
 	CHECK(c.counters == NULL);
 }
@@ -706,7 +683,7 @@ static void setup(void)
 	CHECK_EQ(pcpu_init(), 0);
 	nr_possible = pcpu_num_possible_cpus();
 	dflt_batch = pcpu_counter_batch();
-	find_cpus();
+	nr_cpus = tu_usable_cpus(cpus, 1024);
 }
 
 static int child_mode(const char *want)
@@ -736,10 +713,8 @@ int main(int argc, char **argv)
 		return tu_cid_child(cid_mode, "glibc registration");
 	if (argc > 1 && strcmp(argv[1], "cid-own") == 0)
 		return tu_cid_child(cid_mode, "libpercpu registration");
-	if (argc > 1 && strcmp(argv[1], "own") == 0)
-		return child_mode("libpercpu registration");
-	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
-		return child_mode("sched_getcpu");
+	if (tu_mode_source(argc, argv))
+		return child_mode(tu_mode_source(argc, argv));
 	if (argc > 1 && strcmp(argv[1], "big") == 0)
 		return child_mode("glibc registration");
 

@@ -105,7 +105,6 @@ int main(int argc, char **argv)
 		return run(); /* a CPU-source mode of tu_spawn_mode */
 	fprintf(stderr, "mode: %s\n", pcpu_cpu_source());
 	run();
-	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	tu_spawn_modes(argv[0]);
 	TEST_DONE();
 }

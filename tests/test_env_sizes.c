@@ -319,7 +319,6 @@ int main(int argc, char **argv)
 	}
 	test_all();
 	test_page_size();
-	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	tu_spawn_modes(argv[0]);
 	TEST_DONE();
 }

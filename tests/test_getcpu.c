@@ -26,29 +26,6 @@ struct pair {
 static unsigned int cpus[1024]; /* CPUs this process may run on and that are online */
 static unsigned int nr_cpus;
 
-static void find_cpus(void)
-{
-	cpu_set_t set;
-	unsigned int cpu;
-
-	CHECK_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
-	pcpu_for_each_online_cpu(cpu)
-		if (cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set) && nr_cpus < 1024)
-			cpus[nr_cpus++] = cpu;
-	CHECK(nr_cpus > 0);
-	fprintf(stderr, "%u usable CPU(s)\n", nr_cpus);
-}
-
-static void unpin(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	for (unsigned int i = 0; i < nr_cpus; i++)
-		CPU_SET(cpus[i], &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* A usable CPU other than @cpu, or @cpu if there is none. */
 static unsigned int other_cpu(unsigned int cpu)
 {
@@ -229,7 +206,7 @@ static void test_nesting(void)
 	pthread_join(tk.thread, NULL);
 	CHECK(taker_done(&tk));
 	CHECK_EQ(tk.got, c1);
-	unpin();
+	tu_unpin();
 }
 
 /* ---- (3) contention sleeps ---- */
@@ -249,7 +226,7 @@ static void test_contention_sleeps(void)
 		tk.cpu_time * 1e3);
 	CHECK(tk.waited > 0.030);
 	CHECK(tk.cpu_time < 0.005);
-	unpin();
+	tu_unpin();
 }
 
 /* ---- (4) signal handlers nest ----
@@ -349,7 +326,7 @@ static void test_signal_nesting(void)
 			sent++;
 		sleep_us(20);
 	}
-	unpin();
+	tu_unpin();
 	pthread_join(target, NULL);
 	pthread_join(rival, &ret);
 	rival_n = (long)ret;
@@ -527,7 +504,7 @@ static void test_fork(void)
 	}
 	pcpu_put_cpu();
 	pcpu_put_cpu();
-	unpin();
+	tu_unpin();
 }
 
 /* ---- (7) kernel names ---- */
@@ -568,7 +545,8 @@ int main(void)
 {
 	alarm(120); /* a lost wake-up fails the test instead of hanging the suite */
 	CHECK_EQ(pcpu_init(), 0);
-	find_cpus();
+	nr_cpus = tu_usable_cpus(cpus, 1024);
+	fprintf(stderr, "%u usable CPU(s)\n", nr_cpus);
 	test_nesting();
 	test_contention_sleeps();
 	test_exclusion();

@@ -29,23 +29,8 @@ DEFINE_PER_CPU_ALIGNED(struct pair, pair);
 DEFINE_PER_CPU(cpumask_var_t, cpu_masks);
 DEFINE_PER_CPU(long, old_style);
 
-/* The CPUs this thread may run on (and the library knows online), and its affinity. */
+/* The CPUs this thread may run on (and the library knows online). */
 static unsigned int cpus[1024], nr_cpus;
-static cpu_set_t allowed;
-
-static void find_cpus(void)
-{
-	CHECK_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
-	for (unsigned int cpu = 0; cpu < CPU_SETSIZE && nr_cpus < 1024; cpu++)
-		if (CPU_ISSET(cpu, &allowed) && cpu_online(cpu))
-			cpus[nr_cpus++] = cpu;
-	CHECK(nr_cpus > 0);
-}
-
-static void unpin(void)
-{
-	CHECK_EQ(sched_setaffinity(0, sizeof(allowed), &allowed), 0);
-}
 
 /* Static variables of every definition form: one copy per CPU, initialized from the
  * definition, reached by per_cpu() and per_cpu_ptr(). */
@@ -173,7 +158,7 @@ static void test_pinned(unsigned int cpu)
 	CHECK(mine && cpumask_test_cpu(idx, mine) && cpumask_weight(mine) == 1);
 	CHECK(cpumask_equal(mine, get_cpu_mask(idx)));
 	free_percpu(dyn);
-	unpin();
+	CHECK_EQ(tu_unpin(), 0);
 }
 
 static void test_offsets(void)
@@ -273,7 +258,7 @@ static int run(const char *want)
 	int status;
 
 	CHECK(tu_source_is(want));
-	find_cpus();
+	nr_cpus = tu_usable_cpus(cpus, 1024);
 	test_definitions();
 	for_each_possible_cpu(cpu) {
 		CHECK(alloc_cpumask_var(&per_cpu(cpu_masks, cpu), GFP_KERNEL));

@@ -127,7 +127,6 @@ int main(int argc, char **argv)
 	run();
 	if (argc > 1)
 		TEST_DONE();
-	tu_spawn_mode(argv[0], "own", "GLIBC_TUNABLES", "glibc.pthread.rseq=0");
-	tu_spawn_mode(argv[0], "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
+	tu_spawn_modes(argv[0]);
 	TEST_DONE();
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* testutil.h - the few helpers every test program shares: checks that report the file,
- * line and expression, and a seeded random generator (seed printed, PCPU_TEST_SEED
- * reproduces a run). */
+/* testutil.h - the helpers test programs share: checks that report the file, line and
+ * expression, a seeded random generator (seed printed, PCPU_TEST_SEED reproduces a run),
+ * the runs in each CPU-source mode, pinning to CPUs, and stamping per-CPU objects with a
+ * pattern that shows whether anything else wrote over them. */
 #ifndef PCPU_TESTUTIL_H
 #define PCPU_TESTUTIL_H
 
@@ -173,10 +174,11 @@ static inline unsigned int tu_nth_allowed_cpu(unsigned int i)
 	return 0;
 }
 
-/* Undoes tu_pin(): the calling thread may run on every allowed CPU again. */
-static inline void tu_unpin(void)
+/* Undoes tu_pin(): the calling thread may run on every allowed CPU again.  0, or -1
+ * with errno. */
+static inline int tu_unpin(void)
 {
-	sched_setaffinity(0, sizeof(cpu_set_t), tu_allowed_cpus());
+	return sched_setaffinity(0, sizeof(cpu_set_t), tu_allowed_cpus());
 }
 
 /* execv(@path, @argv), or under PCPU_TEST_RUNNER (make check-cross: qemu-user, which
@@ -328,6 +330,17 @@ static inline void tu_spawn_modes(char *self)
 	tu_spawn_mode(self, "getcpu", "LIBPERCPU_CPU_SOURCE", "getcpu");
 }
 
+/* In a child started by tu_spawn_modes(): what pcpu_cpu_source() must contain in its
+ * mode ("own" or "getcpu" in argv[1]).  NULL in the parent (or another mode). */
+static inline const char *tu_mode_source(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "own") == 0)
+		return "libpercpu registration";
+	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
+		return "sched_getcpu";
+	return NULL;
+}
+
 /* The main() of a test that runs in every CPU-source mode: @run(@want) here with glibc's
  * rseq registration, then in child processes with the library's own registration and
  * with sched_getcpu (@want: what pcpu_cpu_source() must contain), each child with a seed
@@ -338,10 +351,10 @@ static inline int tu_cid_child(int (*run)(const char *want), const char *want);
 
 static inline int tu_run_modes(int argc, char **argv, int (*run)(const char *want))
 {
-	if (argc > 1 && strcmp(argv[1], "own") == 0)
-		return run("libpercpu registration");
-	if (argc > 1 && strcmp(argv[1], "getcpu") == 0)
-		return run("sched_getcpu");
+	const char *want = tu_mode_source(argc, argv);
+
+	if (want)
+		return run(want);
 #ifndef TU_WITHOUT_LIBPERCPU
 	if (argc > 1 && strcmp(argv[1], "cid") == 0)
 		return tu_cid_child(run, "glibc registration");
@@ -411,6 +424,55 @@ static inline int tu_source_matches(const char *have, const char *want)
 static inline int tu_source_is(const char *want)
 {
 	return tu_source_matches(pcpu_cpu_source(), want);
+}
+
+/* Byte @i of CPU @cpu's copy of an object stamped @tag: differs between neighbouring
+ * bytes, CPUs and tags, so a copy written through the wrong CPU, offset or object shows. */
+static inline unsigned char tu_pattern(uint32_t tag, unsigned int cpu, size_t i)
+{
+	return (unsigned char)(tag ^ (tag >> 8) ^ (cpu * 13) ^ i);
+}
+
+/* Stamps every possible CPU's copy of the @size bytes at per-CPU pointer @p with @tag. */
+static inline void tu_fill(void *p, size_t size, uint32_t tag)
+{
+	unsigned int cpu;
+
+	pcpu_for_each_possible_cpu(cpu) {
+		unsigned char *q = (unsigned char *)pcpu_ptr(p, cpu);
+
+		for (size_t i = 0; i < size; i++)
+			q[i] = tu_pattern(tag, cpu, i);
+	}
+}
+
+/* Whether every possible CPU's copy still holds what tu_fill(@p, @size, @tag) wrote. */
+static inline int tu_intact(void *p, size_t size, uint32_t tag)
+{
+	unsigned int cpu;
+
+	pcpu_for_each_possible_cpu(cpu) {
+		const unsigned char *q = (const unsigned char *)pcpu_ptr(p, cpu);
+
+		for (size_t i = 0; i < size; i++)
+			if (q[i] != tu_pattern(tag, cpu, i))
+				return 0;
+	}
+	return 1;
+}
+
+/* The allowed CPUs (tu_allowed_cpus()) that the library knows as online, in ascending
+ * order in @cpus (at most @max of them); checks that there is one.  Returns how many.
+ * Call it before any tu_pin(): the allowed set is taken on first use. */
+static inline unsigned int tu_usable_cpus(unsigned int *cpus, unsigned int max)
+{
+	unsigned int cpu, n = 0;
+
+	pcpu_for_each_online_cpu(cpu)
+		if (cpu < CPU_SETSIZE && CPU_ISSET(cpu, tu_allowed_cpus()) && n < max)
+			cpus[n++] = cpu;
+	CHECK(n > 0);
+	return n;
 }
 
 /* Whether units are indexed by concurrency ID in this process. */
