@@ -25,7 +25,10 @@
  * IDs 0 .. N-1, all possible and online, one node, where N is the number of possible
  * CPUs (real or LIBPERCPU_TOPOLOGY's), which bounds every ID the kernel can hand out.
  * pcpu_ptr(p, i), pcpu_for_each_possible_cpu(i), get_cpu() and percpu_counter all
- * range over it unchanged; NUMA placement is dropped (an ID is not tied to a node).
+ * range over it unchanged; NUMA placement is dropped (an ID is not tied to a node),
+ * and so is CPU hotplug (the ID space is marked simulated: pcpu_cpus_refresh() has no
+ * sysfs to re-read for it, and every ID stays online).  pcpu_run_on_cpu() is refused
+ * (EOPNOTSUPP): a thread can go to a CPU, not to an ID.
  * An ID at or above N (a kernel that one day hands out more) takes the slow path,
  * which maps it into the space: the operations then fall back to atomics there,
  * correct, only slower.

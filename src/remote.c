@@ -14,6 +14,12 @@ int pcpu_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)
 		errno = EINVAL;
 		return -1;
 	}
+	/* cid mode: @cpu names a concurrency ID, which the kernel hands out and no thread
+	 * can choose; running on a CPU gives no particular ID */
+	if (pcpu_index_mode() == PCPU_INDEX_CID) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if (sched_getaffinity(0, sizeof(saved), &saved) != 0)
 		return -1;
 	CPU_ZERO(&only);

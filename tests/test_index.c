@@ -69,6 +69,14 @@ static void in_child_with(const char *name, const char *env, void (*fn)(void *),
 
 /* ---- choosing the mode ---------------------------------------------------------------- */
 
+static int nop_ran;
+
+static void nop(void *arg)
+{
+	(void)arg;
+	nop_ran = 1;
+}
+
 static void set_before_init(void *arg)
 {
 	unsigned int n = 0, id;
@@ -112,6 +120,11 @@ static void set_before_init(void *arg)
 	CHECK_EQ(smp_processor_id(), id);
 	CHECK_EQ(get_cpu(), id);
 	put_cpu();
+	/* no thread can choose its ID: going to an ID's copies is refused, by name */
+	errno = 0;
+	CHECK_EQ(pcpu_run_on_cpu(0, nop, NULL), -1);
+	CHECK_EQ(errno, EOPNOTSUPP);
+	CHECK(!nop_ran);
 }
 
 /* The call wins over the environment, both ways. */

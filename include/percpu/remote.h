@@ -20,8 +20,9 @@ extern "C" {
  * waits until the thread runs there, calls @fn, then restores the affinity it had.
  * Inside @fn, pcpu_current_cpu() is @cpu and the this_cpu operations act on @cpu's
  * copies (plain loads and stores do not get that protection: use the operations).
- * Returns 0, or -1 with errno: EINVAL (@cpu not possible, or @fn NULL), or the error of
- * sched_setaffinity (EINVAL: @cpu offline or outside the thread's cpuset; EPERM).
+ * Returns 0, or -1 with errno: EINVAL (@cpu not possible, or @fn NULL), EOPNOTSUPP (cid
+ * index mode, pcpu_index_mode(): no thread can choose its concurrency ID), or the error
+ * of sched_setaffinity (EINVAL: @cpu offline or outside the thread's cpuset; EPERM).
  * Thread-safe; not for signal handlers; may block (it changes CPUs). */
 PCPU_API int pcpu_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
 
