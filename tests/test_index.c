@@ -309,7 +309,7 @@ static int run_exact(const char *want)
 
 /* ---- memory follows the IDs used ------------------------------------------------------- */
 
-#define OBJECTS 20000
+#define OBJECTS 10000
 
 static void *two_threads_worker(void *arg)
 {
