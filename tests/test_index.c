@@ -400,6 +400,22 @@ static void cpu_first_chunk(void *arg)
 	CHECK((after - before) * 5 <= held * 6);
 }
 
+/* Units all but full (dynamic region 52K of a 64K unit): cpu mode puts the first chunk
+ * on huge pages where it can, cid mode never (a huge page would make 32 units resident
+ * at an ID's first write). */
+static void huge_when_full(void *arg)
+{
+	(void)arg;
+	CHECK_EQ(pcpu_init(), 0);
+	if (pcpu.ai->atom_size > pcpu.page_size) {
+		fprintf(stderr, "  %s mode, unit %zu KiB holding %zu KiB: first chunk %s\n",
+			tu_index_cid() ? "cid" : "cpu", pcpu.unit_size >> 10,
+			(pcpu.static_size + pcpu.reserved_size + pcpu.dyn_size) >> 10,
+			pcpu.use_huge_first_chunk ? "on huge pages" : "on small pages");
+		CHECK_EQ(pcpu.use_huge_first_chunk, !tu_index_cid());
+	}
+}
+
 static void test_memory(void)
 {
 	char buf[8192];
@@ -414,6 +430,16 @@ static void test_memory(void)
 	fprintf(stderr, "%s", buf);
 	in_child_with("cpu first chunk", NULL, cpu_first_chunk, buf, sizeof(buf));
 	fprintf(stderr, "%s", buf);
+	setenv("LIBPERCPU_TOPOLOGY", "0-63", 1);
+	setenv("LIBPERCPU_DYN_SIZE", "52K", 1);
+	in_child_with("full units, cpu mode", NULL, huge_when_full, buf, sizeof(buf));
+	fprintf(stderr, "%s", buf);
+	if (kernel_has_cid()) {
+		in_child_with("full units, cid mode", "LIBPERCPU_INDEX=cid", huge_when_full, buf,
+			      sizeof(buf));
+		fprintf(stderr, "%s", buf);
+	}
+	unsetenv("LIBPERCPU_DYN_SIZE");
 	unsetenv("LIBPERCPU_TOPOLOGY");
 }
 
