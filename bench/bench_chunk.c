@@ -19,9 +19,9 @@
 
 static int area_alloc(struct pcpu_chunk_map *m)
 {
-	int bits = AREA / PCPU_MIN_ALLOC_SIZE, start = pcpu_chunk_find_fit(m, bits, 4, false);
+	int bits = AREA / PCPU_MIN_ALLOC_SIZE, start = _pcpu_chunk_find_fit(m, bits, 4, false);
 
-	return start < 0 ? -1 : pcpu_chunk_alloc_area(m, bits, 4, start);
+	return start < 0 ? -1 : _pcpu_chunk_alloc_area(m, bits, 4, start);
 }
 
 int main(int argc, char **argv)
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 	char err[256];
 
 	tu_seed("bench_chunk");
-	if (!live || iters <= 0 || pcpu_chunk_map_init(&m, PAGES * BENCH_PAGE, BENCH_PAGE, 0, 0)) {
+	if (!live || iters <= 0 || _pcpu_chunk_map_init(&m, PAGES * BENCH_PAGE, BENCH_PAGE, 0, 0)) {
 		fprintf(stderr, "bench_chunk: cannot set up\n");
 		return 1;
 	}
@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nr / 2; i++) {
 		int j = (int)(tu_rand() % (uint64_t)n);
 
-		pcpu_chunk_free_area(&m, live[j]);
+		_pcpu_chunk_free_area(&m, live[j]);
 		live[j] = live[--n];
 	}
 
@@ -53,14 +53,14 @@ int main(int argc, char **argv)
 		int j = (int)(tu_rand() % (uint64_t)n);
 
 		off = area_alloc(&m);
-		if (off < 0 || pcpu_chunk_free_area(&m, live[j]) != AREA) {
+		if (off < 0 || _pcpu_chunk_free_area(&m, live[j]) != AREA) {
 			fprintf(stderr, "bench_chunk: allocation or free failed at %ld\n", i);
 			return 1;
 		}
 		live[j] = off;
 	}
 	t_pairs = (bench_now_ns() - t0) / (double)iters;
-	if (pcpu_chunk_map_verify(&m, err, sizeof(err))) {
+	if (_pcpu_chunk_map_verify(&m, err, sizeof(err))) {
 		fprintf(stderr, "bench_chunk: maps inconsistent: %s\n", err);
 		return 1;
 	}
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 		  "glibc malloc+free", t_malloc);
 	bench_row("chunk bitmap: 64 B alloc+free at ~50% random fill, ns", t_pairs, "ns",
 		  "glibc malloc+free", t_malloc);
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 	free(live);
 	return 0;
 }

@@ -2,7 +2,7 @@
 /* fuzz_chunk.c - libFuzzer target for one chunk's bitmap allocator (src/chunk.c): the input
  * picks a chunk shape, then a sequence of alloc / free / wild free / alloc-from-offset /
  * populate / depopulate / balance steps; after every step the chunk is compared with the
- * plain model of tests/chunk_model.h and recounted by pcpu_chunk_map_verify. */
+ * plain model of tests/chunk_model.h and recounted by _pcpu_chunk_map_verify. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -10,15 +10,15 @@
 #include "../tests/chunk_model.h"
 #include "fuzz_input.h"
 
-/* Checks pcpu_chunk_next_pop / next_unpop over [0, nr_pages): each run they report must be
+/* Checks _pcpu_chunk_next_pop / next_unpop over [0, nr_pages): each run they report must be
  * the model's next maximal run of that state. */
 static void check_runs(const struct pcpu_chunk_map *m, const struct model *md, bool pop)
 {
 	int rs = 0, re, expect_rs, expect_re;
 
 	for (;;) {
-		bool found = pop ? pcpu_chunk_next_pop(m, &rs, &re, md->nr_pages)
-				 : pcpu_chunk_next_unpop(m, &rs, &re, md->nr_pages);
+		bool found = pop ? _pcpu_chunk_next_pop(m, &rs, &re, md->nr_pages)
+				 : _pcpu_chunk_next_unpop(m, &rs, &re, md->nr_pages);
 
 		for (expect_rs = rs; expect_rs < md->nr_pages; expect_rs++)
 			if (md->populated[expect_rs] == pop)
@@ -49,13 +49,13 @@ static void balance(struct pcpu_chunk_map *m, struct model *md, int want)
 
 	check_runs(m, md, true);
 	check_runs(m, md, false);
-	for (rs = 0; pcpu_chunk_next_pop(m, &rs, &re, md->nr_pages); rs = re)
+	for (rs = 0; _pcpu_chunk_next_pop(m, &rs, &re, md->nr_pages); rs = re)
 		for (int p = rs; p < re; p++)
-			if (pcpu_chunk_page_empty(m, p))
+			if (_pcpu_chunk_page_empty(m, p))
 				model_set_populated(m, md, p, p + 1, false);
 	model_check_counters(m, md);
 	CHECK_EQ(m->nr_empty_pop_pages, 0);
-	for (rs = 0; want > 0 && pcpu_chunk_next_unpop(m, &rs, &re, md->nr_pages); rs = re) {
+	for (rs = 0; want > 0 && _pcpu_chunk_next_unpop(m, &rs, &re, md->nr_pages); rs = re) {
 		if (re - rs > want)
 			re = rs + want;
 		model_set_populated(m, md, rs, re, true);
@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 PCPU_MIN_ALLOC_SIZE;
 
 	model_block_bits = page / PCPU_MIN_ALLOC_SIZE;
-	if (pcpu_chunk_map_init(&m, (size_t)unit, (size_t)page, start_offset, end_offset)) {
+	if (_pcpu_chunk_map_init(&m, (size_t)unit, (size_t)page, start_offset, end_offset)) {
 		CHECK(false);
 		abort();
 	}
@@ -167,6 +167,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tu_failures)
 		abort();
 	model_destroy(&md);
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 	return 0;
 }

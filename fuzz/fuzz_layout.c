@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_layout.c - libFuzzer target for the first-chunk layout (src/layout.c,
- * pcpu_build_alloc_info): arbitrary static/reserved/dynamic sizes, page and atom sizes,
+ * _pcpu_build_alloc_info): arbitrary static/reserved/dynamic sizes, page and atom sizes,
  * possible-CPU sets, CPU-to-node maps and node distance matrices (asymmetric and
  * non-transitive ones included).  Invalid parameters must give EINVAL; valid ones a layout
  * whose invariants are checked here from first principles: every possible CPU in exactly
@@ -49,8 +49,8 @@ static size_t round_up(size_t x, size_t to)
 
 static bool local(const struct pcpu_topology *t, unsigned int a, unsigned int b)
 {
-	return pcpu_topology_cpu_distance(t, a, b) == PCPU_LOCAL_DISTANCE &&
-	       pcpu_topology_cpu_distance(t, b, a) == PCPU_LOCAL_DISTANCE;
+	return _pcpu_topology_cpu_distance(t, a, b) == PCPU_LOCAL_DISTANCE &&
+	       _pcpu_topology_cpu_distance(t, b, a) == PCPU_LOCAL_DISTANCE;
 }
 
 static void check_layout(const struct pcpu_topology *t, const struct pcpu_layout_params *p,
@@ -98,7 +98,7 @@ static void check_layout(const struct pcpu_topology *t, const struct pcpu_layout
 			if (cpu == PCPU_NO_CPU)
 				continue;
 			/* possible, once, ascending, before any padding */
-			CHECK(cpu < t->nr_cpu_ids && pcpu_topology_test(t->possible, cpu));
+			CHECK(cpu < t->nr_cpu_ids && _pcpu_topology_test(t->possible, cpu));
 			if (cpu >= t->nr_cpu_ids)
 				continue;
 			CHECK_EQ(seen[cpu]++, 0);
@@ -119,7 +119,7 @@ static void check_layout(const struct pcpu_topology *t, const struct pcpu_layout
 	/* The grouping rule: a CPU joins the first group (by leader, lowest CPU first) whose
 	 * leader is local to it in both directions, and leads a new group if none is. */
 	for (unsigned int cpu = 0; cpu < t->nr_cpu_ids; cpu++) {
-		if (!pcpu_topology_test(t->possible, cpu)) {
+		if (!_pcpu_topology_test(t->possible, cpu)) {
 			CHECK_EQ(seen[cpu], 0);
 			continue;
 		}
@@ -134,14 +134,14 @@ static void check_layout(const struct pcpu_topology *t, const struct pcpu_layout
 	}
 
 	/* Units: inside the allocation, a multiple of the unit size apart, never shared. */
-	pcpu_alloc_info_unit_offsets(ai, off);
+	_pcpu_alloc_info_unit_offsets(ai, off);
 	used = calloc((size_t)ai->nr_units, 1);
 	if (!used)
 		abort();
 	for (unsigned int cpu = 0; cpu < t->nr_cpu_ids; cpu++) {
 		size_t u;
 
-		if (!pcpu_topology_test(t->possible, cpu))
+		if (!_pcpu_topology_test(t->possible, cpu))
 			continue;
 		CHECK(off[cpu] >= 0 && (size_t)off[cpu] % ai->unit_size == 0);
 		u = (size_t)off[cpu] / ai->unit_size;
@@ -213,7 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.static_size <= MAX_BYTES && p.reserved_size <= MAX_BYTES &&
 		p.dyn_size <= MAX_BYTES;
 	errno = 0;
-	ai = pcpu_build_alloc_info(&t, &p);
+	ai = _pcpu_build_alloc_info(&t, &p);
 	if (!valid) {
 		CHECK(!ai);
 		CHECK_EQ(errno, EINVAL);
@@ -222,8 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(false);
 	} else {
 		check_layout(&t, &p, ai);
-		pcpu_dump_alloc_info(devnull, ai);
-		pcpu_dump_embedded(devnull, ai);
+		_pcpu_dump_alloc_info(devnull, ai);
+		_pcpu_dump_embedded(devnull, ai);
 	}
 	if (tu_failures) {
 		fprintf(stderr, "s%zu r%zu d%zu page %zu atom %zu, %u CPU ids, %u possible, "
@@ -231,7 +231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p.atom_size, t.nr_cpu_ids, t.nr_possible, t.nr_nodes);
 		abort();
 	}
-	pcpu_free_alloc_info(ai);
-	pcpu_topology_free(&t);
+	_pcpu_free_alloc_info(ai);
+	_pcpu_topology_free(&t);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_size.c - libFuzzer target for the two size grammars (src/size.c): the
- * LIBPERCPU_*_SIZE variables' (pcpu_parse_env_size: C syntax, K or M, a limit) and
- * percpu-info's options' (pcpu_parse_cli_size: decimal, K, M or G).  The first input byte
+ * LIBPERCPU_*_SIZE variables' (_pcpu_parse_env_size: C syntax, K or M, a limit) and
+ * percpu-info's options' (_pcpu_parse_cli_size: decimal, K, M or G).  The first input byte
  * picks the limit, the rest is the text.  A reference written from the documented
  * grammars, with 128-bit arithmetic so that nothing it computes can wrap, decides
  * acceptance and the value. */
@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[len] = '\0';  /* environment and argv hold C strings: up to the first NUL */
 
 	expect = ref_env(text, max, &want);
-	ret = pcpu_parse_env_size(text, max, &got);
+	ret = _pcpu_parse_env_size(text, max, &got);
 	if (ret != expect || got != want)
 		fprintf(stderr, "env '%s' (limit %zu): %d, %zu; the reference: %d, %zu\n", text,
 			max, ret, got, expect, want);
@@ -131,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	got = want = 7;
 	expect = ref_cli(text, &want);
-	ret = pcpu_parse_cli_size(text, &got);
+	ret = _pcpu_parse_cli_size(text, &got);
 	if (ret != expect || got != want)
 		fprintf(stderr, "option '%s': %d, %zu; the reference: %d, %zu\n", text, ret, got,
 			expect, want);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_sysfs.c - libFuzzer target for the sysfs reader (pcpu_topology_read_sysfs in
+/* fuzz_sysfs.c - libFuzzer target for the sysfs reader (_pcpu_topology_read_sysfs in
  * src/topology.c).  The input describes a fake /sys/devices/system tree: which of
  * cpu/possible, cpu/present and cpu/online exist, node directories (sparse ids, odd names
  * such as "node007" or "node" alone), their cpulist and distance files, the text of
@@ -147,7 +147,7 @@ static int ref_cpulist(const struct tree *tr, const char *rel, uint64_t **bits, 
 		errno = EINVAL;
 		return -1;
 	default:
-		return pcpu_cpulist_parse(text, bits, nbits);
+		return _pcpu_cpulist_parse(text, bits, nbits);
 	}
 }
 
@@ -229,7 +229,7 @@ static int ref_read(struct ref *r, const struct tree *tr, char names[][16], int 
 			return -1;
 		}
 		for (unsigned int cpu = 0; cpu < nbits && cpu < r->nr_cpu_ids; cpu++)
-			if (pcpu_topology_test(cpus, cpu) && pcpu_topology_test(r->possible, cpu))
+			if (_pcpu_topology_test(cpus, cpu) && _pcpu_topology_test(r->possible, cpu))
 				r->cpu_to_node[cpu] = r->ids[k];
 		free(cpus);
 	}
@@ -256,12 +256,12 @@ static void check_topology(const struct pcpu_topology *t, const struct ref *r)
 	if (tu_failures)
 		return;
 	for (unsigned int cpu = 0; cpu < t->nr_cpu_ids && !tu_failures; cpu++) {
-		bool pos = pcpu_topology_test(r->possible, cpu);
+		bool pos = _pcpu_topology_test(r->possible, cpu);
 		bool on = pos && (!r->online ||
-				  (cpu < r->online_bits && pcpu_topology_test(r->online, cpu)));
+				  (cpu < r->online_bits && _pcpu_topology_test(r->online, cpu)));
 
-		CHECK_EQ(pcpu_topology_test(t->possible, cpu), pos);
-		CHECK_EQ(pcpu_topology_test(t->online, cpu), on);
+		CHECK_EQ(_pcpu_topology_test(t->possible, cpu), pos);
+		CHECK_EQ(_pcpu_topology_test(t->online, cpu), on);
 		possible += pos;
 		online += on;
 		if (pos)
@@ -354,7 +354,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	expect = ref_read(&r, &tr, names, nr_names);
 	errno = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = pcpu_topology_read_sysfs(&t, tr.root);
+	ret = _pcpu_topology_read_sysfs(&t, tr.root);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* A read of a FIFO blocks until libFuzzer's watchdog signal interrupts it, seconds
 	 * later, and then fails as a refusal would: only the time tells. */
@@ -362,7 +362,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK_EQ(ret, expect);
 	if (ret == 0 && expect == 0) {
 		check_topology(&t, &r);
-		pcpu_topology_free(&t);
+		_pcpu_topology_free(&t);
 	} else if (ret != 0) {
 		CHECK(errno != 0);
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_topology_spec.c - libFuzzer target for the LIBPERCPU_TOPOLOGY grammar
- * (pcpu_topology_from_spec in src/topology.c) and the kernel CPU-list format it is built
- * on (pcpu_cpulist_parse).  The input is the specification text.  A small reference
+ * (_pcpu_topology_from_spec in src/topology.c) and the kernel CPU-list format it is built
+ * on (_pcpu_cpulist_parse).  The input is the specification text.  A small reference
  * parser written from the documented grammar decides acceptance and the CPU set of every
  * node; the library must agree exactly, build a consistent topology when it accepts, and
  * fail with EINVAL and a message when it refuses. */
@@ -132,10 +132,10 @@ static void check_topology(const struct pcpu_topology *t, const struct ref *ref)
 	for (unsigned int cpu = 0; cpu < t->nr_cpu_ids && !tu_failures; cpu++) {
 		bool named = ref->node_of[cpu] != 0;
 
-		CHECK_EQ(pcpu_topology_test(t->possible, cpu), named);
-		CHECK_EQ(pcpu_topology_test(t->online, cpu), named);
-		possible += pcpu_topology_test(t->possible, cpu);
-		online += pcpu_topology_test(t->online, cpu);
+		CHECK_EQ(_pcpu_topology_test(t->possible, cpu), named);
+		CHECK_EQ(_pcpu_topology_test(t->online, cpu), named);
+		possible += _pcpu_topology_test(t->possible, cpu);
+		online += _pcpu_topology_test(t->online, cpu);
 		if (named)
 			CHECK_EQ(t->cpu_to_node[cpu] % 255 + 1, ref->node_of[cpu]);
 	}
@@ -147,7 +147,7 @@ static void check_topology(const struct pcpu_topology *t, const struct ref *ref)
 				 a == b ? PCPU_LOCAL_DISTANCE : PCPU_REMOTE_DISTANCE);
 }
 
-/* The same text as a single CPU list: pcpu_cpulist_parse, where an empty list is valid. */
+/* The same text as a single CPU list: _pcpu_cpulist_parse, where an empty list is valid. */
 static void check_cpulist(const char *text, struct ref *ref)
 {
 	uint64_t *bits = NULL;
@@ -159,12 +159,12 @@ static void check_cpulist(const char *text, struct ref *ref)
 	ref->nr_cpu_ids = ref->nr_cpus = 0;
 	ok = !strchr(text, ';') && ref_node(ref, 0, text, text + strlen(text), true);
 	errno = 0;
-	ret = pcpu_cpulist_parse(text, &bits, &nbits);
+	ret = _pcpu_cpulist_parse(text, &bits, &nbits);
 	CHECK_EQ(ret, ok ? 0 : -1);
 	if (ret == 0 && ok) {
 		CHECK_EQ(nbits, ref->nr_cpu_ids);
 		for (unsigned int cpu = 0; cpu < nbits && !tu_failures; cpu++)
-			CHECK_EQ(pcpu_topology_test(bits, cpu), ref->node_of[cpu] != 0);
+			CHECK_EQ(_pcpu_topology_test(bits, cpu), ref->node_of[cpu] != 0);
 	} else if (ret != 0) {
 		CHECK_EQ(errno, EINVAL);
 	}
@@ -189,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ok = ref_spec(&ref, spec);
 	err[0] = '\0';
 	errno = 0;
-	ret = pcpu_topology_from_spec(&t, spec, err, sizeof(err));
+	ret = _pcpu_topology_from_spec(&t, spec, err, sizeof(err));
 	if (ret == 0 && !ok)
 		fprintf(stderr, "accepted, the reference refuses: '%s'\n", spec);
 	if (ret != 0 && ok)
@@ -201,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK_EQ(errno, EINVAL);
 		CHECK(err[0] != '\0');
 	} else {
-		pcpu_topology_free(&t);
+		_pcpu_topology_free(&t);
 	}
 
 	check_cpulist(spec, &ref);

@@ -86,7 +86,7 @@ struct __pcpu_fast __pcpu_fast = { .size = sizeof(struct __pcpu_fast),
 
 static pthread_once_t init_once_control = PTHREAD_ONCE_INIT;
 
-void pcpu_fatal(const char *call, const char *fmt, ...)
+void _pcpu_fatal(const char *call, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -270,8 +270,8 @@ static void debug_verify(const struct pcpu_chunk *c, const char *when)
 {
 	char err[256];
 
-	if (pcpu.debug && pcpu_chunk_map_verify(&c->map, err, sizeof(err)) != 0)
-		pcpu_fatal("LIBPERCPU_DEBUG", "chunk %d inconsistent after %s: %s", c->index, when,
+	if (pcpu.debug && _pcpu_chunk_map_verify(&c->map, err, sizeof(err)) != 0)
+		_pcpu_fatal("LIBPERCPU_DEBUG", "chunk %d inconsistent after %s: %s", c->index, when,
 			   err);
 }
 
@@ -285,11 +285,11 @@ static char *chunk_area(int index)
 }
 
 /* Tests set this to see binding on a simulated topology through a fake backend. */
-bool pcpu_bind_simulated_nodes;
+bool _pcpu_bind_simulated_nodes;
 
 static bool topology_is_real_numa(void)
 {
-	return (!pcpu.topo.simulated || pcpu_bind_simulated_nodes) && pcpu.topo.nr_nodes > 1;
+	return (!pcpu.topo.simulated || _pcpu_bind_simulated_nodes) && pcpu.topo.nr_nodes > 1;
 }
 
 /* Binds each group's units in [area, area + chunk_bytes) to the node of its CPUs. */
@@ -302,7 +302,7 @@ static void chunk_bind(char *area)
 		int node = pcpu.topo.cpu_to_node[gi->cpu_map[0]];
 
 		/* A failed bind costs locality, not correctness: ignore it. */
-		(void)pcpu_vm->bind(area + gi->base_offset, (size_t)gi->nr_units * pcpu.unit_size,
+		(void)_pcpu_vm->bind(area + gi->base_offset, (size_t)gi->nr_units * pcpu.unit_size,
 				    node);
 	}
 }
@@ -313,10 +313,10 @@ static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
 
 	/* cid mode: an ID's pages fault in when it first writes them (index.c) */
 	for (int u = 0; u < pcpu.nr_used && !pcpu_index_cid(); u++) {
-		if (pcpu_vm->populate(c->base + pcpu.used_unit_base[u] + off, len) != 0) {
+		if (_pcpu_vm->populate(c->base + pcpu.used_unit_base[u] + off, len) != 0) {
 			int saved = errno;
 			while (u-- > 0)
-				(void)pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
+				(void)_pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
 			errno = saved == 0 ? ENOMEM : saved;
 			return -1;
 		}
@@ -330,13 +330,13 @@ static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
 	size_t off = (size_t)rs * pcpu.page_size, len = (size_t)(re - rs) * pcpu.page_size;
 
 	for (int u = 0; u < pcpu.nr_used; u++)
-		(void)pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
+		(void)_pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
 	__atomic_fetch_add(&pcpu.nr_depopulate_calls, 1, __ATOMIC_RELAXED);
 }
 
 static size_t meta_bytes(void)
 {
-	return (pcpu_chunk_map_meta_bytes(pcpu.unit_size, pcpu.page_size) + pcpu.page_size - 1) &
+	return (_pcpu_chunk_map_meta_bytes(pcpu.unit_size, pcpu.page_size) + pcpu.page_size - 1) &
 	       ~(size_t)(pcpu.page_size - 1);
 }
 
@@ -361,7 +361,7 @@ static int arena_grow(void)
 			return -1;
 		}
 	}
-	if (pcpu_vm->reserve_at(pcpu.arena + pcpu.arena_bytes, pcpu.chunk_bytes) != 0) {
+	if (_pcpu_vm->reserve_at(pcpu.arena + pcpu.arena_bytes, pcpu.chunk_bytes) != 0) {
 		free(grown);
 		errno = ENOMEM; /* the range above is taken, or no address space is left */
 		return -1;
@@ -412,13 +412,13 @@ static struct pcpu_chunk *chunk_create(bool listed)
 	c->base = chunk_area(index);
 	/* the maps get a mapping of their own: they go back to the system with the
 	 * chunk instead of staying in malloc's heap */
-	c->meta = pcpu_vm->reserve(meta_bytes(), pcpu.page_size);
+	c->meta = _pcpu_vm->reserve(meta_bytes(), pcpu.page_size);
 	if (!c->meta)
 		goto out_free;
-	if (pcpu_vm->commit(c->meta, meta_bytes(), false) != 0 ||
-	    pcpu_chunk_map_init_mem(&c->map, pcpu.unit_size, pcpu.page_size, 0, 0, c->meta) != 0)
+	if (_pcpu_vm->commit(c->meta, meta_bytes(), false) != 0 ||
+	    _pcpu_chunk_map_init_mem(&c->map, pcpu.unit_size, pcpu.page_size, 0, 0, c->meta) != 0)
 		goto out_meta;
-	if (pcpu_vm->commit(c->base, pcpu.chunk_bytes, false) != 0)
+	if (_pcpu_vm->commit(c->base, pcpu.chunk_bytes, false) != 0)
 		goto out_map;
 	chunk_bind(c->base);
 	pcpu_san_poison_area(c->base, 0, pcpu.unit_size);
@@ -440,9 +440,9 @@ static struct pcpu_chunk *chunk_create(bool listed)
 	return c;
 
 out_map:
-	pcpu_chunk_map_destroy(&c->map);
+	_pcpu_chunk_map_destroy(&c->map);
 out_meta:
-	pcpu_vm->release(c->meta, meta_bytes());
+	_pcpu_vm->release(c->meta, meta_bytes());
 out_free:
 	free(c);
 	errno = ENOMEM;
@@ -458,11 +458,11 @@ static void chunk_destroy(struct pcpu_chunk *c)
 	pcpu.stats.nr_chunks = (unsigned int)pcpu.nr_chunks;
 	pcpu_state_unlock();
 	/* Back to PROT_NONE: every page of every unit is freed in one call. */
-	if (pcpu_vm->decommit(c->base, pcpu.chunk_bytes) != 0)
-		for (int rs = 0, re; pcpu_chunk_next_pop(&c->map, &rs, &re, c->map.nr_pages); rs = re)
+	if (_pcpu_vm->decommit(c->base, pcpu.chunk_bytes) != 0)
+		for (int rs = 0, re; _pcpu_chunk_next_pop(&c->map, &rs, &re, c->map.nr_pages); rs = re)
 			chunk_depopulate(c, rs, re);
-	pcpu_chunk_map_destroy(&c->map);
-	pcpu_vm->release(c->meta, meta_bytes());
+	_pcpu_chunk_map_destroy(&c->map);
+	_pcpu_vm->release(c->meta, meta_bytes());
 	free(c);
 }
 
@@ -531,7 +531,7 @@ static void reclaim_populated(void)
 				reintegrate = true;
 				break;
 			}
-			if (pcpu_chunk_page_empty(&c->map, i) && page_populated(&c->map, i)) {
+			if (_pcpu_chunk_page_empty(&c->map, i) && page_populated(&c->map, i)) {
 				if (end == -1)
 					end = i;
 				if (i > 0)
@@ -544,7 +544,7 @@ static void reclaim_populated(void)
 			pcpu_state_unlock();
 			chunk_depopulate(c, i + 1, end + 1);
 			pcpu_state_lock();
-			pcpu_chunk_mark_depopulated(&c->map, i + 1, end + 1);
+			_pcpu_chunk_mark_depopulated(&c->map, i + 1, end + 1);
 			debug_verify(c, "depopulate");
 			end = -1;
 		}
@@ -578,7 +578,7 @@ retry:
 		if (!c)
 			continue;
 		/* the chunk cannot go away: destroying takes alloc_mutex, which we hold */
-		for (int rs = 0, re; nr_to_pop > 0 && pcpu_chunk_next_unpop(&c->map, &rs, &re,
+		for (int rs = 0, re; nr_to_pop > 0 && _pcpu_chunk_next_unpop(&c->map, &rs, &re,
 									    c->map.nr_pages);
 		     rs = re) {
 			int nr = re - rs < nr_to_pop ? re - rs : nr_to_pop, ret, before;
@@ -591,7 +591,7 @@ retry:
 				break;
 			}
 			before = c->map.nr_empty_pop_pages;
-			pcpu_chunk_mark_populated(&c->map, rs, rs + nr);
+			_pcpu_chunk_mark_populated(&c->map, rs, rs + nr);
 			account_empty(c, before);
 			nr_to_pop -= nr;
 			re = rs + nr;
@@ -646,7 +646,7 @@ void pcpu_balance(void)
 {
 	int saved = errno;
 
-	if (pcpu_ensure_init())
+	if (_pcpu_ensure_init())
 		return;
 	(void)pcpu_cpus_refresh();
 	errno = saved;
@@ -673,7 +673,7 @@ static struct pcpu_chunk *alloc_from_slots(int bits, size_t align, bool atomic, 
 			int off, oslot, before;
 
 			next = pos->next;
-			off = pcpu_chunk_find_fit(&c->map, bits, align, atomic);
+			off = _pcpu_chunk_find_fit(&c->map, bits, align, atomic);
 			if (off < 0) {
 				if (slot < PCPU_SLOT_FAIL_HINT)
 					chunk_move(c, 0, false);
@@ -681,7 +681,7 @@ static struct pcpu_chunk *alloc_from_slots(int bits, size_t align, bool atomic, 
 			}
 			oslot = chunk_slot(c);
 			before = c->map.nr_empty_pop_pages;
-			off = pcpu_chunk_alloc_area(&c->map, bits, align, off);
+			off = _pcpu_chunk_alloc_area(&c->map, bits, align, off);
 			if (off < 0)
 				continue;
 			account_empty(c, before);
@@ -700,9 +700,9 @@ static struct pcpu_chunk *alloc_reserved(int bits, size_t align, int *offp)
 
 	if (!c)
 		return NULL;
-	off = pcpu_chunk_find_fit(&c->map, bits, align, false);
+	off = _pcpu_chunk_find_fit(&c->map, bits, align, false);
 	if (off >= 0)
-		off = pcpu_chunk_alloc_area(&c->map, bits, align, off);
+		off = _pcpu_chunk_alloc_area(&c->map, bits, align, off);
 	if (off < 0)
 		return NULL;
 	*offp = off;
@@ -723,7 +723,7 @@ static bool area_populated(const struct pcpu_chunk *c, int off, size_t bytes)
 	page_range(off, bytes, &ps, &pe);
 	rs = ps;
 	int re;
-	return !pcpu_chunk_next_unpop(&c->map, &rs, &re, pe);
+	return !_pcpu_chunk_next_unpop(&c->map, &rs, &re, pe);
 }
 
 /* Populates the pages of [off, off + bytes) of @c that are not.  Takes alloc_mutex:
@@ -736,7 +736,7 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 
 	page_range(off, bytes, &ps, &pe);
 	pthread_mutex_lock(&pcpu.alloc_mutex);
-	for (int rs = ps, re; pcpu_chunk_next_unpop(&c->map, &rs, &re, pe); rs = re) {
+	for (int rs = ps, re; _pcpu_chunk_next_unpop(&c->map, &rs, &re, pe); rs = re) {
 		int before;
 
 		if (chunk_populate(c, rs, re) != 0) {
@@ -745,7 +745,7 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 		}
 		pcpu_state_lock();
 		before = c->map.nr_empty_pop_pages;
-		pcpu_chunk_mark_populated(&c->map, rs, re);
+		_pcpu_chunk_mark_populated(&c->map, rs, re);
 		account_empty(c, before);
 		pcpu_state_unlock();
 	}
@@ -799,10 +799,10 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 		c = chunk_create(false);
 		pcpu_state_lock();
 		if (c) {
-			int off = pcpu_chunk_find_fit(&c->map, bits, align, false);
+			int off = _pcpu_chunk_find_fit(&c->map, bits, align, false);
 
 			if (off >= 0)
-				off = pcpu_chunk_alloc_area(&c->map, bits, align, off);
+				off = _pcpu_chunk_alloc_area(&c->map, bits, align, off);
 			c->isolated = false;
 			chunk_relocate(c, -1);
 			if (off < 0) /* a new chunk fits any valid request: cannot happen */
@@ -826,7 +826,7 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 
 /* Allocation takes pcpu.lock once on the common path; population, chunk creation and
  * the balance work take alloc_mutex on their own.  Atomic allocations only take areas
- * whose pages are all populated (pcpu_chunk_find_fit's pop_only). */
+ * whose pages are all populated (_pcpu_chunk_find_fit's pop_only). */
 static bool all_zero(const char *p, size_t size)
 {
 	return p[0] == 0 && memcmp(p, p + 1, size - 1) == 0;
@@ -847,7 +847,7 @@ static void zero_copies(char *ptr, size_t size)
 	}
 }
 
-void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp)
+void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp)
 {
 	bool atomic = gfp & PCPU_GFP_ATOMIC, populated = true, need_balance;
 	struct pcpu_chunk *c;
@@ -861,7 +861,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 	}
 	if (align < PCPU_MIN_ALLOC_SIZE)
 		align = PCPU_MIN_ALLOC_SIZE;
-	if (pcpu_ensure_init())
+	if (_pcpu_ensure_init())
 		return NULL;
 	if (align > pcpu.page_size) { /* the page size is known once initialized */
 		errno = EINVAL;
@@ -896,7 +896,7 @@ void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int
 		pcpu_state_lock();
 		oslot = chunk_slot(c);
 		before = c->map.nr_empty_pop_pages;
-		pcpu_chunk_free_area(&c->map, off);
+		_pcpu_chunk_free_area(&c->map, off);
 		pcpu_san_free(c->base + off, size);
 		account_empty(c, before);
 		chunk_relocate(c, oslot);
@@ -949,7 +949,7 @@ static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 	return c;
 }
 
-void pcpu_free_internal(void *ptr, const char *caller)
+void _pcpu_free_internal(void *ptr, const char *caller)
 {
 	struct pcpu_chunk *c;
 	bool need_balance = false;
@@ -961,14 +961,14 @@ void pcpu_free_internal(void *ptr, const char *caller)
 	c = chunk_lookup((uintptr_t)ptr, &off);
 	if (!c) {
 		pcpu_state_unlock();
-		pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
+		_pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
 	}
 	oslot = chunk_slot(c);
 	before = c->map.nr_empty_pop_pages;
-	freed = pcpu_chunk_free_area(&c->map, off);
+	freed = _pcpu_chunk_free_area(&c->map, off);
 	if (freed < 0) {
 		pcpu_state_unlock();
-		pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
+		_pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
 			   ptr);
 	}
 	pcpu_san_free(ptr, (size_t)freed);
@@ -987,17 +987,17 @@ void pcpu_free_internal(void *ptr, const char *caller)
 
 void *pcpu_alloc(size_t size, size_t align)
 {
-	return pcpu_alloc_internal(size, align, false, PCPU_GFP_KERNEL);
+	return _pcpu_alloc_internal(size, align, false, PCPU_GFP_KERNEL);
 }
 
 void *pcpu_alloc_gfp(size_t size, size_t align, unsigned int gfp)
 {
-	return pcpu_alloc_internal(size, align, false, gfp);
+	return _pcpu_alloc_internal(size, align, false, gfp);
 }
 
 void pcpu_free(void *ptr)
 {
-	pcpu_free_internal(ptr, "pcpu_free");
+	_pcpu_free_internal(ptr, "pcpu_free");
 }
 
 /* Whether @p lies in the arena, without the lock: the arena may grow meanwhile. */
@@ -1011,14 +1011,14 @@ void *__pcpu_canon_slow(const void *p)
 {
 	char *canon;
 
-	if (pcpu_ensure_init())
-		pcpu_fatal("this_cpu operation", "library initialization failed: %s",
+	if (_pcpu_ensure_init())
+		_pcpu_fatal("this_cpu operation", "library initialization failed: %s",
 			   strerror(pcpu.init_errno));
 	if (in_arena(p))
 		return (void *)p;
-	canon = pcpu_sections_translate(p);
+	canon = _pcpu_sections_translate(p);
 	if (!canon)
-		pcpu_fatal("this_cpu operation", "%p is not a per-CPU object (neither from "
+		_pcpu_fatal("this_cpu operation", "%p is not a per-CPU object (neither from "
 			   "pcpu_alloc() nor a registered PCPU_DEFINE variable)", p);
 	return canon;
 }
@@ -1029,17 +1029,17 @@ void *__pcpu_ptr_slow(const void *p, unsigned int cpu)
 
 	if (!p)
 		return NULL;
-	if (pcpu_ensure_init())
-		pcpu_fatal("pcpu_ptr", "library initialization failed: %s", strerror(pcpu.init_errno));
-	if (cpu >= pcpu.topo.nr_cpu_ids || !pcpu_topology_test(pcpu.topo.possible, cpu))
-		pcpu_fatal("pcpu_ptr", "(%p, %u): CPU %u is not a possible CPU (nr_cpu_ids %u)", p,
+	if (_pcpu_ensure_init())
+		_pcpu_fatal("pcpu_ptr", "library initialization failed: %s", strerror(pcpu.init_errno));
+	if (cpu >= pcpu.topo.nr_cpu_ids || !_pcpu_topology_test(pcpu.topo.possible, cpu))
+		_pcpu_fatal("pcpu_ptr", "(%p, %u): CPU %u is not a possible CPU (nr_cpu_ids %u)", p,
 			   cpu, cpu, pcpu.topo.nr_cpu_ids);
 	if (in_arena(p))
 		canon = (char *)p;
 	else
-		canon = pcpu_sections_translate(p);
+		canon = _pcpu_sections_translate(p);
 	if (!canon)
-		pcpu_fatal("pcpu_ptr", "(%p, %u): %p is not a per-CPU pointer (neither from "
+		_pcpu_fatal("pcpu_ptr", "(%p, %u): %p is not a per-CPU pointer (neither from "
 			   "pcpu_alloc() nor a registered PCPU_DEFINE variable)", p, cpu, p);
 	return canon + pcpu.unit_offsets[cpu];
 }
@@ -1063,7 +1063,7 @@ static int bad_setting(const char *name, const char *value, const char *fmt, ...
 	return -1;
 }
 
-/* Reads size variable @name into *@out if it is set (the grammar of pcpu_parse_env_size),
+/* Reads size variable @name into *@out if it is set (the grammar of _pcpu_parse_env_size),
  * at most @max bytes.  0, or -1 with EINVAL and a message naming the variable. */
 static int env_size(const char *name, size_t max, size_t *out)
 {
@@ -1071,7 +1071,7 @@ static int env_size(const char *name, size_t max, size_t *out)
 
 	if (!v || !*v)
 		return 0;
-	switch (pcpu_parse_env_size(v, max, out)) {
+	switch (_pcpu_parse_env_size(v, max, out)) {
 	case 0:
 		return 0;
 	case -2:
@@ -1090,9 +1090,9 @@ static int env_size(const char *name, size_t max, size_t *out)
 static int read_page_size(size_t *out)
 {
 	const char *name = "LIBPERCPU_PAGE_SIZE", *v = secure_getenv(name);
-	size_t sys = pcpu_vm_page_size(), page = sys;
+	size_t sys = _pcpu_vm_page_size(), page = sys;
 
-	if (v && *v && (pcpu_parse_env_size(v, PCPU_MAX_PAGE_SIZE, &page) != 0 || page < sys ||
+	if (v && *v && (_pcpu_parse_env_size(v, PCPU_MAX_PAGE_SIZE, &page) != 0 || page < sys ||
 			page % sys || (page & (page - 1))))
 		return bad_setting(name, v, "not a power of two from the system's page size (%zu) "
 				   "to %d", sys, PCPU_MAX_PAGE_SIZE);
@@ -1130,12 +1130,12 @@ static int read_topology(void)
 	struct pcpu_topology real;
 	char err[256];
 
-	if (pcpu_topology_read_sysfs(&real, "/sys/devices/system") != 0) {
+	if (_pcpu_topology_read_sysfs(&real, "/sys/devices/system") != 0) {
 		long n = sysconf(_SC_NPROCESSORS_CONF);
 		char fallback[32];
 
 		snprintf(fallback, sizeof(fallback), "0-%ld", n > 0 ? n - 1 : 0);
-		if (pcpu_topology_from_spec(&real, fallback, err, sizeof(err)) != 0)
+		if (_pcpu_topology_from_spec(&real, fallback, err, sizeof(err)) != 0)
 			return -1;
 		real.simulated = false;
 	}
@@ -1143,25 +1143,25 @@ static int read_topology(void)
 		pcpu.topo = real;
 		return 0;
 	}
-	if (pcpu_topology_from_spec(&pcpu.topo, spec, err, sizeof(err)) != 0) {
+	if (_pcpu_topology_from_spec(&pcpu.topo, spec, err, sizeof(err)) != 0) {
 		fprintf(stderr, "libpercpu: LIBPERCPU_TOPOLOGY=%s: %s\n", spec, err);
-		pcpu_topology_free(&real);
+		_pcpu_topology_free(&real);
 		errno = EINVAL;
 		return -1;
 	}
 	/* a simulated topology must give every real CPU a unit */
 	for (unsigned int cpu = 0; cpu < real.nr_cpu_ids; cpu++) {
-		if (pcpu_topology_test(real.possible, cpu) &&
-		    (cpu >= pcpu.topo.nr_cpu_ids || !pcpu_topology_test(pcpu.topo.possible, cpu))) {
+		if (_pcpu_topology_test(real.possible, cpu) &&
+		    (cpu >= pcpu.topo.nr_cpu_ids || !_pcpu_topology_test(pcpu.topo.possible, cpu))) {
 			fprintf(stderr, "libpercpu: LIBPERCPU_TOPOLOGY=%s lacks CPU %u of this "
 				"machine\n", spec, cpu);
-			pcpu_topology_free(&real);
-			pcpu_topology_free(&pcpu.topo);
+			_pcpu_topology_free(&real);
+			_pcpu_topology_free(&pcpu.topo);
 			errno = EINVAL;
 			return -1;
 		}
 	}
-	pcpu_topology_free(&real);
+	_pcpu_topology_free(&real);
 	return 0;
 }
 
@@ -1183,7 +1183,7 @@ static int setup_units(void)
 	 * range of the CPU number; its slow path reports the CPU by name). */
 	for (unsigned int cpu = 0; cpu < pcpu.topo.nr_cpu_ids; cpu++)
 		pcpu.unit_offsets[cpu] = (ptrdiff_t)1 << 62;
-	pcpu_alloc_info_unit_offsets(ai, pcpu.unit_offsets);
+	_pcpu_alloc_info_unit_offsets(ai, pcpu.unit_offsets);
 	pcpu.nr_used = 0;
 	for (int g = 0; g < ai->nr_groups; g++)
 		for (int u = 0; u < ai->groups[g].nr_units; u++)
@@ -1201,11 +1201,11 @@ static char *arena_probe(void)
 {
 	for (size_t span = PCPU_ARENA_PROBE_BYTES; span >= pcpu.chunk_bytes; span /= 2) {
 		size_t chunks = span / pcpu.chunk_bytes;
-		char *p = pcpu_vm->reserve(chunks * pcpu.chunk_bytes, pcpu.ai->atom_size);
+		char *p = _pcpu_vm->reserve(chunks * pcpu.chunk_bytes, pcpu.ai->atom_size);
 
 		if (p) {
 			if (chunks > 1)
-				pcpu_vm->release(p + pcpu.chunk_bytes, (chunks - 1) * pcpu.chunk_bytes);
+				_pcpu_vm->release(p + pcpu.chunk_bytes, (chunks - 1) * pcpu.chunk_bytes);
 			return p;
 		}
 	}
@@ -1217,9 +1217,9 @@ static char *arena_probe(void)
 static int setup_arena(void)
 {
 	size_t limit = PCPU_ARENA_MAX_BYTES / pcpu.chunk_bytes;
-	char *hint = pcpu_vm->roomy_address(pcpu.ai->atom_size);
+	char *hint = _pcpu_vm->roomy_address(pcpu.ai->atom_size);
 
-	if (hint && pcpu_vm->reserve_at(hint, pcpu.chunk_bytes) == 0)
+	if (hint && _pcpu_vm->reserve_at(hint, pcpu.chunk_bytes) == 0)
 		pcpu.arena = hint;
 	else
 		pcpu.arena = arena_probe();
@@ -1251,12 +1251,12 @@ static struct pcpu_chunk *first_chunk_part(size_t start, size_t bytes)
 	c->index = 0;
 	c->immutable = true;
 	c->base = pcpu.arena + aligned;
-	if (pcpu_chunk_map_init(&c->map, region, pcpu.page_size, (int)head,
+	if (_pcpu_chunk_map_init(&c->map, region, pcpu.page_size, (int)head,
 				(int)(region - head - bytes)) != 0) {
 		free(c);
 		return NULL;
 	}
-	pcpu_chunk_mark_populated(&c->map, 0, c->map.nr_pages);
+	_pcpu_chunk_mark_populated(&c->map, 0, c->map.nr_pages);
 	return c;
 }
 
@@ -1274,11 +1274,11 @@ static int setup_first_chunk(void)
 	 * resident only once its ID writes it (index.c). */
 	pcpu.use_huge_first_chunk = ai->atom_size > pcpu.page_size && !pcpu_index_cid() &&
 				    size_sum * (size_t)pcpu.nr_used * 6 >= pcpu.chunk_bytes * 5;
-	if (pcpu_vm->commit(pcpu.arena, pcpu.chunk_bytes, pcpu.use_huge_first_chunk) != 0)
+	if (_pcpu_vm->commit(pcpu.arena, pcpu.chunk_bytes, pcpu.use_huge_first_chunk) != 0)
 		return -1;
 	chunk_bind(pcpu.arena);
 	for (int u = 0; u < pcpu.nr_used && !pcpu_index_cid(); u++)
-		if (pcpu_vm->populate(pcpu.arena + pcpu.used_unit_base[u], size_sum) != 0)
+		if (_pcpu_vm->populate(pcpu.arena + pcpu.used_unit_base[u], size_sum) != 0)
 			return -1;
 
 	pcpu.static_size = static_aligned;
@@ -1313,13 +1313,13 @@ static int setup_first_chunk(void)
 	pcpu.nr_empty_pop_pages = pcpu.first_chunk->map.nr_empty_pop_pages;
 	pcpu_san_poison_area(pcpu.arena, static_aligned, pcpu.reserved_size + pcpu.dyn_size);
 	chunk_relocate(pcpu.first_chunk, -1);
-	pcpu_sections_place_first(pcpu.arena);
+	_pcpu_sections_place_first(pcpu.arena);
 	return 0;
 }
 
 static void atfork_prepare(void)
 {
-	pcpu_sections_lock();
+	_pcpu_sections_lock();
 	pthread_mutex_lock(&pcpu.alloc_mutex);
 	pthread_mutex_lock(&pcpu.lock);
 }
@@ -1328,7 +1328,7 @@ static void atfork_release(void)
 {
 	pthread_mutex_unlock(&pcpu.lock);
 	pthread_mutex_unlock(&pcpu.alloc_mutex);
-	pcpu_sections_unlock();
+	_pcpu_sections_unlock();
 }
 
 /* Registered when the library is loaded, before any of its locks can be taken, so that
@@ -1349,35 +1349,35 @@ static int do_init(void)
 	bool use_rseq;
 
 	/* held throughout: a fork() waits for initialization to finish (atfork_prepare) */
-	pcpu_sections_lock();
+	_pcpu_sections_lock();
 	pcpu.debug = debug && *debug && strcmp(debug, "0") != 0;
 	if (read_page_size(&params.page_size)) {
 		int saved = errno;
-		pcpu_sections_unlock();
+		_pcpu_sections_unlock();
 		errno = saved;
 		return -1;
 	}
 	pcpu.page_size = params.page_size; /* before the sections' layout, which aligns to it */
-	use_rseq = pcpu_cpu_init(); /* before the index mode, which depends on it */
-	params.atom_size = pcpu_vm_thp_available() ? (2u << 20) : params.page_size;
+	use_rseq = _pcpu_cpu_init(); /* before the index mode, which depends on it */
+	params.atom_size = _pcpu_vm_thp_available() ? (2u << 20) : params.page_size;
 	if (read_size_settings(&params) || pcpu_stats_read_setting() || read_topology() ||
 	    pcpu_index_choose()) {
 		int saved = errno;
-		pcpu_sections_unlock();
+		_pcpu_sections_unlock();
 		errno = saved;
 		return -1;
 	}
-	params.static_size = pcpu_sections_layout();
-	pcpu.ai = pcpu_build_alloc_info(&pcpu.topo, &params);
+	params.static_size = _pcpu_sections_layout();
+	pcpu.ai = _pcpu_build_alloc_info(&pcpu.topo, &params);
 	if (pcpu.ai && pcpu.ai->unit_size > PCPU_CHUNK_MAX_UNIT_BYTES) {
 		/* only static sections of hundreds of MiB get here past the limits */
 		fprintf(stderr, "libpercpu: a unit of %zu bytes per CPU (static %zu, reserved %zu, "
 			"dynamic %zu, atom %zu) is more than the limit of %zuM\n",
 			pcpu.ai->unit_size, params.static_size, params.reserved_size,
 			params.dyn_size, params.atom_size, PCPU_CHUNK_MAX_UNIT_BYTES >> 20);
-		pcpu_free_alloc_info(pcpu.ai);
+		_pcpu_free_alloc_info(pcpu.ai);
 		pcpu.ai = NULL;
-		pcpu_sections_unlock();
+		_pcpu_sections_unlock();
 		errno = EINVAL;
 		return -1;
 	}
@@ -1392,7 +1392,7 @@ static int do_init(void)
 			fprintf(stderr, "libpercpu: cannot set up the first chunk (unit %zu bytes, "
 				"%d units): %s\n", pcpu.ai->unit_size, pcpu.ai->nr_units,
 				strerror(saved));
-		pcpu_sections_unlock();
+		_pcpu_sections_unlock();
 		errno = saved;
 		return -1;
 	}
@@ -1416,7 +1416,7 @@ static int do_init(void)
 	pcpu_anchor_init();
 	pcpu_stats_arm_exit();
 	__atomic_store_n(&pcpu.initialized, true, __ATOMIC_RELEASE);
-	pcpu_sections_unlock();
+	_pcpu_sections_unlock();
 	return 0;
 }
 
@@ -1434,12 +1434,12 @@ static void init_once(void)
 	initializing_here = false;
 }
 
-int pcpu_ensure_init(void)
+int _pcpu_ensure_init(void)
 {
 	if (__builtin_expect(__atomic_load_n(&pcpu.initialized, __ATOMIC_ACQUIRE), 1))
 		return 0;
 	if (initializing_here)
-		pcpu_fatal("pcpu_init", "called again by the thread that is initializing the library, "
+		_pcpu_fatal("pcpu_init", "called again by the thread that is initializing the library, "
 			   "from a signal handler: initialize first (pcpu_init()), then install "
 			   "handlers that use it");
 	pthread_once(&init_once_control, init_once);
@@ -1452,5 +1452,5 @@ int pcpu_ensure_init(void)
 
 int pcpu_init(void)
 {
-	return pcpu_ensure_init();
+	return _pcpu_ensure_init();
 }

@@ -19,7 +19,7 @@
  * frees; here a free also clears the edge bits that no longer touch any allocation, so a
  * set boundary bit always borders a live allocation.  That makes "alloc bit set and
  * boundary bit set" an exact test for "this is where a live allocation starts", which is
- * how pcpu_chunk_free_area() turns double frees and stray pointers into -1.  The hidden
+ * how _pcpu_chunk_free_area() turns double frees and stray pointers into -1.  The hidden
  * head (start_offset) and tail (end_offset) of the unit are allocations that never end.
  *
  * Blocks.  Every page is a block of block_bits bits (the page size chosen at init,
@@ -59,8 +59,8 @@
  * stale when a scan hint is promoted, a scan hint can be set past a longer run, and its
  * block fit test skips a block whose longest run loses too much to alignment even when a
  * shorter, better aligned run would do.  Its callers recheck and fall back to another
- * chunk.  Here pcpu_chunk_find_fit() returning -1 must mean that nothing fits, and the
- * test suite holds the hints to a full recount (pcpu_chunk_map_verify), so:
+ * chunk.  Here _pcpu_chunk_find_fit() returning -1 must mean that nothing fits, and the
+ * test suite holds the hints to a full recount (_pcpu_chunk_map_verify), so:
  *   - a free works out the whole merged run across block edges (neighbours' right_free
  *     and left_free, with the chunk contig and scan runs as shortcuts) and hands it to
  *     chunk_md, instead of bounding the run by the block and rescanning the chunk;
@@ -96,7 +96,7 @@
 
 /* ---- set-up ------------------------------------------------------------------------ */
 
-size_t pcpu_chunk_map_meta_bytes(size_t unit_bytes, size_t page_bytes)
+size_t _pcpu_chunk_map_meta_bytes(size_t unit_bytes, size_t page_bytes)
 {
 	int map_bits = bytes_to_bits((int)unit_bytes), nr_pages = (int)(unit_bytes / page_bytes);
 
@@ -105,13 +105,13 @@ size_t pcpu_chunk_map_meta_bytes(size_t unit_bytes, size_t page_bytes)
 	       (size_t)nr_pages * sizeof(struct pcpu_block_md);
 }
 
-int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
+int _pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
 			int start_offset, int end_offset)
 {
-	return pcpu_chunk_map_init_mem(m, unit_bytes, page_bytes, start_offset, end_offset, NULL);
+	return _pcpu_chunk_map_init_mem(m, unit_bytes, page_bytes, start_offset, end_offset, NULL);
 }
 
-int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
+int _pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
 			    int start_offset, int end_offset, void *mem)
 {
 	int map_bits, start_bits, end_bits;
@@ -134,7 +134,7 @@ int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, size_t 
 	m->start_offset = start_offset;
 	m->end_offset = end_offset;
 	if (!mem) {
-		mem = calloc(1, pcpu_chunk_map_meta_bytes(unit_bytes, page_bytes));
+		mem = calloc(1, _pcpu_chunk_map_meta_bytes(unit_bytes, page_bytes));
 		if (!mem) {
 			errno = ENOMEM;
 			return -1;
@@ -168,7 +168,7 @@ int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, size_t 
 	return 0;
 }
 
-void pcpu_chunk_map_destroy(struct pcpu_chunk_map *m)
+void _pcpu_chunk_map_destroy(struct pcpu_chunk_map *m)
 {
 	if (m->meta_owned)
 		free(m->meta);
@@ -233,7 +233,7 @@ static int unpopulated_skip(const struct pcpu_chunk_map *m, bool pop_only, int b
  * from the free ends of the blocks before, the block's own runs, then its free end.  For
  * pop_only, a candidate over an unpopulated page moves the walk past that stretch.
  */
-int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, bool pop_only)
+int _pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, bool pop_only)
 {
 	const struct pcpu_block_md *cmd = &m->chunk_md;
 	int align_bits, bit, carry_start = -1, carry = 0;
@@ -290,7 +290,7 @@ int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, 
 	return -1;
 }
 
-int pcpu_chunk_alloc_area(struct pcpu_chunk_map *m, int alloc_bits, size_t align, int start)
+int _pcpu_chunk_alloc_area(struct pcpu_chunk_map *m, int alloc_bits, size_t align, int start)
 {
 	int align_bits, end, bit;
 
@@ -314,7 +314,7 @@ int pcpu_chunk_alloc_area(struct pcpu_chunk_map *m, int alloc_bits, size_t align
 	return bits_to_bytes(bit);
 }
 
-int pcpu_chunk_free_area(struct pcpu_chunk_map *m, int off)
+int _pcpu_chunk_free_area(struct pcpu_chunk_map *m, int off)
 {
 	int unit_bytes = bits_to_bytes(m->map_bits), bit, end;
 
@@ -339,7 +339,7 @@ int pcpu_chunk_free_area(struct pcpu_chunk_map *m, int off)
 
 /* ---- population ---------------------------------------------------------------------- */
 
-void pcpu_chunk_mark_populated(struct pcpu_chunk_map *m, int page_start, int page_end)
+void _pcpu_chunk_mark_populated(struct pcpu_chunk_map *m, int page_start, int page_end)
 {
 	page_end = min_int(page_end, m->nr_pages);
 	for (int page = max_int(page_start, 0); page < page_end; page++) {
@@ -352,7 +352,7 @@ void pcpu_chunk_mark_populated(struct pcpu_chunk_map *m, int page_start, int pag
 	}
 }
 
-void pcpu_chunk_mark_depopulated(struct pcpu_chunk_map *m, int page_start, int page_end)
+void _pcpu_chunk_mark_depopulated(struct pcpu_chunk_map *m, int page_start, int page_end)
 {
 	page_end = min_int(page_end, m->nr_pages);
 	for (int page = max_int(page_start, 0); page < page_end; page++) {
@@ -365,7 +365,7 @@ void pcpu_chunk_mark_depopulated(struct pcpu_chunk_map *m, int page_start, int p
 	}
 }
 
-bool pcpu_chunk_next_unpop(const struct pcpu_chunk_map *m, int *rs, int *re, int end)
+bool _pcpu_chunk_next_unpop(const struct pcpu_chunk_map *m, int *rs, int *re, int end)
 {
 	end = min_int(end, m->nr_pages);
 	*rs = find_next_zero(m->populated, end, max_int(*rs, 0));
@@ -375,7 +375,7 @@ bool pcpu_chunk_next_unpop(const struct pcpu_chunk_map *m, int *rs, int *re, int
 	return true;
 }
 
-bool pcpu_chunk_next_pop(const struct pcpu_chunk_map *m, int *rs, int *re, int end)
+bool _pcpu_chunk_next_pop(const struct pcpu_chunk_map *m, int *rs, int *re, int end)
 {
 	end = min_int(end, m->nr_pages);
 	*rs = find_next_one(m->populated, end, max_int(*rs, 0));
@@ -385,7 +385,7 @@ bool pcpu_chunk_next_pop(const struct pcpu_chunk_map *m, int *rs, int *re, int e
 	return true;
 }
 
-bool pcpu_chunk_page_empty(const struct pcpu_chunk_map *m, int page)
+bool _pcpu_chunk_page_empty(const struct pcpu_chunk_map *m, int page)
 {
 	return page >= 0 && page < m->nr_pages && block_empty(&m->md_blocks[page]);
 }

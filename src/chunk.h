@@ -47,53 +47,53 @@ struct pcpu_chunk_map {
 	struct pcpu_block_md chunk_md;
 	struct pcpu_block_md *md_blocks; /* nr_pages entries */
 	void *meta;            /* the one block holding the maps above */
-	bool meta_owned;       /* allocated by pcpu_chunk_map_init, freed by destroy */
+	bool meta_owned;       /* allocated by _pcpu_chunk_map_init, freed by destroy */
 };
 
 /* Sets up the maps of a chunk whose units are @unit_bytes long (a multiple of
  * @page_bytes, a power of two from PCPU_MIN_PAGE_SIZE to PCPU_MAX_PAGE_SIZE), with @start_offset and @end_offset bytes hidden (multiples of
  * PCPU_MIN_ALLOC_SIZE).  Hidden areas are marked allocated.  No page is populated.
  * Returns 0 or -1 with errno ENOMEM/EINVAL. */
-int pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
+int _pcpu_chunk_map_init(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
 			int start_offset, int end_offset);
 /* The same, with the maps in caller-provided memory: @mem is zero-filled, word-aligned
- * and pcpu_chunk_map_meta_bytes(@unit_bytes, @page_bytes) long, and stays the caller's (the allocator
+ * and _pcpu_chunk_map_meta_bytes(@unit_bytes, @page_bytes) long, and stays the caller's (the allocator
  * maps it separately so that it goes back to the system with its chunk). */
-int pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
+int _pcpu_chunk_map_init_mem(struct pcpu_chunk_map *m, size_t unit_bytes, size_t page_bytes,
 			    int start_offset, int end_offset, void *mem);
-size_t pcpu_chunk_map_meta_bytes(size_t unit_bytes, size_t page_bytes);
-void pcpu_chunk_map_destroy(struct pcpu_chunk_map *m);
+size_t _pcpu_chunk_map_meta_bytes(size_t unit_bytes, size_t page_bytes);
+void _pcpu_chunk_map_destroy(struct pcpu_chunk_map *m);
 
 /* Finds where an area of @alloc_bits bits aligned to @align bytes (power of two,
  * at most the map's page size) could start, using the hints.  With @pop_only, only areas whose pages
  * are all populated qualify.  Returns a bit offset to start the search from, or -1. */
-int pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, bool pop_only);
+int _pcpu_chunk_find_fit(struct pcpu_chunk_map *m, int alloc_bits, size_t align, bool pop_only);
 
 /* Allocates @alloc_bits bits aligned to @align bytes, searching from bit @start (as
- * returned by pcpu_chunk_find_fit).  Updates maps, hints, free_bytes and
+ * returned by _pcpu_chunk_find_fit).  Updates maps, hints, free_bytes and
  * nr_empty_pop_pages.  Returns the byte offset of the area, or -1 if none fits. */
-int pcpu_chunk_alloc_area(struct pcpu_chunk_map *m, int alloc_bits, size_t align, int start);
+int _pcpu_chunk_alloc_area(struct pcpu_chunk_map *m, int alloc_bits, size_t align, int start);
 
 /* Frees the area that starts at byte offset @off.  Returns the number of bytes freed, or
  * -1 if @off is not the start of a live allocation (double free, interior or wild
  * pointer, hidden area); nothing changes then. */
-int pcpu_chunk_free_area(struct pcpu_chunk_map *m, int off);
+int _pcpu_chunk_free_area(struct pcpu_chunk_map *m, int off);
 
 /* Marks pages [page_start, page_end) populated / not populated and updates
  * nr_populated and nr_empty_pop_pages.  Pages already in that state are skipped. */
-void pcpu_chunk_mark_populated(struct pcpu_chunk_map *m, int page_start, int page_end);
-void pcpu_chunk_mark_depopulated(struct pcpu_chunk_map *m, int page_start, int page_end);
+void _pcpu_chunk_mark_populated(struct pcpu_chunk_map *m, int page_start, int page_end);
+void _pcpu_chunk_mark_depopulated(struct pcpu_chunk_map *m, int page_start, int page_end);
 
 /* Iterates the maximal runs of unpopulated (or populated) pages within [start, end):
  * returns true with *rs, *re set to the next run at or after *rs, false when none. */
-bool pcpu_chunk_next_unpop(const struct pcpu_chunk_map *m, int *rs, int *re, int end);
-bool pcpu_chunk_next_pop(const struct pcpu_chunk_map *m, int *rs, int *re, int end);
+bool _pcpu_chunk_next_unpop(const struct pcpu_chunk_map *m, int *rs, int *re, int end);
+bool _pcpu_chunk_next_pop(const struct pcpu_chunk_map *m, int *rs, int *re, int end);
 
 /* True if page @page has no allocation (its block is entirely free). */
-bool pcpu_chunk_page_empty(const struct pcpu_chunk_map *m, int page);
+bool _pcpu_chunk_page_empty(const struct pcpu_chunk_map *m, int page);
 
 /* Recomputes every hint and counter by a full scan of the maps and compares them with
  * the maintained ones.  Returns 0 if consistent, otherwise -1 with a description in @err. */
-int pcpu_chunk_map_verify(const struct pcpu_chunk_map *m, char *err, size_t errlen);
+int _pcpu_chunk_map_verify(const struct pcpu_chunk_map *m, char *err, size_t errlen);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* chunk_verify.c - pcpu_chunk_map_verify: recounts a chunk's maps, counters and every
+/* chunk_verify.c - _pcpu_chunk_map_verify: recounts a chunk's maps, counters and every
  * hint from the bitmaps, for the tests, the fuzzer and LIBPERCPU_DEBUG.  Pure, no system
  * calls. */
 #include <stdarg.h>
@@ -273,7 +273,7 @@ static int verify_population(const struct pcpu_chunk_map *m, int nr_populated,
 	return 0;
 }
 
-int pcpu_chunk_map_verify(const struct pcpu_chunk_map *m, char *err, size_t errlen)
+int _pcpu_chunk_map_verify(const struct pcpu_chunk_map *m, char *err, size_t errlen)
 {
 	long start_bits, end_bits;
 	int nr_populated, nr_empty_pop;

@@ -55,7 +55,7 @@
 static inline void check_counter(const struct pcpu_counter *fbc, const char *call)
 {
 	if (__builtin_expect(!fbc || !fbc->counters, 0))
-		pcpu_fatal(call, "%p: counter not initialized (never passed to pcpu_counter_init(), "
+		_pcpu_fatal(call, "%p: counter not initialized (never passed to pcpu_counter_init(), "
 			   "or destroyed)", (const void *)fbc);
 }
 

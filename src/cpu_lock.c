@@ -206,10 +206,10 @@ static void locks_init(void)
 	void *mem;
 
 	if (!n)
-		pcpu_fatal("pcpu_get_cpu", "library initialization failed: %s",
+		_pcpu_fatal("pcpu_get_cpu", "library initialization failed: %s",
 			   strerror(pcpu.init_errno));
 	if (posix_memalign(&mem, PCPU_CACHELINE, (size_t)n * sizeof(struct cpu_lock)))
-		pcpu_fatal("pcpu_get_cpu", "cannot allocate %u CPU locks", n);
+		_pcpu_fatal("pcpu_get_cpu", "cannot allocate %u CPU locks", n);
 	memset(mem, 0, (size_t)n * sizeof(struct cpu_lock));
 	/* without the key, a thread that exits holding a CPU goes unnoticed */
 	exit_key_ok = pthread_key_create(&exit_key, thread_exit) == 0;
@@ -241,7 +241,7 @@ unsigned int pcpu_get_cpu(void)
 		l = locks_setup();
 	if (st_depth(s)) {
 		if (__builtin_expect(st_depth(s) == ST_DEPTH_MASK, 0))
-			pcpu_fatal("pcpu_get_cpu", "nesting deeper than %u", ST_DEPTH_MASK);
+			_pcpu_fatal("pcpu_get_cpu", "nesting deeper than %u", ST_DEPTH_MASK);
 		cpu = st_cpu(s);
 		st_set(s + 1);
 		/* owned already, unless this is a signal handler that interrupted a get */
@@ -267,7 +267,7 @@ void pcpu_put_cpu(void)
 	uint64_t cpu_bits = s & ~(uint64_t)UINT32_MAX;
 
 	if (__builtin_expect(!st_depth(s), 0))
-		pcpu_fatal("pcpu_put_cpu", "no matching pcpu_get_cpu() in this thread");
+		_pcpu_fatal("pcpu_put_cpu", "no matching pcpu_get_cpu() in this thread");
 	if (st_depth(s) > 1) {
 		st_set(s - 1);
 		return;

@@ -111,7 +111,7 @@ static void set_area(ptrdiff_t offset)
 }
 
 /* Chooses the CPU source; returns whether this_cpu operations may use rseq sections. */
-bool pcpu_cpu_init(void)
+bool _pcpu_cpu_init(void)
 {
 	const char *force = secure_getenv("LIBPERCPU_CPU_SOURCE");
 	bool use_rseq = false;
@@ -174,7 +174,7 @@ static uint32_t area_index(void)
 
 PCPU_API const char *pcpu_cpu_source(void)
 {
-	if (pcpu_ensure_init())
+	if (_pcpu_ensure_init())
 		return mode_names[MODE_GETCPU];
 	return mode_names[cpu_mode];
 }
@@ -183,7 +183,7 @@ PCPU_API const char *pcpu_cpu_source(void)
  * own area if that is the mode; true if rseq sections can now be used by this thread. */
 _Bool __pcpu_rseq_thread_ok(void)
 {
-	if (pcpu_ensure_init() || cpu_mode == MODE_GETCPU)
+	if (_pcpu_ensure_init() || cpu_mode == MODE_GETCPU)
 		return 0;
 	if (cpu_mode == MODE_OWN && own_state == 0)
 		register_own();
@@ -197,8 +197,8 @@ unsigned int __pcpu_current_cpu_slow(void)
 {
 	int cpu;
 
-	if (pcpu_ensure_init())
-		pcpu_fatal("pcpu_current_cpu", "library initialization failed: %s",
+	if (_pcpu_ensure_init())
+		_pcpu_fatal("pcpu_current_cpu", "library initialization failed: %s",
 			   strerror(pcpu.init_errno));
 	if (cpu_mode == MODE_OWN && own_state == 0 && register_own() == 0 &&
 	    area_index() < pcpu.topo.nr_cpu_ids)

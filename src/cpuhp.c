@@ -56,7 +56,7 @@ static int enter(void)
 		errno = EDEADLK;
 		return -1;
 	}
-	if (pcpu_ensure_init())
+	if (_pcpu_ensure_init())
 		return -1;
 	pthread_mutex_lock(&hp_lock);
 	in_hotplug = true;

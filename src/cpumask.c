@@ -15,7 +15,7 @@ static const struct pcpu_topology *topo(void)
 {
 	static const struct pcpu_topology empty;
 
-	return pcpu_ensure_init() == 0 ? &pcpu.topo : &empty;
+	return _pcpu_ensure_init() == 0 ? &pcpu.topo : &empty;
 }
 
 unsigned int pcpu_nr_cpu_ids(void)
@@ -89,7 +89,7 @@ static unsigned int check_cpu(const char *call, unsigned int cpu)
 	unsigned int nr = nbits();
 
 	if (cpu >= nr)
-		pcpu_fatal(call, "CPU %u >= nr_cpu_ids %u", cpu, nr);
+		_pcpu_fatal(call, "CPU %u >= nr_cpu_ids %u", cpu, nr);
 	return cpu;
 }
 
@@ -130,12 +130,12 @@ void pcpu_free_cpumask_var(pcpu_cpumask_var_t mask)
 
 const struct pcpu_cpumask *pcpu_cpu_possible_mask(void)
 {
-	return as_mask(pcpu_ensure_init() == 0 ? pcpu.topo.possible : empty_bits);
+	return as_mask(_pcpu_ensure_init() == 0 ? pcpu.topo.possible : empty_bits);
 }
 
 const struct pcpu_cpumask *pcpu_cpu_online_mask(void)
 {
-	return as_mask(pcpu_ensure_init() == 0 ? pcpu.topo.online : empty_bits);
+	return as_mask(_pcpu_ensure_init() == 0 ? pcpu.topo.online : empty_bits);
 }
 
 /* Masks made on first use, published with a release store once complete. */
@@ -209,7 +209,7 @@ const struct pcpu_cpumask *pcpu_cpumask_of(unsigned int cpu)
 		}
 		pthread_mutex_unlock(&lazy_lock);
 		if (!t)
-			pcpu_fatal("pcpu_cpumask_of", "no memory for the masks of single CPUs "
+			_pcpu_fatal("pcpu_cpumask_of", "no memory for the masks of single CPUs "
 				   "(%zu bytes)", 64 * row * sizeof(*t));
 	}
 	return as_mask(&t[(cpu % 64) * row + words - 1 - cpu / 64]);
@@ -224,7 +224,7 @@ const struct pcpu_cpumask *pcpu_cpumask_of_node(int node)
 	if (node == -1)
 		return pcpu_cpu_possible_mask();
 	if (node < 0 || node >= t->nr_nodes)
-		pcpu_fatal("pcpu_cpumask_of_node", "node %d outside 0..%d", node, t->nr_nodes - 1);
+		_pcpu_fatal("pcpu_cpumask_of_node", "node %d outside 0..%d", node, t->nr_nodes - 1);
 	n = __atomic_load_n(&node_table, __ATOMIC_ACQUIRE);
 	if (!n) {
 		pthread_mutex_lock(&lazy_lock);
@@ -237,7 +237,7 @@ const struct pcpu_cpumask *pcpu_cpumask_of_node(int node)
 		}
 		pthread_mutex_unlock(&lazy_lock);
 		if (!n)
-			pcpu_fatal("pcpu_cpumask_of_node", "no memory for the masks of %d nodes",
+			_pcpu_fatal("pcpu_cpumask_of_node", "no memory for the masks of %d nodes",
 				   t->nr_nodes);
 	}
 	return as_mask(&n[(size_t)node * words]);
@@ -384,7 +384,7 @@ int pcpu_cpumask_parselist(const char *buf, struct pcpu_cpumask *dst)
 		errno = EINVAL;
 		return -1;
 	}
-	if (pcpu_cpulist_parse(buf, &bits, &width))
+	if (_pcpu_cpulist_parse(buf, &bits, &width))
 		return -1; /* EINVAL, or ENOMEM */
 	if (width > nr) {
 		free(bits);

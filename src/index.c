@@ -90,25 +90,25 @@ int pcpu_set_index_mode(int m)
 	}
 	/* the same lock as initialization's: a mode set later than the start of init is
 	 * refused rather than half taken */
-	pcpu_sections_lock();
+	_pcpu_sections_lock();
 	if (frozen) {
-		pcpu_sections_unlock();
+		_pcpu_sections_unlock();
 		errno = EBUSY;
 		return -1;
 	}
 	requested = m;
-	pcpu_sections_unlock();
+	_pcpu_sections_unlock();
 	return 0;
 }
 
 int pcpu_index_mode(void)
 {
-	return pcpu_ensure_init() == 0 ? mode : PCPU_INDEX_CPU;
+	return _pcpu_ensure_init() == 0 ? mode : PCPU_INDEX_CPU;
 }
 
 const char *pcpu_index_source(void)
 {
-	return pcpu_ensure_init() == 0 ? source : "cpu";
+	return _pcpu_ensure_init() == 0 ? source : "cpu";
 }
 
 static unsigned long kernel_feature_size(void)
@@ -148,7 +148,7 @@ static int id_topology(struct pcpu_topology *t, unsigned int n)
 	char spec[32], err[128];
 
 	snprintf(spec, sizeof(spec), "0-%u", n - 1);
-	if (pcpu_topology_from_spec(t, spec, err, sizeof(err)) != 0)
+	if (_pcpu_topology_from_spec(t, spec, err, sizeof(err)) != 0)
 		return -1;
 	t->simulated = true; /* never bound to a node */
 	return 0;
@@ -194,7 +194,7 @@ int pcpu_index_choose(void)
 	}
 	if (id_topology(&ids, pcpu.topo.nr_possible) != 0)
 		return -1;
-	pcpu_topology_free(&pcpu.topo);
+	_pcpu_topology_free(&pcpu.topo);
 	pcpu.topo = ids;
 	mode = PCPU_INDEX_CID;
 	snprintf(source, sizeof(source), "cid (rseq mm_cid, %u IDs)", ids.nr_cpu_ids);

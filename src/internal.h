@@ -103,25 +103,25 @@ struct pcpu_state {
 };
 
 extern struct pcpu_state pcpu PCPU_HIDDEN;
-extern bool pcpu_bind_simulated_nodes PCPU_HIDDEN; /* test hook: bind simulated nodes */
+extern bool _pcpu_bind_simulated_nodes PCPU_HIDDEN; /* test hook: bind simulated nodes */
 
 /* alloc.c */
-int pcpu_ensure_init(void) PCPU_HIDDEN;               /* 0, or -1 with errno */
-void *pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp) PCPU_HIDDEN;
-void pcpu_free_internal(void *ptr, const char *caller) PCPU_HIDDEN;
+int _pcpu_ensure_init(void) PCPU_HIDDEN;               /* 0, or -1 with errno */
+void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp) PCPU_HIDDEN;
+void _pcpu_free_internal(void *ptr, const char *caller) PCPU_HIDDEN;
 __attribute__((noreturn, format(printf, 2, 3)))
-void pcpu_fatal(const char *call, const char *fmt, ...) PCPU_HIDDEN;
+void _pcpu_fatal(const char *call, const char *fmt, ...) PCPU_HIDDEN;
 
 /* sections.c: the registry of static per-CPU sections.  Init calls
- * pcpu_sections_lock(), pcpu_sections_layout() to size the static region,
- * pcpu_sections_place_first() once the first chunk is populated, then
- * pcpu_sections_unlock(). */
-void pcpu_sections_lock(void) PCPU_HIDDEN;
-void pcpu_sections_unlock(void) PCPU_HIDDEN;
-size_t pcpu_sections_layout(void) PCPU_HIDDEN;
-void pcpu_sections_place_first(char *first_chunk_base) PCPU_HIDDEN;
-void *pcpu_sections_translate(const void *p) PCPU_HIDDEN;  /* canonical address or NULL */
-unsigned int pcpu_sections_count(void) PCPU_HIDDEN;
+ * _pcpu_sections_lock(), _pcpu_sections_layout() to size the static region,
+ * _pcpu_sections_place_first() once the first chunk is populated, then
+ * _pcpu_sections_unlock(). */
+void _pcpu_sections_lock(void) PCPU_HIDDEN;
+void _pcpu_sections_unlock(void) PCPU_HIDDEN;
+size_t _pcpu_sections_layout(void) PCPU_HIDDEN;
+void _pcpu_sections_place_first(char *first_chunk_base) PCPU_HIDDEN;
+void *_pcpu_sections_translate(const void *p) PCPU_HIDDEN;  /* canonical address or NULL */
+unsigned int _pcpu_sections_count(void) PCPU_HIDDEN;
 
 /* stats.c: LIBPERCPU_STATS, read with the other settings (0, or -1 with EINVAL and a
  * message), then armed once the library is set up (the statistics print at exit). */
@@ -152,11 +152,11 @@ void pcpu_san_alloc(char *p, size_t size) PCPU_HIDDEN;
 void pcpu_san_free(char *p, size_t size) PCPU_HIDDEN;
 
 /* cpu_source.c */
-bool pcpu_cpu_init(void) PCPU_HIDDEN;
+bool _pcpu_cpu_init(void) PCPU_HIDDEN;
 unsigned int pcpu_cpu_area_size(void) PCPU_HIDDEN;  /* registered rseq area, 0 if none */
 void pcpu_cpu_set_index(bool cid) PCPU_HIDDEN;      /* index by mm_cid instead of cpu_id */
 
-/* index.c: after the topology is read and pcpu_cpu_init(), before the layout:
+/* index.c: after the topology is read and _pcpu_cpu_init(), before the layout:
  * chooses the index mode, and in cid mode replaces pcpu.topo with the ID space.  0, or
  * -1 with errno (EINVAL: a bad LIBPERCPU_INDEX). */
 int pcpu_index_choose(void) PCPU_HIDDEN;

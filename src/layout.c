@@ -72,7 +72,7 @@ static int group_cpus(const struct pcpu_topology *t, int *group_of, unsigned int
 	int nr_groups = 0;
 
 	for (unsigned int cpu = 0; cpu < t->nr_cpu_ids; cpu++)
-		if (pcpu_topology_test(t->possible, cpu))
+		if (_pcpu_topology_test(t->possible, cpu))
 			scratch[nr_left++] = cpu;
 
 	while (nr_left) {
@@ -83,8 +83,8 @@ static int group_cpus(const struct pcpu_topology *t, int *group_of, unsigned int
 		for (unsigned int i = 1; i < nr_left; i++) {
 			unsigned int cpu = scratch[i];
 
-			if (pcpu_topology_cpu_distance(t, leader, cpu) == PCPU_LOCAL_DISTANCE &&
-			    pcpu_topology_cpu_distance(t, cpu, leader) == PCPU_LOCAL_DISTANCE) {
+			if (_pcpu_topology_cpu_distance(t, leader, cpu) == PCPU_LOCAL_DISTANCE &&
+			    _pcpu_topology_cpu_distance(t, cpu, leader) == PCPU_LOCAL_DISTANCE) {
 				group_of[cpu] = nr_groups;
 				group_cnt[nr_groups]++;
 			} else {
@@ -195,7 +195,7 @@ static void place_groups(struct pcpu_alloc_info *ai, const struct pcpu_topology 
 		units_before += (size_t)gi->nr_units;
 	}
 	for (unsigned int cpu = 0; cpu < t->nr_cpu_ids; cpu++) {
-		if (pcpu_topology_test(t->possible, cpu)) {
+		if (_pcpu_topology_test(t->possible, cpu)) {
 			int g = group_of[cpu];
 
 			ai->groups[g].cpu_map[fill[g]++] = cpu;
@@ -203,7 +203,7 @@ static void place_groups(struct pcpu_alloc_info *ai, const struct pcpu_topology 
 	}
 }
 
-struct pcpu_alloc_info *pcpu_build_alloc_info(const struct pcpu_topology *t,
+struct pcpu_alloc_info *_pcpu_build_alloc_info(const struct pcpu_topology *t,
 					      const struct pcpu_layout_params *p)
 {
 	size_t dyn_size, alloc_size, unit_size, total_bytes;
@@ -263,12 +263,12 @@ out:
 	return ai;
 }
 
-void pcpu_free_alloc_info(struct pcpu_alloc_info *ai)
+void _pcpu_free_alloc_info(struct pcpu_alloc_info *ai)
 {
 	free(ai);
 }
 
-void pcpu_alloc_info_unit_offsets(const struct pcpu_alloc_info *ai, ptrdiff_t *offsets)
+void _pcpu_alloc_info_unit_offsets(const struct pcpu_alloc_info *ai, ptrdiff_t *offsets)
 {
 	for (int g = 0; g < ai->nr_groups; g++) {
 		const struct pcpu_group_info *gi = &ai->groups[g];
@@ -295,7 +295,7 @@ static int decimal_digits(unsigned int v)
  * sized to stay near 60 columns, lines wrap on the running allocation count across all
  * groups, and every entry, the last on a line included, is followed by a space.
  */
-void pcpu_dump_alloc_info(FILE *out, const struct pcpu_alloc_info *ai)
+void _pcpu_dump_alloc_info(FILE *out, const struct pcpu_alloc_info *ai)
 {
 	int group_width = decimal_digits((unsigned int)ai->nr_groups);
 	int cpu_width = decimal_digits(ai->num_possible_cpus);
@@ -336,7 +336,7 @@ void pcpu_dump_alloc_info(FILE *out, const struct pcpu_alloc_info *ai)
 	fputc('\n', out);
 }
 
-void pcpu_dump_embedded(FILE *out, const struct pcpu_alloc_info *ai)
+void _pcpu_dump_embedded(FILE *out, const struct pcpu_alloc_info *ai)
 {
 	size_t size_sum = ai->static_size + ai->reserved_size + ai->dyn_size;
 

@@ -44,19 +44,19 @@ struct pcpu_layout_params {
 /* The build_alloc_info algorithm: groups CPUs at local distance, picks units per
  * allocation, pads groups.  Groups are laid out back to back: group g's base_offset is
  * (units before it) * unit_size.  Returns NULL with errno EINVAL (bad parameters, empty
- * topology) or ENOMEM.  Free with pcpu_free_alloc_info(). */
-struct pcpu_alloc_info *pcpu_build_alloc_info(const struct pcpu_topology *t,
+ * topology) or ENOMEM.  Free with _pcpu_free_alloc_info(). */
+struct pcpu_alloc_info *_pcpu_build_alloc_info(const struct pcpu_topology *t,
 					      const struct pcpu_layout_params *p);
-void pcpu_free_alloc_info(struct pcpu_alloc_info *ai);
+void _pcpu_free_alloc_info(struct pcpu_alloc_info *ai);
 
 /* Byte offset of each possible CPU's unit from the chunk base, in @offsets
  * (nr_cpu_ids entries; entries of impossible CPUs are left untouched). */
-void pcpu_alloc_info_unit_offsets(const struct pcpu_alloc_info *ai, ptrdiff_t *offsets);
+void _pcpu_alloc_info_unit_offsets(const struct pcpu_alloc_info *ai, ptrdiff_t *offsets);
 
-/* Prints the lines pcpu_dump_alloc_info prints, each starting with "pcpu-alloc: ". */
-void pcpu_dump_alloc_info(FILE *out, const struct pcpu_alloc_info *ai);
+/* Prints the lines _pcpu_dump_alloc_info prints, each starting with "pcpu-alloc: ". */
+void _pcpu_dump_alloc_info(FILE *out, const struct pcpu_alloc_info *ai);
 
 /* Prints "percpu: Embedded N pages/cpu sS rR dD uU" as pcpu_embed_first_chunk does. */
-void pcpu_dump_embedded(FILE *out, const struct pcpu_alloc_info *ai);
+void _pcpu_dump_embedded(FILE *out, const struct pcpu_alloc_info *ai);
 
 #endif

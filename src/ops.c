@@ -5,7 +5,7 @@
 
 void __pcpu_bad_double(const void *p)
 {
-	pcpu_fatal("this_cpu_cmpxchg_double", "%p: the pair must be two adjacent 8-byte words "
+	_pcpu_fatal("this_cpu_cmpxchg_double", "%p: the pair must be two adjacent 8-byte words "
 		   "aligned to 16 bytes", p);
 }
 

@@ -22,7 +22,7 @@ struct pcpu_section {
 	uintptr_t canon;        /* canonical address of the copy (the unit at offset 0) */
 	intptr_t *delta;        /* the object's __pcpu_dso_delta */
 	size_t first_off;       /* offset in the static region, for PCPU_SEC_FIRST */
-	void *alloc;            /* pcpu_alloc_internal() result for RESERVED/DYNAMIC */
+	void *alloc;            /* _pcpu_alloc_internal() result for RESERVED/DYNAMIC */
 	int where;
 	unsigned int seq;       /* odd while a writer changes the entry (a seqlock) */
 };
@@ -33,12 +33,12 @@ static struct pcpu_section *sec_blocks[SEC_MAX_BLOCKS];
 static int nr_sec_blocks;   /* published blocks (atomic) */
 static unsigned int nr_live;
 
-void pcpu_sections_lock(void)
+void _pcpu_sections_lock(void)
 {
 	pthread_mutex_lock(&sec_mutex);
 }
 
-void pcpu_sections_unlock(void)
+void _pcpu_sections_unlock(void)
 {
 	pthread_mutex_unlock(&sec_mutex);
 }
@@ -118,7 +118,7 @@ static void sec_publish(struct pcpu_section *s, char *canon)
 	/* not pcpu_for_each_possible_cpu: this runs inside initialization.  Each unit's
 	 * copy is zeros before: fresh first-chunk memory, or a zeroed allocation. */
 	for (unsigned int cpu = 0; cpu < pcpu.topo.nr_cpu_ids; cpu++)
-		if (pcpu_topology_test(pcpu.topo.possible, cpu))
+		if (_pcpu_topology_test(pcpu.topo.possible, cpu))
 			copy_nonzero(canon + pcpu.unit_offsets[cpu], (const char *)s->start, size);
 	sec_write_begin(s, &mask);
 	__atomic_store_n(&s->canon, (uintptr_t)canon, __ATOMIC_RELEASE);
@@ -158,11 +158,11 @@ static struct pcpu_section *sec_new_entry(void)
 static int sec_place_late(struct pcpu_section *s)
 {
 	size_t size = s->size, align = sec_align(s->start);
-	void *p = pcpu_alloc_internal(size, align, true, PCPU_GFP_KERNEL);
+	void *p = _pcpu_alloc_internal(size, align, true, PCPU_GFP_KERNEL);
 
 	s->where = SEC_RESERVED;
 	if (!p) {
-		p = pcpu_alloc_internal(size, align, false, PCPU_GFP_KERNEL);
+		p = _pcpu_alloc_internal(size, align, false, PCPU_GFP_KERNEL);
 		s->where = SEC_DYNAMIC;
 	}
 	if (!p)
@@ -183,13 +183,13 @@ void __pcpu_register_section(char *start, char *stop, intptr_t *delta)
 	if (sec_find((uintptr_t)start)) /* every translation unit of an object calls this */
 		goto out;
 	if ((size_t)(stop - start) > PCPU_MAX_ALLOC_SIZE && pcpu.initialized)
-		pcpu_fatal("pcpu_register_section",
+		_pcpu_fatal("pcpu_register_section",
 			   "object with static per-CPU section %p has %zu bytes, more than the %u a "
 			   "late (dlopen) registration can place", (void *)start,
 			   (size_t)(stop - start), PCPU_MAX_ALLOC_SIZE);
 	s = sec_new_entry();
 	if (!s)
-		pcpu_fatal("pcpu_register_section", "out of memory registering section %p",
+		_pcpu_fatal("pcpu_register_section", "out of memory registering section %p",
 			   (void *)start);
 	/* the entry is retired (stop 0): set it up, then make it live in one step */
 	s->delta = delta;
@@ -202,7 +202,7 @@ void __pcpu_register_section(char *start, char *stop, intptr_t *delta)
 	__atomic_store_n(&s->start, (uintptr_t)start, __ATOMIC_RELEASE);
 	sec_write_end(s, &mask);
 	if (pcpu.initialized && sec_place_late(s) != 0)
-		pcpu_fatal("pcpu_register_section",
+		_pcpu_fatal("pcpu_register_section",
 			   "no per-CPU memory for the %zu-byte static section %p: %s",
 			   (size_t)(stop - start), (void *)start, strerror(errno));
 	sec_write_begin(s, &mask);
@@ -228,7 +228,7 @@ void __pcpu_unregister_section(char *start)
 		__atomic_fetch_sub(&nr_live, 1, __ATOMIC_RELAXED);
 		if (s->where == SEC_RESERVED || s->where == SEC_DYNAMIC) {
 			__atomic_store_n(s->delta, 0, __ATOMIC_RELEASE);
-			pcpu_free_internal(s->alloc, "dlclose");
+			_pcpu_free_internal(s->alloc, "dlclose");
 		}
 		/* First-chunk copies are never reused: the object's own code may still run
 		 * (exit-time destructors), so its delta stays valid. */
@@ -236,7 +236,7 @@ void __pcpu_unregister_section(char *start)
 	pthread_mutex_unlock(&sec_mutex);
 }
 
-size_t pcpu_sections_layout(void)
+size_t _pcpu_sections_layout(void)
 {
 	size_t cursor = 0;
 
@@ -254,7 +254,7 @@ size_t pcpu_sections_layout(void)
 	return cursor;
 }
 
-void pcpu_sections_place_first(char *first_chunk_base)
+void _pcpu_sections_place_first(char *first_chunk_base)
 {
 	for (int i = 0; i < sec_capacity(); i++) {
 		struct pcpu_section *s = sec_at(i);
@@ -266,7 +266,7 @@ void pcpu_sections_place_first(char *first_chunk_base)
 	}
 }
 
-void *pcpu_sections_translate(const void *p)
+void *_pcpu_sections_translate(const void *p)
 {
 	uintptr_t a = (uintptr_t)p;
 	int cap = sec_capacity();
@@ -290,7 +290,7 @@ void *pcpu_sections_translate(const void *p)
 	return NULL;
 }
 
-unsigned int pcpu_sections_count(void)
+unsigned int _pcpu_sections_count(void)
 {
 	return __atomic_load_n(&nr_live, __ATOMIC_RELAXED);
 }

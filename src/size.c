@@ -26,7 +26,7 @@ static int suffix_shift(char c, bool giga)
 	}
 }
 
-int pcpu_parse_env_size(const char *text, size_t max, size_t *out)
+int _pcpu_parse_env_size(const char *text, size_t max, size_t *out)
 {
 	unsigned long long n;
 	int shift = 0;
@@ -47,7 +47,7 @@ int pcpu_parse_env_size(const char *text, size_t max, size_t *out)
 	return 0;
 }
 
-int pcpu_parse_cli_size(const char *text, size_t *out)
+int _pcpu_parse_cli_size(const char *text, size_t *out)
 {
 	const char *p = text;
 	size_t v = 0;

@@ -23,7 +23,7 @@ size_t pcpu_snap_map_meta_bytes(const struct pcpu_chunk_map *m)
 	    (long)m->nr_pages * m->block_bits != m->map_bits ||
 	    (size_t)m->map_bits * PCPU_MIN_ALLOC_SIZE > PCPU_CHUNK_MAX_UNIT_BYTES)
 		return 0;
-	return pcpu_chunk_map_meta_bytes((size_t)m->map_bits * PCPU_MIN_ALLOC_SIZE,
+	return _pcpu_chunk_map_meta_bytes((size_t)m->map_bits * PCPU_MIN_ALLOC_SIZE,
 					 (size_t)m->block_bits * PCPU_MIN_ALLOC_SIZE);
 }
 

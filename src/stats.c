@@ -13,7 +13,7 @@
 static void get_stats_locked(struct pcpu_stats *st)
 {
 	*st = pcpu.stats;
-	st->nr_static_sections = pcpu_sections_count();
+	st->nr_static_sections = _pcpu_sections_count();
 	st->nr_populated_pages = 0;
 	st->free_bytes = 0;
 	st->nr_populate_calls = __atomic_load_n(&pcpu.nr_populate_calls, __ATOMIC_RELAXED);
@@ -35,7 +35,7 @@ int pcpu_get_stats(struct pcpu_stats *st)
 		errno = EINVAL;
 		return -1;
 	}
-	if (pcpu_ensure_init())
+	if (_pcpu_ensure_init())
 		return -1;
 	/* Everything but the population counts changes only under the lock: one
 	 * consistent snapshot (nr_cur_alloc == nr_alloc - nr_dealloc, ...). */
@@ -113,7 +113,7 @@ out:
 
 int pcpu_snap_take_self(struct pcpu_snapshot *s)
 {
-	return pcpu_ensure_init() ? -1 : take_snapshot(s);
+	return _pcpu_ensure_init() ? -1 : take_snapshot(s);
 }
 
 int pcpu_dump_stats(FILE *out)
@@ -140,10 +140,10 @@ int pcpu_dump_layout(FILE *out)
 		errno = EINVAL;
 		return -1;
 	}
-	if (pcpu_ensure_init())
+	if (_pcpu_ensure_init())
 		return -1;
-	pcpu_dump_embedded(out, pcpu.ai);
-	pcpu_dump_alloc_info(out, pcpu.ai);
+	_pcpu_dump_embedded(out, pcpu.ai);
+	_pcpu_dump_alloc_info(out, pcpu.ai);
 	return 0;
 }
 

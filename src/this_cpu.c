@@ -68,7 +68,7 @@ static uint64_t atomic_op(char *c, unsigned int op, uint64_t v, void *old)
 		return 0;
 	}
 	}
-	pcpu_fatal("this_cpu operation", "unknown operation code %#x", op);
+	_pcpu_fatal("this_cpu operation", "unknown operation code %#x", op);
 }
 
 uint64_t __pcpu_this_slow(const void *p, unsigned int op, uint64_t v, void *old)

@@ -228,7 +228,7 @@ static unsigned int ranges_nbits(const struct cpu_range *r, size_t n)
 	return nbits;
 }
 
-int pcpu_cpulist_parse(const char *s, uint64_t **bits, unsigned int *nbits)
+int _pcpu_cpulist_parse(const char *s, uint64_t **bits, unsigned int *nbits)
 {
 	struct cpu_range *ranges;
 	size_t n;
@@ -258,7 +258,7 @@ int pcpu_cpulist_parse(const char *s, uint64_t **bits, unsigned int *nbits)
 	return 0;
 }
 
-void pcpu_topology_free(struct pcpu_topology *t)
+void _pcpu_topology_free(struct pcpu_topology *t)
 {
 	if (!t)
 		return;
@@ -269,7 +269,7 @@ void pcpu_topology_free(struct pcpu_topology *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int pcpu_topology_cpu_distance(const struct pcpu_topology *t, unsigned int a, unsigned int b)
+int _pcpu_topology_cpu_distance(const struct pcpu_topology *t, unsigned int a, unsigned int b)
 {
 	int na, nb;
 
@@ -293,7 +293,7 @@ static int topology_alloc(struct pcpu_topology *t, unsigned int nr_cpu_ids, int 
 	t->cpu_to_node = calloc(nr_cpu_ids ? nr_cpu_ids : 1, sizeof(int));
 	t->distance = malloc((size_t)nr_nodes * (size_t)nr_nodes);
 	if (!t->possible || !t->online || !t->cpu_to_node || !t->distance) {
-		pcpu_topology_free(t);
+		_pcpu_topology_free(t);
 		errno = ENOMEM;
 		return -1;
 	}
@@ -359,7 +359,7 @@ static int place_node_cpus(struct pcpu_topology *t, int node, const struct cpu_r
 		for (unsigned int cpu = r->first; cpu <= r->last; cpu++) {
 			if (!range_has(r, cpu))
 				continue;
-			if (pcpu_topology_test(t->possible, cpu)) {
+			if (_pcpu_topology_test(t->possible, cpu)) {
 				if (t->cpu_to_node[cpu] == node)
 					set_msg(err, errlen, "CPU %u named twice in node %d", cpu, node);
 				else
@@ -375,7 +375,7 @@ static int place_node_cpus(struct pcpu_topology *t, int node, const struct cpu_r
 	return 0;
 }
 
-int pcpu_topology_from_spec(struct pcpu_topology *t, const char *spec, char *err, size_t errlen)
+int _pcpu_topology_from_spec(struct pcpu_topology *t, const char *spec, char *err, size_t errlen)
 {
 	struct cpu_range **lists = NULL;
 	size_t *counts = NULL;
@@ -405,7 +405,7 @@ int pcpu_topology_from_spec(struct pcpu_topology *t, const char *spec, char *err
 	}
 	for (int node = 0; node < nr_nodes; node++)
 		if (place_node_cpus(t, node, lists[node], counts[node], err, errlen)) {
-			pcpu_topology_free(t);
+			_pcpu_topology_free(t);
 			goto out;
 		}
 	t->nr_possible = bitmap_weight(t->possible, nbits);
@@ -521,7 +521,7 @@ static int read_cpulist_file(const char *root, const char *rel, uint64_t **bits,
 	free(path);
 	if (!text)
 		return -1;
-	ret = pcpu_cpulist_parse(text, bits, nbits);
+	ret = _pcpu_cpulist_parse(text, bits, nbits);
 	free(text);
 	return ret;
 }
@@ -686,14 +686,14 @@ static int read_node_cpus(struct pcpu_topology *t, const char *root, const int *
 			return -1;
 		}
 		for (unsigned int cpu = 0; cpu < nbits && cpu < t->nr_cpu_ids; cpu++)
-			if (pcpu_topology_test(cpus, cpu) && pcpu_topology_test(t->possible, cpu))
+			if (_pcpu_topology_test(cpus, cpu) && _pcpu_topology_test(t->possible, cpu))
 				t->cpu_to_node[cpu] = ids[k];
 		free(cpus);
 	}
 	return 0;
 }
 
-int pcpu_topology_read_sysfs(struct pcpu_topology *t, const char *sysfs_root)
+int _pcpu_topology_read_sysfs(struct pcpu_topology *t, const char *sysfs_root)
 {
 	uint64_t *possible = NULL, *online = NULL;
 	unsigned int nr_cpu_ids = 0, online_bits = 0;
@@ -715,8 +715,8 @@ int pcpu_topology_read_sysfs(struct pcpu_topology *t, const char *sysfs_root)
 		goto fail;
 	memcpy(t->possible, possible, bitmap_words(nr_cpu_ids) * sizeof(uint64_t));
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		if (pcpu_topology_test(possible, cpu) &&
-		    (!online || (cpu < online_bits && pcpu_topology_test(online, cpu))))
+		if (_pcpu_topology_test(possible, cpu) &&
+		    (!online || (cpu < online_bits && _pcpu_topology_test(online, cpu))))
 			bitmap_set(t->online, cpu);
 	t->nr_possible = bitmap_weight(t->possible, nr_cpu_ids);
 	t->nr_online = bitmap_weight(t->online, nr_cpu_ids);
@@ -734,7 +734,7 @@ int pcpu_topology_read_sysfs(struct pcpu_topology *t, const char *sysfs_root)
 
 fail_free_t:
 	e = errno;
-	pcpu_topology_free(t);
+	_pcpu_topology_free(t);
 	errno = e;
 fail:
 	e = errno;
@@ -757,7 +757,7 @@ int pcpu_topology_read_cpus(const char *sysfs_root, const char *name, uint64_t *
 		return -1;
 	memset(dst, 0, bitmap_words(nbits) * sizeof(*dst));
 	for (unsigned int cpu = 0; cpu < width && cpu < nbits; cpu++)
-		if (pcpu_topology_test(bits, cpu))
+		if (_pcpu_topology_test(bits, cpu))
 			bitmap_set(dst, cpu);
 	free(bits);
 	return 0;

@@ -27,27 +27,27 @@ struct pcpu_topology {
 
 /* Reads the topology below @sysfs_root (normally "/sys/devices/system").  Missing node
  * information means one node.  Returns 0, or -1 with errno set. */
-int pcpu_topology_read_sysfs(struct pcpu_topology *t, const char *sysfs_root);
+int _pcpu_topology_read_sysfs(struct pcpu_topology *t, const char *sysfs_root);
 
 /* Builds a simulated topology from "LIST;LIST;..." where each LIST is a CPU list in the
  * kernel's format ("0-5,12-17") naming the CPUs of one node; node i is the i-th list.
  * All CPUs named are possible and online.  Distances: 10 within a node, 20 across.
  * Returns 0, or -1 with errno EINVAL (and a message in @err when not NULL). */
-int pcpu_topology_from_spec(struct pcpu_topology *t, const char *spec, char *err, size_t errlen);
+int _pcpu_topology_from_spec(struct pcpu_topology *t, const char *spec, char *err, size_t errlen);
 
-void pcpu_topology_free(struct pcpu_topology *t);
+void _pcpu_topology_free(struct pcpu_topology *t);
 
-static inline bool pcpu_topology_test(const uint64_t *bits, unsigned int cpu)
+static inline bool _pcpu_topology_test(const uint64_t *bits, unsigned int cpu)
 {
 	return (bits[cpu / 64] >> (cpu % 64)) & 1;
 }
 
 /* Distance between the nodes of two possible CPUs. */
-int pcpu_topology_cpu_distance(const struct pcpu_topology *t, unsigned int a, unsigned int b);
+int _pcpu_topology_cpu_distance(const struct pcpu_topology *t, unsigned int a, unsigned int b);
 
 /* Parses a kernel CPU list ("0-3,8,10-11") into a freshly allocated bitmap of *nbits bits
  * (highest CPU + 1).  Returns 0, or -1 with errno EINVAL/ENOMEM. */
-int pcpu_cpulist_parse(const char *s, uint64_t **bits, unsigned int *nbits);
+int _pcpu_cpulist_parse(const char *s, uint64_t **bits, unsigned int *nbits);
 
 /* Reads the CPU list file cpu/@name ("online", "present") below @sysfs_root into @dst,
  * a bitmap of @nbits bits (CPUs at or above @nbits are left out).  Returns 0, or -1 with

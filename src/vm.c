@@ -74,7 +74,7 @@ static int os_populate(void *addr, size_t size)
 	}
 	/* Older kernels: touch each page.  The range holds no live allocation (it is
 	 * unpopulated), so writing a zero there changes nothing anyone reads. */
-	size_t page = pcpu_vm_page_size();
+	size_t page = _pcpu_vm_page_size();
 	for (size_t off = 0; off < size; off += page)
 		((volatile char *)addr)[off] = 0;
 	return 0;
@@ -183,7 +183,7 @@ static void *os_roomy_address(size_t align)
 #endif
 }
 
-const struct pcpu_vm_ops pcpu_vm_os = {
+const struct pcpu_vm_ops _pcpu_vm_os = {
 	.reserve = os_reserve,
 	.commit = os_commit,
 	.decommit = os_decommit,
@@ -195,9 +195,9 @@ const struct pcpu_vm_ops pcpu_vm_os = {
 	.roomy_address = os_roomy_address,
 };
 
-const struct pcpu_vm_ops *pcpu_vm = &pcpu_vm_os;
+const struct pcpu_vm_ops *_pcpu_vm = &_pcpu_vm_os;
 
-bool pcpu_vm_thp_available(void)
+bool _pcpu_vm_thp_available(void)
 {
 	char buf[128];
 	int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
@@ -213,7 +213,7 @@ bool pcpu_vm_thp_available(void)
 	return strstr(buf, "[never]") == NULL;
 }
 
-size_t pcpu_vm_page_size(void)
+size_t _pcpu_vm_page_size(void)
 {
 	static size_t page;
 	size_t p = __atomic_load_n(&page, __ATOMIC_RELAXED);
@@ -227,7 +227,7 @@ size_t pcpu_vm_page_size(void)
 
 void *pcpu_vm_named_page(const char *name, size_t size)
 {
-	size_t bytes = (size + pcpu_vm_page_size() - 1) & ~(pcpu_vm_page_size() - 1);
+	size_t bytes = (size + _pcpu_vm_page_size() - 1) & ~(_pcpu_vm_page_size() - 1);
 	int fd = (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
 	void *p;
 
@@ -242,6 +242,6 @@ void *pcpu_vm_named_page(const char *name, size_t size)
 
 void pcpu_vm_seal_page(void *addr, size_t size)
 {
-	(void)mprotect(addr, (size + pcpu_vm_page_size() - 1) & ~(pcpu_vm_page_size() - 1),
+	(void)mprotect(addr, (size + _pcpu_vm_page_size() - 1) & ~(_pcpu_vm_page_size() - 1),
 		       PROT_READ);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vm.h - the only interface through which libpercpu touches the address space: reserve,
  * commit, populate, depopulate, bind to a node, release.  Everything above it is plain C.
- * Tests swap pcpu_vm for a wrapper that injects failures or records calls. */
+ * Tests swap _pcpu_vm for a wrapper that injects failures or records calls. */
 #ifndef PCPU_SRC_VM_H
 #define PCPU_SRC_VM_H
 
@@ -33,14 +33,14 @@ struct pcpu_vm_ops {
 	void *(*roomy_address)(size_t align);
 };
 
-extern const struct pcpu_vm_ops pcpu_vm_os;  /* the real one: mmap, madvise, mbind */
-extern const struct pcpu_vm_ops *pcpu_vm;    /* the one in use */
+extern const struct pcpu_vm_ops _pcpu_vm_os;  /* the real one: mmap, madvise, mbind */
+extern const struct pcpu_vm_ops *_pcpu_vm;    /* the one in use */
 
 /* Transparent huge pages: true unless /sys/kernel/mm/transparent_hugepage/enabled says
  * [never] (or does not exist). */
-bool pcpu_vm_thp_available(void);
+bool _pcpu_vm_thp_available(void);
 /* The system page size. */
-size_t pcpu_vm_page_size(void);
+size_t _pcpu_vm_page_size(void);
 /* A zero-filled mapping of @size bytes whose name /proc/PID/maps shows ("/memfd:@name"),
  * private to this process (a fork()ed child gets a copy); NULL if there is none. */
 void *pcpu_vm_named_page(const char *name, size_t size);

@@ -15,7 +15,7 @@
 #include "testutil.h"
 
 /* Bits per block (page) of the chunk under test: set it with the page size handed to
- * pcpu_chunk_map_init(). */
+ * _pcpu_chunk_map_init(). */
 static int model_block_bits __attribute__((unused)) = 4096 / PCPU_MIN_ALLOC_SIZE;
 #define MODEL_BLOCK_BITS model_block_bits
 
@@ -203,7 +203,7 @@ static inline bool model_check_alloc(struct pcpu_chunk_map *m, struct model *md,
 				     size_t align, bool pop_only)
 {
 	int bits = (bytes + PCPU_MIN_ALLOC_SIZE - 1) / PCPU_MIN_ALLOC_SIZE;
-	int start = pcpu_chunk_find_fit(m, bits, align, pop_only), off, bit;
+	int start = _pcpu_chunk_find_fit(m, bits, align, pop_only), off, bit;
 
 	if (start < 0) {
 		if (model_has_fit(md, bits, model_align_bits(align), pop_only)) {
@@ -213,7 +213,7 @@ static inline bool model_check_alloc(struct pcpu_chunk_map *m, struct model *md,
 		}
 		return false;
 	}
-	off = pcpu_chunk_alloc_area(m, bits, align, start);
+	off = _pcpu_chunk_alloc_area(m, bits, align, start);
 	if (off < 0) {
 		fprintf(stderr, "alloc_area(%d bits, align %zu) failed after find_fit -> %d\n",
 			bits, align, start);
@@ -239,7 +239,7 @@ static inline void model_check_free(struct pcpu_chunk_map *m, struct model *md, 
 {
 	int bits = md->size_at[bit];
 
-	CHECK_EQ(pcpu_chunk_free_area(m, bit * PCPU_MIN_ALLOC_SIZE), bits * PCPU_MIN_ALLOC_SIZE);
+	CHECK_EQ(_pcpu_chunk_free_area(m, bit * PCPU_MIN_ALLOC_SIZE), bits * PCPU_MIN_ALLOC_SIZE);
 	model_remove(md, bit);
 	CHECK_EQ(m->free_bytes, md->free_bits * PCPU_MIN_ALLOC_SIZE);
 }
@@ -255,7 +255,7 @@ static inline bool model_check_alloc_from(struct pcpu_chunk_map *m, struct model
 	int limit = start + bits + MODEL_BLOCK_BITS < md->map_bits ? start + bits + MODEL_BLOCK_BITS
 								   : md->map_bits;
 	int expect = model_first_fit(md, start, limit, bits, model_align_bits(align));
-	int off = pcpu_chunk_alloc_area(m, bits, align, start);
+	int off = _pcpu_chunk_alloc_area(m, bits, align, start);
 
 	CHECK_EQ(off, expect < 0 ? -1 : expect * PCPU_MIN_ALLOC_SIZE);
 	if (off >= 0 && off == expect * PCPU_MIN_ALLOC_SIZE) {
@@ -278,7 +278,7 @@ static inline bool model_check_free_at(struct pcpu_chunk_map *m, struct model *m
 		return true;
 	}
 	snap_take(&s, m);
-	CHECK_EQ(pcpu_chunk_free_area(m, off), -1);
+	CHECK_EQ(_pcpu_chunk_free_area(m, off), -1);
 	CHECK(snap_same(&s, m));
 	return false;
 }
@@ -288,9 +288,9 @@ static inline void model_set_populated(struct pcpu_chunk_map *m, struct model *m
 				       bool pop)
 {
 	if (pop)
-		pcpu_chunk_mark_populated(m, a, b);
+		_pcpu_chunk_mark_populated(m, a, b);
 	else
-		pcpu_chunk_mark_depopulated(m, a, b);
+		_pcpu_chunk_mark_depopulated(m, a, b);
 	for (int p = a; p < b; p++)
 		md->populated[p] = pop;
 }
@@ -311,7 +311,7 @@ static inline void model_check_counters(const struct pcpu_chunk_map *m, const st
 	for (int p = 0; p < md->nr_pages; p++) {
 		bool empty = model_page_empty(md, p);
 
-		CHECK_EQ(pcpu_chunk_page_empty(m, p), empty);
+		CHECK_EQ(_pcpu_chunk_page_empty(m, p), empty);
 		pop += md->populated[p];
 		empty_pop += md->populated[p] && empty;
 	}
@@ -324,8 +324,8 @@ static inline void model_verify(const struct pcpu_chunk_map *m, const struct mod
 {
 	char err[512];
 
-	if (pcpu_chunk_map_verify(m, err, sizeof(err))) {
-		fprintf(stderr, "pcpu_chunk_map_verify: %s\n", err);
+	if (_pcpu_chunk_map_verify(m, err, sizeof(err))) {
+		fprintf(stderr, "_pcpu_chunk_map_verify: %s\n", err);
 		CHECK(false);
 	}
 	model_check_counters(m, md);

@@ -136,7 +136,7 @@ static void test_rlimit(void)
 
 	/* several growths, each exactly one chunk, the base fixed */
 	base = __pcpu_fast.arena_base;
-	meta = (pcpu_chunk_map_meta_bytes(pcpu.unit_size, pcpu.page_size) + pcpu.page_size - 1) &
+	meta = (_pcpu_chunk_map_meta_bytes(pcpu.unit_size, pcpu.page_size) + pcpu.page_size - 1) &
 	       ~(size_t)(pcpu.page_size - 1);
 	while (nr_chunks() < 6) {
 		size_t arena = __pcpu_fast.arena_size;
@@ -217,7 +217,7 @@ static int failing_reserve_at(void *addr, size_t size)
 		errno = ENOMEM;
 		return -1;
 	}
-	return pcpu_vm_os.reserve_at(addr, size);
+	return _pcpu_vm_os.reserve_at(addr, size);
 }
 
 static struct pcpu_vm_ops failing_vm;
@@ -227,9 +227,9 @@ static void test_injected(void)
 	struct pcpu_stats st0, st1;
 	size_t arena;
 
-	failing_vm = pcpu_vm_os;
+	failing_vm = _pcpu_vm_os;
 	failing_vm.reserve_at = failing_reserve_at;
-	pcpu_vm = &failing_vm;
+	_pcpu_vm = &failing_vm;
 	fail_reserve_at = 1;
 	arena = __pcpu_fast.arena_size;
 	CHECK_EQ(pcpu_get_stats(&st0), 0);
@@ -245,7 +245,7 @@ static void test_injected(void)
 	fail_reserve_at = 0;
 	CHECK(add_obj() != NULL);
 	CHECK_EQ(__pcpu_fast.arena_size, arena + pcpu.chunk_bytes);
-	pcpu_vm = &pcpu_vm_os;
+	_pcpu_vm = &_pcpu_vm_os;
 
 	/* everything goes back; the arena stays as large as it grew */
 	while (nr_objs)
@@ -256,7 +256,7 @@ static void test_injected(void)
 	for (int i = 0; i < pcpu.max_chunks; i++) {
 		char err[256];
 
-		if (pcpu.chunks[i] && pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
+		if (pcpu.chunks[i] && _pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
 			fprintf(stderr, "chunk %d: %s\n", i, err);
 			CHECK(0);
 		}
@@ -276,9 +276,9 @@ static void without_hint(void *arg)
 	static struct pcpu_vm_ops vm;
 
 	(void)arg;
-	vm = pcpu_vm_os;
+	vm = _pcpu_vm_os;
 	vm.roomy_address = no_room;
-	pcpu_vm = &vm;
+	_pcpu_vm = &vm;
 	CHECK_EQ(pcpu_init(), 0);
 	while (nr_chunks() < 6) {
 		if (!add_obj()) {

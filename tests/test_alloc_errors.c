@@ -164,7 +164,7 @@ static int failing_populate(void *a, size_t s)
 		errno = ENOMEM;
 		return -1;
 	}
-	return pcpu_vm_os.populate(a, s);
+	return _pcpu_vm_os.populate(a, s);
 }
 
 static int failing_commit(void *a, size_t s, bool huge)
@@ -173,7 +173,7 @@ static int failing_commit(void *a, size_t s, bool huge)
 		errno = ENOMEM;
 		return -1;
 	}
-	return pcpu_vm_os.commit(a, s, huge);
+	return _pcpu_vm_os.commit(a, s, huge);
 }
 
 static struct pcpu_vm_ops failing_vm;
@@ -184,10 +184,10 @@ static void test_enomem(void)
 	void *keep[4096];
 	int n = 0;
 
-	failing_vm = pcpu_vm_os;
+	failing_vm = _pcpu_vm_os;
 	failing_vm.populate = failing_populate;
 	failing_vm.commit = failing_commit;
-	pcpu_vm = &failing_vm;
+	_pcpu_vm = &failing_vm;
 
 	/* commit failing: a new chunk cannot be made.  Fill until one would be needed. */
 	fail_commit = 1;
@@ -243,12 +243,12 @@ static void test_enomem(void)
 		}
 	}
 	fail_populate = 0;
-	pcpu_vm = &pcpu_vm_os;
+	_pcpu_vm = &_pcpu_vm_os;
 
 	/* consistent afterwards: every map verifies, allocation works, frees work */
 	for (int i = 0; i < pcpu.max_chunks; i++) {
 		char err[256];
-		if (pcpu.chunks[i] && pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
+		if (pcpu.chunks[i] && _pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
 			fprintf(stderr, "chunk %d: %s\n", i, err);
 			CHECK(0);
 		}

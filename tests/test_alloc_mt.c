@@ -114,7 +114,7 @@ int main(void)
 	CHECK_EQ(after.nr_cur_alloc, before.nr_cur_alloc);
 	for (int i = 0; i < pcpu.max_chunks; i++) {
 		char err[256];
-		if (pcpu.chunks[i] && pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
+		if (pcpu.chunks[i] && _pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
 			fprintf(stderr, "chunk %d: %s\n", i, err);
 			CHECK(0);
 		}

@@ -24,13 +24,13 @@ static int fail_populate_at; /* > 0: the populate call with this count fails */
 static void *counting_reserve(size_t size, size_t align)
 {
 	nr_reserve++;
-	return pcpu_vm_os.reserve(size, align);
+	return _pcpu_vm_os.reserve(size, align);
 }
 
 static void counting_release(void *addr, size_t size)
 {
 	nr_release++;
-	pcpu_vm_os.release(addr, size);
+	_pcpu_vm_os.release(addr, size);
 }
 
 static int counting_populate(void *addr, size_t size)
@@ -39,7 +39,7 @@ static int counting_populate(void *addr, size_t size)
 		errno = ENOMEM;
 		return -1;
 	}
-	return pcpu_vm_os.populate(addr, size);
+	return _pcpu_vm_os.populate(addr, size);
 }
 
 static struct pcpu_vm_ops counting_vm;
@@ -536,14 +536,14 @@ static void boundaries_child(void)
 
 	CHECK_EQ(pcpu_init(), 0);
 	CHECK(pcpu.reserved_size > 0);
-	r = pcpu_alloc_internal(8, 4, true, PCPU_GFP_KERNEL);
+	r = _pcpu_alloc_internal(8, 4, true, PCPU_GFP_KERNEL);
 	d = pcpu_alloc(8, 4);
 	CHECK(r == pcpu.arena + pcpu.static_size);
 	CHECK(d == pcpu.arena + pcpu.static_size + pcpu.reserved_size);
-	pcpu_free_internal(r, "test");
+	_pcpu_free_internal(r, "test");
 	pcpu_free(d);
 	/* both areas are free again: the same places are given out once more */
-	CHECK(pcpu_alloc_internal(8, 4, true, PCPU_GFP_KERNEL) == r);
+	CHECK(_pcpu_alloc_internal(8, 4, true, PCPU_GFP_KERNEL) == r);
 	CHECK(pcpu_alloc(8, 4) == d);
 }
 
@@ -565,11 +565,11 @@ static void test_boundaries(char *self)
 static void test_all(char *self)
 {
 	CHECK_EQ(pcpu_init(), 0);
-	counting_vm = pcpu_vm_os;
+	counting_vm = _pcpu_vm_os;
 	counting_vm.reserve = counting_reserve;
 	counting_vm.release = counting_release;
 	counting_vm.populate = counting_populate;
-	pcpu_vm = &counting_vm;
+	_pcpu_vm = &counting_vm;
 	fprintf(stderr, "%s: %d used units, %d pages per unit\n", pcpu_cpu_source(), pcpu.nr_used,
 		pcpu.unit_pages);
 	CHECK_RESIDENCY("start");
@@ -579,7 +579,7 @@ static void test_all(char *self)
 	test_reclaim_boundaries();
 	test_failed_population();
 	test_random(tu_scaled(3000));
-	pcpu_vm = &pcpu_vm_os;
+	_pcpu_vm = &_pcpu_vm_os;
 }
 
 int main(int argc, char **argv)

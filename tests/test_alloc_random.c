@@ -58,7 +58,7 @@ static void check_global_state(void)
 		if (!c)
 			continue;
 		nr_chunks++;
-		if (pcpu_chunk_map_verify(&c->map, err, sizeof(err))) {
+		if (_pcpu_chunk_map_verify(&c->map, err, sizeof(err))) {
 			fprintf(stderr, "chunk %d: %s\n", i, err);
 			CHECK(0);
 		}

@@ -25,7 +25,7 @@ static char errbuf[512];
 /* Full recount; reports the reason and the test step on failure. */
 #define VERIFY(m, step)                                                             \
 	do {                                                                        \
-		if (pcpu_chunk_map_verify((m), errbuf, sizeof(errbuf))) {           \
+		if (_pcpu_chunk_map_verify((m), errbuf, sizeof(errbuf))) {           \
 			fprintf(stderr, "%s:%d: verify failed (%s): %s\n", __FILE__,    \
 				__LINE__, (step), errbuf);                          \
 			tu_failures++;                                              \
@@ -38,11 +38,11 @@ static char errbuf[512];
 static int chunk_alloc(struct pcpu_chunk_map *m, int bytes, size_t align, bool pop_only)
 {
 	int bits = (bytes + PCPU_MIN_ALLOC_SIZE - 1) / PCPU_MIN_ALLOC_SIZE;
-	int start = pcpu_chunk_find_fit(m, bits, align, pop_only);
+	int start = _pcpu_chunk_find_fit(m, bits, align, pop_only);
 
 	if (start < 0)
 		return -1;
-	return pcpu_chunk_alloc_area(m, bits, align, start);
+	return _pcpu_chunk_alloc_area(m, bits, align, start);
 }
 
 /* ---- deterministic cases ------------------------------------------------------- */
@@ -65,7 +65,7 @@ static void test_init_and_bad_args(void)
 {
 	struct pcpu_chunk_map m;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
 	VERIFY(&m, "init");
 	CHECK_EQ(m.nr_pages, 4);
 	CHECK_EQ(m.map_bits, 4 * BLOCK_BITS);
@@ -75,40 +75,40 @@ static void test_init_and_bad_args(void)
 	check_md(&m.chunk_md, 0, 4096, 4096, 4096, 0, 0, 0);
 	for (int i = 0; i < 4; i++) {
 		check_md(&m.md_blocks[i], 0, 1024, 1024, 1024, 0, 0, 0);
-		CHECK(pcpu_chunk_page_empty(&m, i));
+		CHECK(_pcpu_chunk_page_empty(&m, i));
 	}
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 4097, 4, false), -1);
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 0, 4, false), -1);
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 1, 3, false), -1);      /* not a power of two */
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 1, 8192, false), -1);   /* above a page */
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 1, 4, true), -1);       /* nothing populated */
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 4096, 4096, false), 0);
-	CHECK_EQ(pcpu_chunk_alloc_area(&m, INT_MAX, 4, 0), -1);
-	CHECK_EQ(pcpu_chunk_alloc_area(&m, 4, 4, -1), -1);
-	CHECK_EQ(pcpu_chunk_alloc_area(&m, 4, 4, 4096), -1);
-	CHECK_EQ(pcpu_chunk_alloc_area(&m, 4096, 4, 1), -1);  /* window ends at the map */
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 4097, 4, false), -1);
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 0, 4, false), -1);
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 1, 3, false), -1);      /* not a power of two */
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 1, 8192, false), -1);   /* above a page */
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 1, 4, true), -1);       /* nothing populated */
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 4096, 4096, false), 0);
+	CHECK_EQ(_pcpu_chunk_alloc_area(&m, INT_MAX, 4, 0), -1);
+	CHECK_EQ(_pcpu_chunk_alloc_area(&m, 4, 4, -1), -1);
+	CHECK_EQ(_pcpu_chunk_alloc_area(&m, 4, 4, 4096), -1);
+	CHECK_EQ(_pcpu_chunk_alloc_area(&m, 4096, 4, 1), -1);  /* window ends at the map */
 	VERIFY(&m, "refused allocations");
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 0, (size_t)PAGE, 0, 0), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE + 4, (size_t)PAGE, 0, 0), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 2, 0), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 0, -4), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 2048, 2048), -1);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 0, (size_t)PAGE, 0, 0), -1);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, PAGE + 4, (size_t)PAGE, 0, 0), -1);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 2, 0), -1);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 0, -4), -1);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 2048, 2048), -1);
 	/* page sizes: powers of two from 4 to 64 KiB that divide the unit */
-	CHECK_EQ(pcpu_chunk_map_init(&m, 65536, 2048, 0, 0), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, 65536, 12288, 0, 0), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, 131072, 131072, 0, 0), -1);
-	CHECK_EQ(pcpu_chunk_map_init(&m, 65536, 32768, 0, 0), 0);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 65536, 2048, 0, 0), -1);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 65536, 12288, 0, 0), -1);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 131072, 131072, 0, 0), -1);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 65536, 32768, 0, 0), 0);
 	CHECK_EQ(m.nr_pages, 2);
 	CHECK_EQ(m.map_bits, 65536 / PCPU_MIN_ALLOC_SIZE);
-	pcpu_chunk_map_destroy(&m);
-	CHECK_EQ(pcpu_chunk_map_init(&m, 3 * 16384, 16384, 0, 0), 0);
+	_pcpu_chunk_map_destroy(&m);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 3 * 16384, 16384, 0, 0), 0);
 	CHECK_EQ(chunk_alloc(&m, 4, 16384, false), 0);
 	CHECK_EQ(chunk_alloc(&m, 4, 16384, false), 16384);   /* aligned to a whole page */
 	CHECK_EQ(chunk_alloc(&m, 4, 32768, false), -1);      /* more than a page: refused */
 	VERIFY(&m, "16 KiB pages");
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 }
 
 /* An allocation at the start of the contig run, then one in its middle. */
@@ -116,7 +116,7 @@ static void test_alloc_contig_start_and_middle(void)
 {
 	struct pcpu_chunk_map m;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
 	CHECK_EQ(chunk_alloc(&m, 64, 4, false), 0);
 	VERIFY(&m, "alloc at contig start");
 	check_md(&m.md_blocks[0], 16, 0, 1008, 1008, 16, 0, 0);
@@ -124,28 +124,28 @@ static void test_alloc_contig_start_and_middle(void)
 	CHECK_EQ(m.free_bytes, 4 * PAGE - 64);
 
 	/* 16 bits at bit 500 cut block 0's run into [16, 500) and [516, 1024) */
-	CHECK_EQ(pcpu_chunk_alloc_area(&m, 16, 4, 500), 2000);
+	CHECK_EQ(_pcpu_chunk_alloc_area(&m, 16, 4, 500), 2000);
 	VERIFY(&m, "alloc in contig middle");
 	check_md(&m.md_blocks[0], 16, 0, 508, 508, 516, 484, 16);
 	check_md(&m.chunk_md, 16, 0, 3580, 3580, 516, 484, 16);
 
 	/* a request longer than the scan run starts after it */
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 600, 4, false), 516);
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 600, 4, false), 516);
 	/* a short one starts at first_free */
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 8, 4, false), 16);
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 8, 4, false), 16);
 	/* filling the scan run promotes nothing; the hint just goes */
-	CHECK_EQ(pcpu_chunk_alloc_area(&m, 484, 4, 16), 64);
+	CHECK_EQ(_pcpu_chunk_alloc_area(&m, 484, 4, 16), 64);
 	VERIFY(&m, "scan run filled");
 	check_md(&m.md_blocks[0], 516, 0, 508, 508, 516, 0, 0);
 	CHECK_EQ(m.chunk_md.first_free, 516);
 
 	/* an allocation that takes the whole contig run of block 0 and more */
-	CHECK_EQ(pcpu_chunk_alloc_area(&m, 1000, 4, 516), 516 * 4);
+	CHECK_EQ(_pcpu_chunk_alloc_area(&m, 1000, 4, 516), 516 * 4);
 	VERIFY(&m, "across blocks");
 	check_md(&m.md_blocks[0], 1024, 0, 0, 0, 0, 0, 0);
 	check_md(&m.md_blocks[1], 492, 0, 532, 532, 492, 0, 0);
 	check_md(&m.chunk_md, 1516, 0, 2580, 2580, 1516, 0, 0);
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 }
 
 /* Frees that join runs across block edges, with the chunk hints following. */
@@ -154,8 +154,8 @@ static void test_free_merge_across_blocks(void)
 	struct pcpu_chunk_map m;
 	int x, y, z;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
-	pcpu_chunk_mark_populated(&m, 0, 4);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
+	_pcpu_chunk_mark_populated(&m, 0, 4);
 	CHECK_EQ(m.nr_empty_pop_pages, 4);
 	x = chunk_alloc(&m, 1000 * 4, 4, false);   /* [0, 1000) */
 	y = chunk_alloc(&m, 100 * 4, 4, false);    /* [1000, 1100), crosses into block 1 */
@@ -166,19 +166,19 @@ static void test_free_merge_across_blocks(void)
 	CHECK_EQ(m.nr_empty_pop_pages, 1);
 	VERIFY(&m, "three allocations");
 
-	CHECK_EQ(pcpu_chunk_free_area(&m, y), 400);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, y), 400);
 	VERIFY(&m, "free across edge");
 	CHECK_EQ(m.md_blocks[0].right_free, 24);
 	CHECK_EQ(m.md_blocks[1].left_free, 76);
 	check_md(&m.chunk_md, 1000, 0, 1996, 1996, 2100, 100, 1000);
 
-	CHECK_EQ(pcpu_chunk_free_area(&m, x), 4000);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, x), 4000);
 	VERIFY(&m, "free joins left");
 	check_md(&m.md_blocks[0], 0, 1024, 1024, 1024, 0, 0, 0);
 	check_md(&m.chunk_md, 0, 1100, 1996, 1996, 2100, 1100, 0);
 	CHECK_EQ(m.nr_empty_pop_pages, 2);
 
-	CHECK_EQ(pcpu_chunk_free_area(&m, z), 4000);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, z), 4000);
 	VERIFY(&m, "free joins both sides");
 	check_md(&m.chunk_md, 0, 4096, 4096, 4096, 0, 0, 0);
 	CHECK_EQ(m.nr_empty_pop_pages, 4);
@@ -186,21 +186,21 @@ static void test_free_merge_across_blocks(void)
 
 	/* a free whose left neighbour is the chunk contig run spanning whole blocks */
 	x = chunk_alloc(&m, 16, 4, false);              /* [0, 4) */
-	y = pcpu_chunk_alloc_area(&m, 8, 4, 3000);      /* [3000, 3008) */
-	z = pcpu_chunk_alloc_area(&m, 8, 4, 3008);      /* [3008, 3016) */
+	y = _pcpu_chunk_alloc_area(&m, 8, 4, 3000);      /* [3000, 3008) */
+	z = _pcpu_chunk_alloc_area(&m, 8, 4, 3008);      /* [3008, 3016) */
 	CHECK_EQ(y, 12000);
 	CHECK_EQ(z, 12032);
 	VERIFY(&m, "split chunk");
 	CHECK_EQ(m.chunk_md.contig_hint, 2996);
-	CHECK_EQ(pcpu_chunk_free_area(&m, y), 32);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, y), 32);
 	VERIFY(&m, "free after contig run");
 	CHECK_EQ(m.chunk_md.contig_hint, 3004);
 	CHECK_EQ(m.chunk_md.contig_hint_start, 4);
-	CHECK_EQ(pcpu_chunk_free_area(&m, z), 32);
-	CHECK_EQ(pcpu_chunk_free_area(&m, x), 16);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, z), 32);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, x), 16);
 	VERIFY(&m, "all free again");
 	check_md(&m.chunk_md, 0, 4096, 4096, 4096, 0, 0, 0);
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 }
 
 /* A chunk filled to the last bit, then emptied. */
@@ -209,8 +209,8 @@ static void test_full_then_empty(void)
 	struct pcpu_chunk_map m;
 	int offs[2048], n = 0, off;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 2 * PAGE, (size_t)PAGE, 0, 0), 0);
-	pcpu_chunk_mark_populated(&m, 0, 2);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 2 * PAGE, (size_t)PAGE, 0, 0), 0);
+	_pcpu_chunk_mark_populated(&m, 0, 2);
 	CHECK_EQ(chunk_alloc(&m, PAGE, PAGE, true), 0);
 	CHECK_EQ(chunk_alloc(&m, PAGE, PAGE, true), PAGE);
 	CHECK_EQ(chunk_alloc(&m, 4, 4, false), -1);
@@ -218,8 +218,8 @@ static void test_full_then_empty(void)
 	check_md(&m.chunk_md, 2048, 0, 0, 0, 0, 0, 0);
 	CHECK_EQ(m.free_bytes, 0);
 	CHECK_EQ(m.nr_empty_pop_pages, 0);
-	CHECK_EQ(pcpu_chunk_free_area(&m, PAGE), PAGE);
-	CHECK_EQ(pcpu_chunk_free_area(&m, 0), PAGE);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, PAGE), PAGE);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, 0), PAGE);
 	VERIFY(&m, "emptied");
 	CHECK_EQ(m.nr_empty_pop_pages, 2);
 
@@ -233,14 +233,14 @@ static void test_full_then_empty(void)
 
 		offs[i] = offs[j];
 		offs[j] = t;
-		CHECK_EQ(pcpu_chunk_free_area(&m, offs[i]), 4);
+		CHECK_EQ(_pcpu_chunk_free_area(&m, offs[i]), 4);
 		if (i % 97 == 0)
 			VERIFY(&m, "emptying");
 	}
 	VERIFY(&m, "emptied bits");
 	check_md(&m.chunk_md, 0, 2048, 2048, 2048, 0, 0, 0);
 	CHECK_EQ(m.free_bytes, 2 * PAGE);
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 }
 
 /* Hidden head and tail that are not page multiples, as in the first chunk. */
@@ -248,27 +248,27 @@ static void test_hidden_offsets(void)
 {
 	struct pcpu_chunk_map m;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 3 * PAGE, (size_t)PAGE, PAGE + 4, 12), 0);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 3 * PAGE, (size_t)PAGE, PAGE + 4, 12), 0);
 	VERIFY(&m, "hidden init");
 	CHECK_EQ(m.free_bytes, 3 * PAGE - PAGE - 16);
 	check_md(&m.md_blocks[0], 1024, 0, 0, 0, 0, 0, 0);
 	check_md(&m.md_blocks[1], 1, 0, 1024 - 1, 1023, 1, 0, 0);
 	check_md(&m.md_blocks[2], 0, 1021, 0, 1021, 0, 0, 0);
 	check_md(&m.chunk_md, 1025, 0, 0, 2044, 1025, 0, 0);
-	CHECK(!pcpu_chunk_page_empty(&m, 0));
-	CHECK(!pcpu_chunk_page_empty(&m, 2));
+	CHECK(!_pcpu_chunk_page_empty(&m, 0));
+	CHECK(!_pcpu_chunk_page_empty(&m, 2));
 
 	/* hidden areas and offsets around them cannot be freed */
-	CHECK_EQ(pcpu_chunk_free_area(&m, 0), -1);
-	CHECK_EQ(pcpu_chunk_free_area(&m, PAGE), -1);
-	CHECK_EQ(pcpu_chunk_free_area(&m, 3 * PAGE - 12), -1);
-	CHECK_EQ(pcpu_chunk_free_area(&m, 3 * PAGE), -1);
-	CHECK_EQ(pcpu_chunk_free_area(&m, PAGE + 4), -1);  /* visible but free */
+	CHECK_EQ(_pcpu_chunk_free_area(&m, 0), -1);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, PAGE), -1);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, 3 * PAGE - 12), -1);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, 3 * PAGE), -1);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, PAGE + 4), -1);  /* visible but free */
 
 	CHECK_EQ(chunk_alloc(&m, 2044 * 4, 4, false), PAGE + 4);
 	CHECK_EQ(chunk_alloc(&m, 4, 4, false), -1);
 	VERIFY(&m, "hidden full");
-	CHECK_EQ(pcpu_chunk_free_area(&m, PAGE + 4), 2044 * 4);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, PAGE + 4), 2044 * 4);
 	VERIFY(&m, "hidden emptied");
 	check_md(&m.chunk_md, 1025, 0, 0, 2044, 1025, 0, 0);
 
@@ -276,7 +276,7 @@ static void test_hidden_offsets(void)
 	CHECK_EQ(chunk_alloc(&m, 4, 64, false), PAGE + 64);
 	CHECK_EQ(chunk_alloc(&m, 4, 4, false), PAGE + 4);
 	VERIFY(&m, "hidden aligned");
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 }
 
 static void test_population(void)
@@ -284,16 +284,16 @@ static void test_population(void)
 	struct pcpu_chunk_map m;
 	int rs, re, off, n;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 8 * PAGE, (size_t)PAGE, 0, 0), 0);
-	pcpu_chunk_mark_populated(&m, 1, 3);
-	pcpu_chunk_mark_populated(&m, 5, 8);
-	pcpu_chunk_mark_populated(&m, 6, 7);   /* already populated: no change */
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 8 * PAGE, (size_t)PAGE, 0, 0), 0);
+	_pcpu_chunk_mark_populated(&m, 1, 3);
+	_pcpu_chunk_mark_populated(&m, 5, 8);
+	_pcpu_chunk_mark_populated(&m, 6, 7);   /* already populated: no change */
 	CHECK_EQ(m.nr_populated, 5);
 	CHECK_EQ(m.nr_empty_pop_pages, 5);
 	VERIFY(&m, "populated");
 
 	n = 0;
-	for (rs = 0; pcpu_chunk_next_unpop(&m, &rs, &re, 8); rs = re) {
+	for (rs = 0; _pcpu_chunk_next_unpop(&m, &rs, &re, 8); rs = re) {
 		CHECK(n < 2);
 		CHECK_EQ(rs, n ? 3 : 0);
 		CHECK_EQ(re, n ? 5 : 1);
@@ -301,7 +301,7 @@ static void test_population(void)
 	}
 	CHECK_EQ(n, 2);
 	n = 0;
-	for (rs = 0; pcpu_chunk_next_pop(&m, &rs, &re, 8); rs = re) {
+	for (rs = 0; _pcpu_chunk_next_pop(&m, &rs, &re, 8); rs = re) {
 		CHECK(n < 2);
 		CHECK_EQ(rs, n ? 5 : 1);
 		CHECK_EQ(re, n ? 8 : 3);
@@ -309,7 +309,7 @@ static void test_population(void)
 	}
 	CHECK_EQ(n, 2);
 	rs = 2;
-	CHECK(pcpu_chunk_next_pop(&m, &rs, &re, 6));
+	CHECK(_pcpu_chunk_next_pop(&m, &rs, &re, 6));
 	CHECK_EQ(rs, 2);
 	CHECK_EQ(re, 3);
 
@@ -323,18 +323,18 @@ static void test_population(void)
 	CHECK_EQ(off, 5 * PAGE);
 	CHECK_EQ(m.nr_empty_pop_pages, 2);
 	VERIFY(&m, "pop_only");
-	pcpu_chunk_mark_depopulated(&m, 2, 3);
+	_pcpu_chunk_mark_depopulated(&m, 2, 3);
 	CHECK_EQ(m.nr_empty_pop_pages, 1);
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 1032, 4, true), 7160);
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 1033, 4, true), -1);
-	CHECK(pcpu_chunk_find_fit(&m, 2000, 4, false) >= 0);
-	CHECK_EQ(pcpu_chunk_free_area(&m, 5 * PAGE), 8160);
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 1032, 4, true), 7160);
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 1033, 4, true), -1);
+	CHECK(_pcpu_chunk_find_fit(&m, 2000, 4, false) >= 0);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, 5 * PAGE), 8160);
 	CHECK_EQ(m.nr_empty_pop_pages, 3);
-	pcpu_chunk_mark_depopulated(&m, 0, 8);
+	_pcpu_chunk_mark_depopulated(&m, 0, 8);
 	CHECK_EQ(m.nr_populated, 0);
 	CHECK_EQ(m.nr_empty_pop_pages, 0);
 	VERIFY(&m, "depopulated");
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 }
 
 /* Interior, double, unaligned and out-of-range frees change nothing. */
@@ -344,23 +344,23 @@ static void test_bad_frees(void)
 	struct snapshot s;
 	int a, b, bad[] = { -4, -1, 0, 2, 4, 60, 64, 100, 124, 128, 4 * PAGE, 1 << 30 };
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, 4 * PAGE, (size_t)PAGE, 0, 0), 0);
 	a = chunk_alloc(&m, 64, 4, false);
 	b = chunk_alloc(&m, 64, 4, false);
-	CHECK_EQ(pcpu_chunk_free_area(&m, a), 64);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, a), 64);
 	CHECK_EQ(a, 0);
 	CHECK_EQ(b, 64);
 	snap_take(&s, &m);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (bad[i] != b)
-			CHECK_EQ(pcpu_chunk_free_area(&m, bad[i]), -1);
+			CHECK_EQ(_pcpu_chunk_free_area(&m, bad[i]), -1);
 	CHECK(snap_same(&s, &m));
-	CHECK_EQ(pcpu_chunk_free_area(&m, b), 64);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, b), 64);
 	snap_take(&s, &m);
-	CHECK_EQ(pcpu_chunk_free_area(&m, b), -1);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, b), -1);
 	CHECK(snap_same(&s, &m));
 	VERIFY(&m, "bad frees");
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 }
 
 /* The longest run is badly aligned, a shorter one is not: the fit is still found. */
@@ -369,21 +369,21 @@ static void test_alignment_fallback(void)
 	struct pcpu_chunk_map m;
 	int a, b;
 
-	CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 0, 0), 0);
+	CHECK_EQ(_pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 0, 0), 0);
 	CHECK_EQ(chunk_alloc(&m, 4, 4, false), 0);         /* [0, 1) */
 	a = chunk_alloc(&m, 40 * 4, 4, false);             /* [1, 41) */
 	CHECK_EQ(chunk_alloc(&m, 23 * 4, 4, false), 41 * 4); /* [41, 64) */
 	b = chunk_alloc(&m, 32 * 4, 4, false);             /* [64, 96) */
 	CHECK_EQ(chunk_alloc(&m, 928 * 4, 4, false), 96 * 4);
-	CHECK_EQ(pcpu_chunk_free_area(&m, a), 160);
-	CHECK_EQ(pcpu_chunk_free_area(&m, b), 128);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, a), 160);
+	CHECK_EQ(_pcpu_chunk_free_area(&m, b), 128);
 	VERIFY(&m, "two runs");
 	CHECK_EQ(m.chunk_md.contig_hint, 40);
 	CHECK_EQ(m.chunk_md.contig_hint_start, 1);
-	CHECK_EQ(pcpu_chunk_find_fit(&m, 33, 128, false), -1);
+	CHECK_EQ(_pcpu_chunk_find_fit(&m, 33, 128, false), -1);
 	CHECK_EQ(chunk_alloc(&m, 128, 128, false), 256);
 	VERIFY(&m, "aligned fit in shorter run");
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 }
 
 /* Equally long runs: the contig hint keeps the better aligned one. */
@@ -393,13 +393,13 @@ static void test_tie_prefers_alignment(void)
 		struct pcpu_chunk_map m;
 		int offs[256], n = 0, off;
 
-		CHECK_EQ(pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 0, 0), 0);
+		CHECK_EQ(_pcpu_chunk_map_init(&m, PAGE, (size_t)PAGE, 0, 0), 0);
 		while ((off = chunk_alloc(&m, 16, 4, false)) >= 0 && n < 256)
 			offs[n++] = off;
 		CHECK_EQ(n, 256);
 		/* runs of 4 bits at bit 12 (offs[3]) and bit 32 (offs[8]) */
-		CHECK_EQ(pcpu_chunk_free_area(&m, offs[order ? 3 : 8]), 16);
-		CHECK_EQ(pcpu_chunk_free_area(&m, offs[order ? 8 : 3]), 16);
+		CHECK_EQ(_pcpu_chunk_free_area(&m, offs[order ? 3 : 8]), 16);
+		CHECK_EQ(_pcpu_chunk_free_area(&m, offs[order ? 8 : 3]), 16);
 		VERIFY(&m, "tie");
 		CHECK_EQ(m.md_blocks[0].contig_hint, 4);
 		CHECK_EQ(m.md_blocks[0].contig_hint_start, 32);
@@ -407,7 +407,7 @@ static void test_tie_prefers_alignment(void)
 		/* an aligned request goes straight to it */
 		CHECK_EQ(chunk_alloc(&m, 16, 128, false), 128);
 		VERIFY(&m, "tie used");
-		pcpu_chunk_map_destroy(&m);
+		_pcpu_chunk_map_destroy(&m);
 	}
 }
 
@@ -519,13 +519,13 @@ static void fuzz_chunk(int nr_pages, int start_offset, int end_offset, long ops,
 	struct model md;
 	long op;
 
-	if (pcpu_chunk_map_init(&m, (size_t)nr_pages * PAGE, (size_t)PAGE, start_offset, end_offset)) {
+	if (_pcpu_chunk_map_init(&m, (size_t)nr_pages * PAGE, (size_t)PAGE, start_offset, end_offset)) {
 		CHECK(false);
 		return;
 	}
 	model_init(&md, &m);
 	if (tu_rand() % 2) {
-		pcpu_chunk_mark_populated(&m, 0, nr_pages);
+		_pcpu_chunk_mark_populated(&m, 0, nr_pages);
 		for (int p = 0; p < nr_pages; p++)
 			md.populated[p] = true;
 	}
@@ -575,7 +575,7 @@ static void fuzz_chunk(int nr_pages, int start_offset, int end_offset, long ops,
 	}
 	fuzz_verify(&m, &md, st);
 	model_destroy(&md);
-	pcpu_chunk_map_destroy(&m);
+	_pcpu_chunk_map_destroy(&m);
 }
 
 static int random_offset(int max_bytes)

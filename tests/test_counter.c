@@ -551,7 +551,7 @@ static int failing_commit(void *a, size_t s, bool huge)
 		errno = ENOMEM;
 		return -1;
 	}
-	return pcpu_vm_os.commit(a, s, huge);
+	return _pcpu_vm_os.commit(a, s, huge);
 }
 
 static int failing_populate(void *a, size_t s)
@@ -560,7 +560,7 @@ static int failing_populate(void *a, size_t s)
 		errno = ENOMEM;
 		return -1;
 	}
-	return pcpu_vm_os.populate(a, s);
+	return _pcpu_vm_os.populate(a, s);
 }
 
 static struct pcpu_vm_ops failing_vm;
@@ -605,10 +605,10 @@ static void test_lifecycle(void)
 	void **keep = malloc(cap * sizeof(*keep));
 	static const size_t sizes[] = { PCPU_MAX_ALLOC_SIZE, 4096, 256, 4 };
 
-	failing_vm = pcpu_vm_os;
+	failing_vm = _pcpu_vm_os;
 	failing_vm.commit = failing_commit;
 	failing_vm.populate = failing_populate;
-	pcpu_vm = &failing_vm;
+	_pcpu_vm = &failing_vm;
 	fail_vm = 1;
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		for (;;) {
@@ -634,7 +634,7 @@ static void test_lifecycle(void)
 	CHECK(!percpu_counter_initialized(&c));
 	percpu_counter_destroy(&c);
 	fail_vm = 0;
-	pcpu_vm = &pcpu_vm_os;
+	_pcpu_vm = &_pcpu_vm_os;
 	/* memory comes back: the same struct initializes */
 	CHECK_EQ(pcpu_counter_init(&c, 3, PCPU_GFP_KERNEL), 0);
 	pcpu_counter_inc(&c);

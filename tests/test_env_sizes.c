@@ -55,7 +55,7 @@ static void use_everything(void)
 	while (taken < st.reserved_size) {
 		size_t size = st.reserved_size - taken < PCPU_MAX_ALLOC_SIZE ?
 				      st.reserved_size - taken : PCPU_MAX_ALLOC_SIZE;
-		char *p = pcpu_alloc_internal(size, 4, true, PCPU_GFP_KERNEL);
+		char *p = _pcpu_alloc_internal(size, 4, true, PCPU_GFP_KERNEL);
 
 		CHECK(p != NULL);
 		if (!p)
@@ -65,7 +65,7 @@ static void use_everything(void)
 	}
 	CHECK_EQ(taken, st.reserved_size);
 	errno = 0;
-	CHECK(pcpu_alloc_internal(4, 4, true, PCPU_GFP_KERNEL) == NULL);
+	CHECK(_pcpu_alloc_internal(4, 4, true, PCPU_GFP_KERNEL) == NULL);
 	CHECK_EQ(errno, ENOMEM);
 
 	/* dynamic memory: the whole first-chunk region, then a new chunk */

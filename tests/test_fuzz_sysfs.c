@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_fuzz_sysfs.c - inputs fuzz/fuzz_sysfs.c found, and its seeds, replayed through that
- * target: each builds a fake sysfs tree and checks pcpu_topology_read_sysfs against the
+ * target: each builds a fake sysfs tree and checks _pcpu_topology_read_sysfs against the
  * reference. */
 #include "../fuzz/fuzz_sysfs.c"
 #include "fuzz_replay.h"

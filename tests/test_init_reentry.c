@@ -22,7 +22,7 @@ static int commit_and_raise(void *addr, size_t size, bool huge)
 		raised = 1;
 		raise(SIGUSR1);
 	}
-	return pcpu_vm_os.commit(addr, size, huge);
+	return _pcpu_vm_os.commit(addr, size, huge);
 }
 
 static void handler(int sig)
@@ -35,9 +35,9 @@ static void init_with_reentry(void *arg)
 {
 	(void)arg;
 	alarm(10); /* before the fix: a hang, here a SIGALRM */
-	raising_vm = pcpu_vm_os;
+	raising_vm = _pcpu_vm_os;
 	raising_vm.commit = commit_and_raise;
-	pcpu_vm = &raising_vm;
+	_pcpu_vm = &raising_vm;
 	signal(SIGUSR1, handler);
 	(void)pcpu_init();
 	fprintf(stderr, "pcpu_init returned: %s\n", raised ? "signal delivered" : "no signal");

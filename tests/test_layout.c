@@ -33,9 +33,9 @@ static __attribute__((noinline)) char *dump_string(const struct pcpu_alloc_info 
 	if (!f)
 		abort();
 	if (embedded)
-		pcpu_dump_embedded(f, ai);
+		_pcpu_dump_embedded(f, ai);
 	else
-		pcpu_dump_alloc_info(f, ai);
+		_pcpu_dump_alloc_info(f, ai);
 	fclose(f);
 	return buf;
 }
@@ -70,7 +70,7 @@ static struct pcpu_alloc_info *build(const struct pcpu_topology *t, size_t s, si
 		.atom_size = atom, .page_size = page,
 	};
 
-	return pcpu_build_alloc_info(t, &p);
+	return _pcpu_build_alloc_info(t, &p);
 }
 
 /* ---- (a) real boot logs ------------------------------------------------------------- */
@@ -291,7 +291,7 @@ static void check_real_log(const struct real_log *log, const struct pcpu_topolog
 			CHECK(!"embedded line reproduced");
 		free(got);
 	}
-	pcpu_free_alloc_info(ai);
+	_pcpu_free_alloc_info(ai);
 }
 
 static void test_real_logs(void)
@@ -300,13 +300,13 @@ static void test_real_logs(void)
 		struct pcpu_topology t;
 		char err[256] = "";
 
-		if (pcpu_topology_from_spec(&t, real_logs[i].nodes, err, sizeof(err))) {
+		if (_pcpu_topology_from_spec(&t, real_logs[i].nodes, err, sizeof(err))) {
 			fprintf(stderr, "%s: %s\n", real_logs[i].source, err);
 			CHECK(!"spec accepted");
 			continue;
 		}
 		check_real_log(&real_logs[i], &t);
-		pcpu_topology_free(&t);
+		_pcpu_topology_free(&t);
 	}
 }
 
@@ -327,7 +327,7 @@ static void test_real_log_group_lines_only(void)
 	struct pcpu_alloc_info *ai;
 	char *got;
 
-	CHECK_EQ(pcpu_topology_from_spec(&t, "0-3,8-11,16,18,20,22;4-7,12-15,17,19,21,23",
+	CHECK_EQ(_pcpu_topology_from_spec(&t, "0-3,8-11,16,18,20,22;4-7,12-15,17,19,21,23",
 					 NULL, 0), 0);
 	ai = build(&t, 83904, 8192, 22592, 2 * MiB, 4096);
 	CHECK(ai != NULL);
@@ -337,9 +337,9 @@ static void test_real_log_group_lines_only(void)
 		CHECK(same_text("LinearTapeFileSystem/ltfs#229", strchr(got, '\n') + 1, want));
 		CHECK_EQ(ai->unit_size, 128 * KiB);
 		free(got);
-		pcpu_free_alloc_info(ai);
+		_pcpu_free_alloc_info(ai);
 	}
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 }
 
 /* ---- fake sysfs trees --------------------------------------------------------------- */
@@ -417,12 +417,12 @@ static void test_real_log_possible_beyond_online(void)
 
 	put_file(root, "cpu/possible", "0-63\n");
 	put_file(root, "cpu/online", "0\n");
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), 0);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), 0);
 	CHECK_EQ(t.nr_possible, 64);
 	CHECK_EQ(t.nr_online, 1);
 	CHECK_EQ(t.nr_nodes, 1);
 	check_real_log(&log, &t);
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 	remove_tree(root);
 }
 
@@ -442,7 +442,7 @@ static void test_derived_formats(void)
 
 	/* 12 nodes of 2 CPUs: 12 groups -> "[00]"; upa 2 (every larger upa pads more than
 	 * 24/3 = 8 units); width 2*3+2+3 = 11, 60/11 = 5 -> 4 allocations per line. */
-	CHECK_EQ(pcpu_topology_from_spec(&t, "0-1;2-3;4-5;6-7;8-9;10-11;12-13;14-15;16-17;"
+	CHECK_EQ(_pcpu_topology_from_spec(&t, "0-1;2-3;4-5;6-7;8-9;10-11;12-13;14-15;16-17;"
 					 "18-19;20-21;22-23", NULL, 0), 0);
 	ai = build(&t, 86016, 8192, 28672, 2 * MiB, 4096);
 	got = dump_string(ai, false);
@@ -452,36 +452,36 @@ static void test_derived_formats(void)
 			"pcpu-alloc: [04] 08 09 [05] 10 11 [06] 12 13 [07] 14 15 \n"
 			"pcpu-alloc: [08] 16 17 [09] 18 19 [10] 20 21 [11] 22 23 \n"));
 	free(got);
-	pcpu_free_alloc_info(ai);
-	pcpu_topology_free(&t);
+	_pcpu_free_alloc_info(ai);
+	_pcpu_topology_free(&t);
 
 	/* 2 nodes of 3 CPUs: upa 4 pads 2 units (= 6/3, accepted); upa 2 would need 4
 	 * allocations instead of 2.  One-digit CPUs pad with a single '-'. */
-	CHECK_EQ(pcpu_topology_from_spec(&t, "0-2;3-5", NULL, 0), 0);
+	CHECK_EQ(_pcpu_topology_from_spec(&t, "0-2;3-5", NULL, 0), 0);
 	ai = build(&t, 86016, 8192, 28672, 2 * MiB, 4096);
 	got = dump_string(ai, false);
 	CHECK(same_text("2x3", got,
 			"pcpu-alloc: s86016 r8192 d28672 u524288 alloc=1*2097152\n"
 			"pcpu-alloc: [0] 0 1 2 - [1] 3 4 5 - \n"));
 	free(got);
-	pcpu_free_alloc_info(ai);
-	pcpu_topology_free(&t);
+	_pcpu_free_alloc_info(ai);
+	_pcpu_topology_free(&t);
 
 	/* 8 possible CPUs, 0-3 and 100-103: the width comes from the count (1 digit), so
 	 * CPU 100 simply prints wider. */
-	CHECK_EQ(pcpu_topology_from_spec(&t, "0-3,100-103", NULL, 0), 0);
+	CHECK_EQ(_pcpu_topology_from_spec(&t, "0-3,100-103", NULL, 0), 0);
 	ai = build(&t, 86016, 8192, 28672, 2 * MiB, 4096);
 	got = dump_string(ai, false);
 	CHECK(same_text("sparse", got,
 			"pcpu-alloc: s86016 r8192 d28672 u262144 alloc=1*2097152\n"
 			"pcpu-alloc: [0] 0 1 2 3 100 101 102 103 \n"));
 	free(got);
-	pcpu_free_alloc_info(ai);
-	pcpu_topology_free(&t);
+	_pcpu_free_alloc_info(ai);
+	_pcpu_topology_free(&t);
 
 	/* 1004 possible CPUs: 4-digit width, "----" padding.  Groups of 1000 and 4; upa 16
 	 * needs 63 + 1 allocations and pads 8 + 12 units, upa 8 would need 126. */
-	CHECK_EQ(pcpu_topology_from_spec(&t, "0-999;1500-1503", NULL, 0), 0);
+	CHECK_EQ(_pcpu_topology_from_spec(&t, "0-999;1500-1503", NULL, 0), 0);
 	ai = build(&t, 86016, 8192, 28672, 2 * MiB, 4096);
 	got = dump_string(ai, false);
 	CHECK_EQ(ai->unit_size, 128 * KiB);
@@ -499,8 +499,8 @@ static void test_derived_formats(void)
 	snprintf(want + pos, sizeof(want) - pos, "\n");
 	CHECK(strstr(got, want) != NULL);
 	free(got);
-	pcpu_free_alloc_info(ai);
-	pcpu_topology_free(&t);
+	_pcpu_free_alloc_info(ai);
+	_pcpu_topology_free(&t);
 }
 
 /* ---- (b) properties over simulated topologies ---------------------------------------- */
@@ -855,7 +855,7 @@ static void check_case(const struct sim *s, size_t st, size_t re, size_t dy, siz
 	ai = build(&t, st, re, dy, atom, page);
 	CHECK(ai != NULL);
 	if (!ai) {
-		pcpu_topology_free(&t);
+		_pcpu_topology_free(&t);
 		return;
 	}
 	ref_compute(s, st, re, dy, atom, page, &r);
@@ -943,7 +943,7 @@ static void check_case(const struct sim *s, size_t st, size_t re, size_t dy, siz
 		abort();
 	for (unsigned int c = 0; c < s->nr_cpu_ids; c++)
 		offs[c] = -12345;
-	pcpu_alloc_info_unit_offsets(ai, offs);
+	_pcpu_alloc_info_unit_offsets(ai, offs);
 	total = (size_t)ai->nr_units * ai->unit_size;
 	memset(seen, 0, s->nr_cpu_ids);
 	{
@@ -972,8 +972,8 @@ static void check_case(const struct sim *s, size_t st, size_t re, size_t dy, siz
 
 	check_dump_shape(ai);
 	ref_free(&r);
-	pcpu_free_alloc_info(ai);
-	pcpu_topology_free(&t);
+	_pcpu_free_alloc_info(ai);
+	_pcpu_topology_free(&t);
 }
 
 static void random_sizes(size_t *st, size_t *re, size_t *dy, size_t *atom, size_t *page)
@@ -1093,7 +1093,7 @@ static void test_build_is_repeatable(void)
 	struct pcpu_alloc_info *a, *b;
 	char *da, *db;
 
-	CHECK_EQ(pcpu_topology_from_spec(&t, "0-5,12-17;6-11,18-23", NULL, 0), 0);
+	CHECK_EQ(_pcpu_topology_from_spec(&t, "0-5,12-17;6-11,18-23", NULL, 0), 0);
 	a = build(&t, 86016, 8192, 28672, 2 * MiB, 4096);
 	b = build(&t, 86016, 8192, 28672, 2 * MiB, 4096);
 	da = dump_string(a, false);
@@ -1105,9 +1105,9 @@ static void test_build_is_repeatable(void)
 	CHECK_EQ(a->nr_groups, 2);
 	free(da);
 	free(db);
-	pcpu_free_alloc_info(a);
-	pcpu_free_alloc_info(b);
-	pcpu_topology_free(&t);
+	_pcpu_free_alloc_info(a);
+	_pcpu_free_alloc_info(b);
+	_pcpu_topology_free(&t);
 }
 
 /* ---- (c) bad parameters ------------------------------------------------------------- */
@@ -1118,12 +1118,12 @@ static void expect_einval(const struct pcpu_topology *t, const struct pcpu_layou
 	struct pcpu_alloc_info *ai;
 
 	errno = 0;
-	ai = pcpu_build_alloc_info(t, p);
+	ai = _pcpu_build_alloc_info(t, p);
 	if (ai || errno != EINVAL) {
 		fprintf(stderr, "bad parameters accepted: %s\n", what);
 		CHECK(!"EINVAL");
 	}
-	pcpu_free_alloc_info(ai);
+	_pcpu_free_alloc_info(ai);
 }
 
 static void test_bad_params(void)
@@ -1132,11 +1132,11 @@ static void test_bad_params(void)
 	struct pcpu_layout_params ok = { 86016, 8192, 28672, 2 * MiB, 4096 }, p;
 	struct pcpu_alloc_info *ai;
 
-	CHECK_EQ(pcpu_topology_from_spec(&t, "0-3", NULL, 0), 0);
-	ai = pcpu_build_alloc_info(&t, &ok);
+	CHECK_EQ(_pcpu_topology_from_spec(&t, "0-3", NULL, 0), 0);
+	ai = _pcpu_build_alloc_info(&t, &ok);
 	CHECK(ai != NULL);
-	pcpu_free_alloc_info(ai);
-	pcpu_free_alloc_info(NULL);
+	_pcpu_free_alloc_info(ai);
+	_pcpu_free_alloc_info(NULL);
 
 	expect_einval(NULL, &ok, "NULL topology");
 	expect_einval(&t, NULL, "NULL params");
@@ -1165,7 +1165,7 @@ static void test_bad_params(void)
 	expect_einval(&t, &p, "dyn above half");
 	p = ok, p.static_size = p.reserved_size = p.dyn_size = SIZE_MAX / 3 + 1;
 	expect_einval(&t, &p, "sum overflows");
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 }
 
 /* ---- (d) topology parsing ----------------------------------------------------------- */
@@ -1177,13 +1177,13 @@ static void expect_list(const char *s, unsigned int want_nbits, const char *want
 	char got[4096] = "";
 	size_t len = 0;
 
-	if (pcpu_cpulist_parse(s, &bits, &nbits)) {
+	if (_pcpu_cpulist_parse(s, &bits, &nbits)) {
 		fprintf(stderr, "cpulist '%s' rejected\n", s);
 		CHECK(!"cpulist accepted");
 		return;
 	}
 	for (unsigned int c = 0; c < nbits; c++)
-		if (pcpu_topology_test(bits, c))
+		if (_pcpu_topology_test(bits, c))
 			len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%u", len ? " " : "", c);
 	if (nbits != want_nbits || strcmp(got, want_cpus)) {
 		fprintf(stderr, "cpulist '%s': nbits %u cpus '%s', want %u '%s'\n", s, nbits, got,
@@ -1199,7 +1199,7 @@ static void expect_bad_list(const char *s)
 	unsigned int nbits = 0;
 
 	errno = 0;
-	if (!pcpu_cpulist_parse(s, &bits, &nbits) || errno != EINVAL) {
+	if (!_pcpu_cpulist_parse(s, &bits, &nbits) || errno != EINVAL) {
 		fprintf(stderr, "cpulist '%s' accepted\n", s ? s : "(null)");
 		CHECK(!"cpulist rejected");
 		free(bits);
@@ -1228,9 +1228,9 @@ static void test_cpulist_parse(void)
 	expect_list("0-3:4/4", 4, "0 1 2 3");
 	expect_list("65535", 65536, "65535");
 
-	CHECK_EQ(pcpu_cpulist_parse("0-64", &bits, &nbits), 0);
+	CHECK_EQ(_pcpu_cpulist_parse("0-64", &bits, &nbits), 0);
 	CHECK_EQ(nbits, 65);
-	CHECK(pcpu_topology_test(bits, 63) && pcpu_topology_test(bits, 64));
+	CHECK(_pcpu_topology_test(bits, 63) && _pcpu_topology_test(bits, 64));
 	free(bits);
 
 	expect_bad_list(NULL);
@@ -1265,10 +1265,10 @@ static void expect_bad_spec(const char *spec, const char *must_mention)
 	char err[256] = "";
 
 	errno = 0;
-	if (!pcpu_topology_from_spec(&t, spec, err, sizeof(err))) {
+	if (!_pcpu_topology_from_spec(&t, spec, err, sizeof(err))) {
 		fprintf(stderr, "spec '%s' accepted\n", spec);
 		CHECK(!"spec rejected");
-		pcpu_topology_free(&t);
+		_pcpu_topology_free(&t);
 		return;
 	}
 	CHECK_EQ(errno, EINVAL);
@@ -1278,7 +1278,7 @@ static void expect_bad_spec(const char *spec, const char *must_mention)
 		CHECK(!"error names the bad part");
 	}
 	/* a NULL buffer must be fine too */
-	CHECK(pcpu_topology_from_spec(&t, spec, NULL, 0) == -1);
+	CHECK(_pcpu_topology_from_spec(&t, spec, NULL, 0) == -1);
 }
 
 static void test_from_spec(void)
@@ -1287,7 +1287,7 @@ static void test_from_spec(void)
 	char err[64], *many;
 	size_t len = 0;
 
-	CHECK_EQ(pcpu_topology_from_spec(&t, "0-5,12-17;6-11,18-23", NULL, 0), 0);
+	CHECK_EQ(_pcpu_topology_from_spec(&t, "0-5,12-17;6-11,18-23", NULL, 0), 0);
 	CHECK_EQ(t.nr_cpu_ids, 24);
 	CHECK_EQ(t.nr_possible, 24);
 	CHECK_EQ(t.nr_online, 24);
@@ -1297,24 +1297,24 @@ static void test_from_spec(void)
 	CHECK_EQ(t.cpu_to_node[6], 1);
 	CHECK_EQ(t.cpu_to_node[12], 0);
 	CHECK_EQ(t.cpu_to_node[23], 1);
-	CHECK_EQ(pcpu_topology_cpu_distance(&t, 0, 17), PCPU_LOCAL_DISTANCE);
-	CHECK_EQ(pcpu_topology_cpu_distance(&t, 0, 18), PCPU_REMOTE_DISTANCE);
-	CHECK_EQ(pcpu_topology_cpu_distance(&t, 23, 6), PCPU_LOCAL_DISTANCE);
-	pcpu_topology_free(&t);
-	pcpu_topology_free(&t); /* freeing twice is harmless: the first one cleared it */
+	CHECK_EQ(_pcpu_topology_cpu_distance(&t, 0, 17), PCPU_LOCAL_DISTANCE);
+	CHECK_EQ(_pcpu_topology_cpu_distance(&t, 0, 18), PCPU_REMOTE_DISTANCE);
+	CHECK_EQ(_pcpu_topology_cpu_distance(&t, 23, 6), PCPU_LOCAL_DISTANCE);
+	_pcpu_topology_free(&t);
+	_pcpu_topology_free(&t); /* freeing twice is harmless: the first one cleared it */
 
 	/* a node may name CPUs out of order, blanks around lists are ignored */
-	CHECK_EQ(pcpu_topology_from_spec(&t, " 4-7 ; 0-3 ", NULL, 0), 0);
+	CHECK_EQ(_pcpu_topology_from_spec(&t, " 4-7 ; 0-3 ", NULL, 0), 0);
 	CHECK_EQ(t.cpu_to_node[0], 1);
 	CHECK_EQ(t.cpu_to_node[4], 0);
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 
 	/* sparse numbering */
-	CHECK_EQ(pcpu_topology_from_spec(&t, "0,100;4000", NULL, 0), 0);
+	CHECK_EQ(_pcpu_topology_from_spec(&t, "0,100;4000", NULL, 0), 0);
 	CHECK_EQ(t.nr_cpu_ids, 4001);
 	CHECK_EQ(t.nr_possible, 3);
-	CHECK(!pcpu_topology_test(t.possible, 50));
-	pcpu_topology_free(&t);
+	CHECK(!_pcpu_topology_test(t.possible, 50));
+	_pcpu_topology_free(&t);
 
 	/* exactly PCPU_MAX_NODES nodes is fine, one more is not */
 	many = malloc((size_t)PCPU_MAX_NODES * 8 + 16);
@@ -1322,9 +1322,9 @@ static void test_from_spec(void)
 		abort();
 	for (int n = 0; n < PCPU_MAX_NODES; n++)
 		len += (size_t)sprintf(many + len, "%s%d", n ? ";" : "", n);
-	CHECK_EQ(pcpu_topology_from_spec(&t, many, NULL, 0), 0);
+	CHECK_EQ(_pcpu_topology_from_spec(&t, many, NULL, 0), 0);
 	CHECK_EQ(t.nr_nodes, PCPU_MAX_NODES);
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 	sprintf(many + len, ";%d", PCPU_MAX_NODES);
 	expect_bad_spec(many, "nodes");
 	free(many);
@@ -1349,7 +1349,7 @@ static void test_from_spec(void)
 
 	/* a short message buffer is truncated, not overrun */
 	memset(err, 'x', sizeof(err));
-	CHECK(pcpu_topology_from_spec(&t, "0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3",
+	CHECK(_pcpu_topology_from_spec(&t, "0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3;0-3",
 				      err, 8) == -1);
 	CHECK_EQ(strlen(err), 7);
 	CHECK(err[9] == 'x');
@@ -1377,12 +1377,12 @@ static void test_sysfs(void)
 	put_file(root, "node/node0/distance", "10 21\n");
 	put_file(root, "node/node2/cpulist", "4-7\n");
 	put_file(root, "node/node2/distance", "21 10\n");
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), 0);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), 0);
 	CHECK(!t.simulated);
 	CHECK_EQ(t.nr_cpu_ids, 8);
 	CHECK_EQ(t.nr_possible, 8);
 	CHECK_EQ(t.nr_online, 5);
-	CHECK(pcpu_topology_test(t.online, 6) && !pcpu_topology_test(t.online, 5));
+	CHECK(_pcpu_topology_test(t.online, 6) && !_pcpu_topology_test(t.online, 5));
 	CHECK_EQ(t.nr_nodes, 3);
 	CHECK_EQ(t.cpu_to_node[3], 0);
 	CHECK_EQ(t.cpu_to_node[4], 2);
@@ -1392,22 +1392,22 @@ static void test_sysfs(void)
 	CHECK_EQ(t.distance[1 * 3 + 1], 10); /* missing node: defaults */
 	CHECK_EQ(t.distance[0 * 3 + 1], 20);
 	CHECK_EQ(t.distance[1 * 3 + 2], 20);
-	CHECK_EQ(pcpu_topology_cpu_distance(&t, 0, 7), 21);
+	CHECK_EQ(_pcpu_topology_cpu_distance(&t, 0, 7), 21);
 	ai = build(&t, 86016, 8192, 28672, 2 * MiB, 4096);
 	CHECK(ai && ai->nr_groups == 2 && ai->groups[1].cpu_map[0] == 4);
-	pcpu_free_alloc_info(ai);
-	pcpu_topology_free(&t);
+	_pcpu_free_alloc_info(ai);
+	_pcpu_topology_free(&t);
 	remove_tree(root);
 
 	/* No node directory: one node holding every CPU.  No online file: all online. */
 	root = fake_sysfs();
 	put_file(root, "cpu/possible", "0-3\n");
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), 0);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), 0);
 	CHECK_EQ(t.nr_nodes, 1);
 	CHECK_EQ(t.nr_online, 4);
 	CHECK_EQ(t.distance[0], 10);
-	CHECK_EQ(pcpu_topology_cpu_distance(&t, 0, 3), 10);
-	pcpu_topology_free(&t);
+	CHECK_EQ(_pcpu_topology_cpu_distance(&t, 0, 3), 10);
+	_pcpu_topology_free(&t);
 	remove_tree(root);
 
 	/* A memory-only node (empty cpulist), a node without cpulist, a CPU in no node
@@ -1422,7 +1422,7 @@ static void test_sysfs(void)
 	put_dir(root, "node/node3");
 	put_file(root, "node/node3/distance", "40 41 256\n");
 	put_file(root, "node/node0/cpulist", "2-4\n");
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), 0);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), 0);
 	CHECK_EQ(t.nr_nodes, 4);
 	CHECK_EQ(t.cpu_to_node[0], 1);
 	CHECK_EQ(t.cpu_to_node[2], 0);
@@ -1433,7 +1433,7 @@ static void test_sysfs(void)
 	CHECK_EQ(t.distance[2 * 4 + 0], 20);
 	CHECK_EQ(t.distance[3 * 4 + 0], 20);
 	CHECK_EQ(t.distance[3 * 4 + 3], 10);
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 	remove_tree(root);
 
 	/* Sparse ids with rows of one value per existing node: node ids 0 and 5. */
@@ -1443,13 +1443,13 @@ static void test_sysfs(void)
 	put_file(root, "node/node0/distance", "10 17\n");
 	put_file(root, "node/node5/cpulist", "2-3\n");
 	put_file(root, "node/node5/distance", "17 10\n");
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), 0);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), 0);
 	CHECK_EQ(t.nr_nodes, 6);
 	CHECK_EQ(t.distance[0 * 6 + 5], 17);
 	CHECK_EQ(t.distance[5 * 6 + 0], 17);
 	CHECK_EQ(t.distance[5 * 6 + 5], 10);
 	CHECK_EQ(t.distance[0 * 6 + 1], 20);
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 	remove_tree(root);
 
 	/* Node ids 0 and 2 but rows of three values: read as indexed by node id. */
@@ -1458,61 +1458,61 @@ static void test_sysfs(void)
 	put_file(root, "node/node0/cpulist", "0-1\n");
 	put_file(root, "node/node0/distance", "10 15 25\n");
 	put_file(root, "node/node2/cpulist", "2-3\n");
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), 0);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), 0);
 	CHECK_EQ(t.nr_nodes, 3);
 	CHECK_EQ(t.distance[0 * 3 + 1], 15);
 	CHECK_EQ(t.distance[0 * 3 + 2], 25);
 	CHECK_EQ(t.distance[2 * 3 + 0], 20);
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 	remove_tree(root);
 
 	/* No "possible": fall back to "present". */
 	root = fake_sysfs();
 	put_file(root, "cpu/present", "0-1\n");
 	put_file(root, "cpu/online", "0-1\n");
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), 0);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), 0);
 	CHECK_EQ(t.nr_possible, 2);
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 	remove_tree(root);
 
 	/* Errors: unreadable lists, no CPU file at all, no tree. */
 	root = fake_sysfs();
 	put_file(root, "cpu/possible", "0-3,\n");
 	errno = 0;
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), -1);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), -1);
 	CHECK_EQ(errno, EINVAL);
 	put_file(root, "cpu/possible", "\n");
 	errno = 0;
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), -1);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), -1);
 	CHECK_EQ(errno, EINVAL);
 	put_file(root, "cpu/possible", "0-3\n");
 	put_file(root, "node/node1/cpulist", "zero\n");
 	errno = 0;
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), -1);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), -1);
 	CHECK_EQ(errno, EINVAL);
 	remove_tree(root);
 	root = fake_sysfs();
 	errno = 0;
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, root), -1);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), -1);
 	CHECK_EQ(errno, ENOENT);
 	remove_tree(root);
 	errno = 0;
-	CHECK_EQ(pcpu_topology_read_sysfs(&t, "/nonexistent/pcpu-test"), -1);
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, "/nonexistent/pcpu-test"), -1);
 	CHECK_EQ(errno, ENOENT);
 	errno = 0;
-	CHECK_EQ(pcpu_topology_read_sysfs(NULL, "/"), -1);
+	CHECK_EQ(_pcpu_topology_read_sysfs(NULL, "/"), -1);
 	CHECK_EQ(errno, EINVAL);
 
 	/* This machine, when it has sysfs. */
 	if (access("/sys/devices/system/cpu/possible", R_OK) == 0) {
-		CHECK_EQ(pcpu_topology_read_sysfs(&t, "/sys/devices/system"), 0);
+		CHECK_EQ(_pcpu_topology_read_sysfs(&t, "/sys/devices/system"), 0);
 		CHECK(t.nr_possible >= 1 && t.nr_online >= 1 && t.nr_online <= t.nr_possible);
 		ai = build(&t, 86016, 8192, 28672, 2 * MiB, (size_t)sysconf(_SC_PAGESIZE));
 		CHECK(ai != NULL);
 		if (ai)
 			check_dump_shape(ai);
-		pcpu_free_alloc_info(ai);
-		pcpu_topology_free(&t);
+		_pcpu_free_alloc_info(ai);
+		_pcpu_topology_free(&t);
 	}
 }
 

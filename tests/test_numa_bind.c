@@ -54,10 +54,10 @@ int main(void)
 	int n = 0;
 
 	setenv("LIBPERCPU_TOPOLOGY", "0,3-4;1,5;2,6-9", 1);
-	recording = pcpu_vm_os;
+	recording = _pcpu_vm_os;
 	recording.bind = record_bind;
-	pcpu_vm = &recording;
-	pcpu_bind_simulated_nodes = true;
+	_pcpu_vm = &recording;
+	_pcpu_bind_simulated_nodes = true;
 
 	CHECK_EQ(pcpu_init(), 0);
 	CHECK_EQ(pcpu.ai->nr_groups, 3);

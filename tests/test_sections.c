@@ -32,7 +32,7 @@ static void fill(char *p, size_t n, unsigned int seed)
 /* Every possible CPU's copy of [@image, +@n) equals the image. */
 static void check_copies(const char *what, const char *image, size_t n)
 {
-	char *canon = pcpu_sections_translate(image);
+	char *canon = _pcpu_sections_translate(image);
 	unsigned int cpu;
 
 	CHECK(canon != NULL);
@@ -49,13 +49,13 @@ static void check_copies(const char *what, const char *image, size_t n)
 /* Translation of every byte of [start, stop), and of the bytes just outside. */
 static void check_translation(const char *what, char *start, size_t n)
 {
-	char *canon = pcpu_sections_translate(start);
+	char *canon = _pcpu_sections_translate(start);
 
 	CHECK(canon != NULL);
 	for (size_t i = 0; i < n; i++)
-		CHECK(pcpu_sections_translate(start + i) == canon + i);
-	if (pcpu_sections_translate(start + n) != NULL &&
-	    pcpu_sections_translate(start + n) == canon + n) {
+		CHECK(_pcpu_sections_translate(start + i) == canon + i);
+	if (_pcpu_sections_translate(start + n) != NULL &&
+	    _pcpu_sections_translate(start + n) == canon + n) {
 		fprintf(stderr, "%s: one past the end translates\n", what);
 		CHECK(!"one past the end translates");
 	}
@@ -74,8 +74,8 @@ static int run(void)
 	CHECK_EQ(pcpu_init(), 0);
 	CHECK(pcpu.static_size >= sizeof(sec_a) + sizeof(sec_b));
 
-	ca = pcpu_sections_translate(sec_a);
-	cb = pcpu_sections_translate(sec_b);
+	ca = _pcpu_sections_translate(sec_a);
+	cb = _pcpu_sections_translate(sec_b);
 	CHECK(ca && cb);
 	if (!ca || !cb)
 		return 1;
@@ -94,7 +94,7 @@ static int run(void)
 
 	/* after initialization: the reserved region, as a dlopen'd object's */
 	__pcpu_register_section(sec_late, sec_late + sizeof(sec_late), &delta_late);
-	cl = pcpu_sections_translate(sec_late);
+	cl = _pcpu_sections_translate(sec_late);
 	CHECK(cl != NULL);
 	if (!cl)
 		return 1;
@@ -108,17 +108,17 @@ static int run(void)
 	/* unregistered (dlclose): no translation, delta back to 0, its place free again */
 	__pcpu_unregister_section(sec_late);
 	CHECK_EQ(delta_late, 0);
-	CHECK(pcpu_sections_translate(sec_late) == NULL);
+	CHECK(_pcpu_sections_translate(sec_late) == NULL);
 	__pcpu_register_section(sec_late, sec_late + sizeof(sec_late), &delta_late);
-	CHECK(pcpu_sections_translate(sec_late) == cl);
+	CHECK(_pcpu_sections_translate(sec_late) == cl);
 	__pcpu_unregister_section(sec_late);
 	CHECK_EQ(delta_late, 0);
 
 	/* a first-chunk section keeps its delta: its object's code may still run */
 	__pcpu_unregister_section(sec_a);
 	CHECK_EQ(delta_a, ca - sec_a);
-	CHECK(pcpu_sections_translate(sec_a) == NULL);
-	CHECK(pcpu_sections_translate(sec_b) == cb);
+	CHECK(_pcpu_sections_translate(sec_a) == NULL);
+	CHECK(_pcpu_sections_translate(sec_b) == cb);
 	return 0;
 }
 

@@ -42,7 +42,7 @@ static void usage(FILE *out)
 		"Without a command, prints this process's first chunk: the \"percpu: Embedded\"\n"
 		"line and the pcpu-alloc lines, in the kernel's format.\n"
 		"\n"
-		"layout    prints the pcpu-alloc lines the kernel's pcpu_build_alloc_info gives\n"
+		"layout    prints the pcpu-alloc lines the kernel's _pcpu_build_alloc_info gives\n"
 		"          for the sizes and topology given\n"
 		"topology  prints possible and online CPUs, the CPUs of each node and the node\n"
 		"          distances\n"
@@ -107,11 +107,11 @@ static int load_topology(struct pcpu_topology *t, const char *spec, const char *
 	char err[256] = "";
 
 	if (spec) {
-		if (pcpu_topology_from_spec(t, spec, err, sizeof(err)))
+		if (_pcpu_topology_from_spec(t, spec, err, sizeof(err)))
 			return bad_usage("--nodes '%s': %s", spec, err);
 		return 0;
 	}
-	if (pcpu_topology_read_sysfs(t, sysfs ? sysfs : SYSFS_ROOT)) {
+	if (_pcpu_topology_read_sysfs(t, sysfs ? sysfs : SYSFS_ROOT)) {
 		fprintf(stderr, "%s: cannot read the CPU topology below %s: %s%s\n", prog,
 			sysfs ? sysfs : SYSFS_ROOT, strerror(errno),
 			errno == EINVAL ? " (a file that does not parse, or that is not a "
@@ -195,7 +195,7 @@ static int parse_options(int argc, char **argv, bool layout, struct options *o)
 		}
 		if (!layout)
 			return bad_usage("option '%s' applies to the layout command only", name);
-		if (pcpu_parse_cli_size(optarg, dst))
+		if (_pcpu_parse_cli_size(optarg, dst))
 			return bad_usage("%s: invalid size '%s'", name, optarg);
 	}
 	if (optind < argc)
@@ -226,17 +226,17 @@ static int cmd_layout(int argc, char **argv)
 	ret = load_topology(&t, o.nodes, o.sysfs);
 	if (ret)
 		return ret;
-	ai = pcpu_build_alloc_info(&t, p);
+	ai = _pcpu_build_alloc_info(&t, p);
 	if (!ai) {
 		fprintf(stderr, "%s: no layout for these sizes: %s\n", prog, strerror(errno));
-		pcpu_topology_free(&t);
+		_pcpu_topology_free(&t);
 		return errno == EINVAL ? 2 : 1;
 	}
 	if (o.embedded)
-		pcpu_dump_embedded(stdout, ai);
-	pcpu_dump_alloc_info(stdout, ai);
-	pcpu_free_alloc_info(ai);
-	pcpu_topology_free(&t);
+		_pcpu_dump_embedded(stdout, ai);
+	_pcpu_dump_alloc_info(stdout, ai);
+	_pcpu_free_alloc_info(ai);
+	_pcpu_topology_free(&t);
 	return finish_output();
 }
 
@@ -248,9 +248,9 @@ static void print_cpulist(const uint64_t *bits, unsigned int nbits, const int *n
 	for (unsigned int c = 0; c < nbits; c++) {
 		unsigned int end = c;
 
-		if (!pcpu_topology_test(bits, c) || (node_of && node_of[c] != node))
+		if (!_pcpu_topology_test(bits, c) || (node_of && node_of[c] != node))
 			continue;
-		while (end + 1 < nbits && pcpu_topology_test(bits, end + 1) &&
+		while (end + 1 < nbits && _pcpu_topology_test(bits, end + 1) &&
 		       (!node_of || node_of[end + 1] == node))
 			end++;
 		printf(end > c ? "%s%u-%u" : "%s%u", any ? "," : "", c, end);
@@ -292,7 +292,7 @@ static int cmd_topology(int argc, char **argv)
 			printf(" %3d", t.distance[a * t.nr_nodes + b]);
 		printf("\n");
 	}
-	pcpu_topology_free(&t);
+	_pcpu_topology_free(&t);
 	return finish_output();
 }
 

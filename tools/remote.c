@@ -224,7 +224,7 @@ static int try_snapshot(struct target *t, const struct pcpu_anchor *a, struct pc
 	}
 	/* Consistent: the maps must pass the allocator's own check. */
 	for (int i = 0; i < s->nr_chunks; i++) {
-		if (pcpu_chunk_map_verify(&s->chunks[i].map, err, sizeof(err)) != 0) {
+		if (_pcpu_chunk_map_verify(&s->chunks[i].map, err, sizeof(err)) != 0) {
 			r = fail(t, "chunk %d's maps do not hold together: %s", s->chunks[i].index,
 				 err);
 			goto out;
