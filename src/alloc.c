@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* alloc.c - the per-CPU allocator: initialization, chunks, slots, alloc and free,
- * population and the balance work.  The design follows the kernel's mm/percpu.c.
+/* alloc.c - the per-CPU allocator: chunks, slots, alloc and free, population and the
+ * balance work.  The design follows the kernel's mm/percpu.c.  It owns its state
+ * (alloc_state.h) and calls only down (chunk.c, vm.c, the geometry); init.c sets it
+ * up, and the entry points (api.c) call it once the library is initialized.
  *
  * Chunks and units.  Per-CPU memory comes in chunks.  A chunk holds one unit for every
  * possible CPU (plus padding units, see below), all units the same size; an allocation
@@ -38,11 +40,10 @@
  * boundary bitmap, and per-page metadata blocks with contig/scan hints, first_free,
  * left/right free, plus the same for the whole chunk.
  *
- * Pages.  "Page" is the allocator's page, pcpu.page_size: the system's, or a multiple
- * of it up to 64 KiB chosen with LIBPERCPU_PAGE_SIZE, so that a machine with 4 KiB pages
- * runs the allocator as on arm64 kernels with 16 or 64 KiB pages.  Population,
- * depopulation, the bitmap blocks, the layout's rounding and the alignment limit all
- * work in it; only vm.c knows the system's page size.
+ * Pages.  "Page" is the allocator's page, the geometry's page_size (init.c chooses it:
+ * the system's, or larger with LIBPERCPU_PAGE_SIZE).  Population, depopulation, the
+ * bitmap blocks, the layout's rounding and the alignment limit all work in it; only
+ * vm.c knows the system's page size.
  *
  * Slots.  Chunks sit on lists ("slots") by the size class of their largest free area;
  * allocation scans from the smallest slot that can fit, so the fullest chunks serve
@@ -59,80 +60,77 @@
  * runs on the slow paths of alloc and free (there is no hidden thread) or when the
  * application calls pcpu_balance().
  *
- * Locking.  pcpu.lock guards the maps, slots and counters and is never held across a
- * system call; pcpu.alloc_mutex serializes what does make system calls (creating,
- * populating, depopulating, destroying chunks).  Atomic allocations take only pcpu.lock.
- * fork() is safe: atfork handlers hold both (and the sections lock) across it.
+ * Locking.  pcpu_lock (pa->lock) guards the maps, slots and counters and is never held
+ * across a system call; alloc_mutex serializes what does make system calls (creating,
+ * populating, depopulating, destroying chunks).  Atomic allocations take only pcpu_lock.
+ * fork() is safe: init.c's atfork handlers hold both (and the sections lock) across it.
+ * alloc_state.h tags every field with the lock that guards it.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "alloc_state.h"
 #include "anchor.h"
-#include "internal.h"
-#include "size.h"
 #include "vm.h"
 
-struct pcpu_state pcpu = {
-	.alloc_mutex = PTHREAD_MUTEX_INITIALIZER,
-	.lock = PTHREAD_MUTEX_INITIALIZER,
+struct pcpu_alloc_state _pcpu_alloc = {
+	.alloc_mutex = PCPU_MUTEX_INITIALIZER,
+	.lock = PCPU_MUTEX_INITIALIZER,
 };
 
-struct __pcpu_fast __pcpu_fast = { .size = sizeof(struct __pcpu_fast),
-				   .version = __PCPU_FAST_VERSION };
+static struct pcpu_alloc_state *const pa = &_pcpu_alloc;
 
-static pthread_once_t init_once_control = PTHREAD_ONCE_INIT;
+/* ---------------------------------------------------------------------------------
+ * Locks (order: alloc_mutex, then lock; see alloc_state.h)
+ * --------------------------------------------------------------------------------- */
 
-void _pcpu_fatal(const char *call, const char *fmt, ...)
+/* pcpu_lock with the sequence count around it that percpu-info --pid reads (anchor.h) */
+static void lock(void)
 {
-	char msg[512];
-	va_list ap;
-	int n;
+	_pcpu_state_lock();
+}
 
-	n = snprintf(msg, sizeof(msg), "libpercpu: %s: ", call);
-	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s\n", msg);
-	abort();
+static void unlock(void)
+{
+	_pcpu_state_unlock();
+}
+
+static void lock_alloc_mutex(void)
+{
+	_pcpu_mutex_lock(&pa->alloc_mutex);
+}
+
+static void unlock_alloc_mutex(void)
+{
+	_pcpu_mutex_unlock(&pa->alloc_mutex);
+}
+
+static void assert_held(const struct pcpu_mutex *l, const char *name, const char *fn)
+{
+	if (pa->debug && !_pcpu_mutex_held(l))
+		_pcpu_fatal("LIBPERCPU_DEBUG", "%s() runs without %s held", fn, name);
+}
+
+/* CONTEXT: pcpu_lock, or alloc_mutex: the caller holds it (checked with LIBPERCPU_DEBUG). */
+#define ASSERT_LOCKED() assert_held(&pa->lock, "pcpu_lock", __func__)
+#define ASSERT_ALLOC_MUTEX() assert_held(&pa->alloc_mutex, "alloc_mutex", __func__)
+
+void _pcpu_alloc_lock_all(void)
+{
+	lock_alloc_mutex();
+	lock();
+}
+
+void _pcpu_alloc_unlock_all(void)
+{
+	unlock();
+	unlock_alloc_mutex();
 }
 
 /* ---------------------------------------------------------------------------------
  * Lists and slots
  * --------------------------------------------------------------------------------- */
-
-static void list_init(struct pcpu_list *l)
-{
-	l->prev = l->next = l;
-}
-
-static bool list_empty(const struct pcpu_list *l)
-{
-	return l->next == l;
-}
-
-static void list_del_init(struct pcpu_list *e)
-{
-	e->prev->next = e->next;
-	e->next->prev = e->prev;
-	list_init(e);
-}
-
-static void list_add_front(struct pcpu_list *e, struct pcpu_list *head)
-{
-	e->next = head->next;
-	e->prev = head;
-	head->next->prev = e;
-	head->next = e;
-}
-
-static void list_add_tail(struct pcpu_list *e, struct pcpu_list *head)
-{
-	list_add_front(e, head->prev);
-}
 
 static struct pcpu_chunk *chunk_of(struct pcpu_list *l)
 {
@@ -152,7 +150,7 @@ static int size_to_slot_raw(size_t bytes)
 
 static int size_to_slot(size_t bytes)
 {
-	return bytes == pcpu.unit_size ? pcpu.free_slot : size_to_slot_raw(bytes);
+	return bytes == _pcpu_geo->unit_size ? pa->free_slot : size_to_slot_raw(bytes);
 }
 
 static int chunk_slot(const struct pcpu_chunk *c)
@@ -168,21 +166,22 @@ static int chunk_slot(const struct pcpu_chunk *c)
 static void chunk_unlink(struct pcpu_chunk *c)
 {
 	list_del_init(&c->list);
-	if (c->slot >= 0 && list_empty(&pcpu.slots[c->slot]))
-		pcpu.slot_mask &= ~(1ull << c->slot);
+	if (c->slot >= 0 && list_empty(&pa->slots[c->slot]))
+		pa->slot_mask &= ~(1ull << c->slot);
 	c->slot = -1;
 }
 
 static void chunk_move(struct pcpu_chunk *c, int slot, bool front)
 {
-	if (c == pcpu.reserved_chunk)
+	ASSERT_LOCKED();
+	if (c == pa->reserved_chunk)
 		return;
 	chunk_unlink(c);
 	if (front)
-		list_add_front(&c->list, &pcpu.slots[slot]);
+		list_add_front(&c->list, &pa->slots[slot]);
 	else
-		list_add_tail(&c->list, &pcpu.slots[slot]);
-	pcpu.slot_mask |= 1ull << slot;
+		list_add_tail(&c->list, &pa->slots[slot]);
+	pa->slot_mask |= 1ull << slot;
 	c->slot = slot;
 }
 
@@ -191,7 +190,7 @@ static void chunk_relocate(struct pcpu_chunk *c, int oslot)
 {
 	int nslot = chunk_slot(c);
 
-	if (c->isolated || c == pcpu.reserved_chunk)
+	if (c->isolated || c == pa->reserved_chunk)
 		return;
 	if (oslot != nslot)
 		chunk_move(c, nslot, oslot < nslot);
@@ -203,24 +202,26 @@ static void account_empty(struct pcpu_chunk *c, int before)
 {
 	int delta = c->map.nr_empty_pop_pages - before;
 
-	if (delta && !c->isolated && c != pcpu.reserved_chunk)
-		pcpu.nr_empty_pop_pages += delta;
+	ASSERT_LOCKED();
+	if (delta && !c->isolated && c != pa->reserved_chunk)
+		pa->nr_empty_pop_pages += delta;
 }
 
 static void chunk_isolate(struct pcpu_chunk *c)
 {
+	ASSERT_LOCKED();
 	if (!c->isolated) {
 		c->isolated = true;
-		pcpu.nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
+		pa->nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
 	}
-	chunk_move(c, pcpu.to_depopulate_slot, true);
+	chunk_move(c, pa->to_depopulate_slot, true);
 }
 
 static void chunk_reintegrate(struct pcpu_chunk *c)
 {
 	if (c->isolated) {
 		c->isolated = false;
-		pcpu.nr_empty_pop_pages += c->map.nr_empty_pop_pages;
+		pa->nr_empty_pop_pages += c->map.nr_empty_pop_pages;
 		chunk_relocate(c, -1);
 	}
 }
@@ -230,7 +231,7 @@ static void chunk_reintegrate(struct pcpu_chunk *c)
  * empty pages elsewhere is large enough without it. */
 static bool should_reclaim(const struct pcpu_chunk *c)
 {
-	int pool_without = pcpu.nr_empty_pop_pages - (c->isolated ? 0 : c->map.nr_empty_pop_pages);
+	int pool_without = pa->nr_empty_pop_pages - (c->isolated ? 0 : c->map.nr_empty_pop_pages);
 
 	if (c->immutable || !c->map.nr_empty_pop_pages)
 		return false;
@@ -239,7 +240,7 @@ static bool should_reclaim(const struct pcpu_chunk *c)
 	 * them (with big pages a unit has few: 16 of 64 KiB in a 1 MiB unit); the balance
 	 * work then tops the pool up to PCPU_EMPTY_POP_PAGES_HIGH again.  The kernel
 	 * leaves them. */
-	if (c->map.free_bytes == (int)pcpu.unit_size)
+	if (c->map.free_bytes == (int)_pcpu_geo->unit_size)
 		return c->isolated ||
 		       pool_without + c->map.nr_empty_pop_pages > PCPU_EMPTY_POP_PAGES_HIGH;
 	return c->isolated || (pool_without > PCPU_EMPTY_POP_PAGES_HIGH &&
@@ -249,18 +250,19 @@ static bool should_reclaim(const struct pcpu_chunk *c)
 /* After an area of @c was freed (lock held): does the balance work have work to do? */
 static bool after_free(struct pcpu_chunk *c)
 {
+	ASSERT_LOCKED();
 	if (should_reclaim(c)) {
 		/* The kernel's balance work runs later from a workqueue and so reclaims many
 		 * pages at a time; without a thread, batch instead: an already isolated
 		 * chunk waits until it has PCPU_RECLAIM_BATCH empty pages, or is empty. */
 		bool now = !c->isolated || c->map.nr_empty_pop_pages >= PCPU_RECLAIM_BATCH ||
-			   c->map.free_bytes == (int)pcpu.unit_size;
+			   c->map.free_bytes == (int)_pcpu_geo->unit_size;
 		chunk_isolate(c);
 		return now;
 	}
-	if (!c->isolated && c->map.free_bytes == (int)pcpu.unit_size) {
+	if (!c->isolated && c->map.free_bytes == (int)_pcpu_geo->unit_size) {
 		/* more than one entirely free chunk: free the surplus */
-		struct pcpu_list *head = &pcpu.slots[pcpu.free_slot];
+		struct pcpu_list *head = &pa->slots[pa->free_slot];
 		return head->next != &c->list || head->next->next != head;
 	}
 	return false;
@@ -270,86 +272,43 @@ static void debug_verify(const struct pcpu_chunk *c, const char *when)
 {
 	char err[256];
 
-	if (pcpu.debug && _pcpu_chunk_map_verify(&c->map, err, sizeof(err)) != 0)
+	if (pa->debug && _pcpu_chunk_map_verify(&c->map, err, sizeof(err)) != 0)
 		_pcpu_fatal("LIBPERCPU_DEBUG", "chunk %d inconsistent after %s: %s", c->index, when,
 			   err);
 }
 
 /* ---------------------------------------------------------------------------------
- * Chunk creation, population, destruction (alloc_mutex held, lock not held)
+ * Chunk creation, population, destruction (alloc_mutex held, lock not held); the
+ * memory work itself is chunk_vm.c's
  * --------------------------------------------------------------------------------- */
-
-static char *chunk_area(int index)
-{
-	return pcpu.arena + (size_t)index * pcpu.chunk_bytes;
-}
-
-/* Tests set this to see binding on a simulated topology through a fake backend. */
-bool _pcpu_bind_simulated_nodes;
-
-static bool topology_is_real_numa(void)
-{
-	return (!pcpu.topo.simulated || _pcpu_bind_simulated_nodes) && pcpu.topo.nr_nodes > 1;
-}
-
-/* Binds each group's units in [area, area + chunk_bytes) to the node of its CPUs. */
-static void chunk_bind(char *area)
-{
-	if (!topology_is_real_numa())
-		return;
-	for (int g = 0; g < pcpu.ai->nr_groups; g++) {
-		const struct pcpu_group_info *gi = &pcpu.ai->groups[g];
-		int node = pcpu.topo.cpu_to_node[gi->cpu_map[0]];
-
-		/* A failed bind costs locality, not correctness: ignore it. */
-		(void)_pcpu_vm->bind(area + gi->base_offset, (size_t)gi->nr_units * pcpu.unit_size,
-				    node);
-	}
-}
 
 static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
 {
-	size_t off = (size_t)rs * pcpu.page_size, len = (size_t)(re - rs) * pcpu.page_size;
-
-	/* cid mode: an ID's pages fault in when it first writes them (index.c) */
-	for (int u = 0; u < pcpu.nr_used && !pcpu_index_cid(); u++) {
-		if (_pcpu_vm->populate(c->base + pcpu.used_unit_base[u] + off, len) != 0) {
-			int saved = errno;
-			while (u-- > 0)
-				(void)_pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
-			errno = saved == 0 ? ENOMEM : saved;
-			return -1;
-		}
-	}
-	__atomic_fetch_add(&pcpu.nr_populate_calls, 1, __ATOMIC_RELAXED);
+	ASSERT_ALLOC_MUTEX();
+	if (_pcpu_chunk_vm_populate(c, rs, re) != 0)
+		return -1;
+	__atomic_fetch_add(&pa->nr_populate_calls, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
 static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
 {
-	size_t off = (size_t)rs * pcpu.page_size, len = (size_t)(re - rs) * pcpu.page_size;
-
-	for (int u = 0; u < pcpu.nr_used; u++)
-		(void)_pcpu_vm->depopulate(c->base + pcpu.used_unit_base[u] + off, len);
-	__atomic_fetch_add(&pcpu.nr_depopulate_calls, 1, __ATOMIC_RELAXED);
+	ASSERT_ALLOC_MUTEX();
+	_pcpu_chunk_vm_depopulate(c, rs, re);
+	__atomic_fetch_add(&pa->nr_depopulate_calls, 1, __ATOMIC_RELAXED);
 }
 
-static size_t meta_bytes(void)
-{
-	return (_pcpu_chunk_map_meta_bytes(pcpu.unit_size, pcpu.page_size) + pcpu.page_size - 1) &
-	       ~(size_t)(pcpu.page_size - 1);
-}
-
-/* Grows the arena by one chunk, slot pcpu.max_chunks (alloc_mutex held): reserves the
+/* Grows the arena by one chunk, slot pa->max_chunks (alloc_mutex held): reserves the
  * range right above it, then publishes the new size.  0, or -1 with ENOMEM and nothing
  * changed. */
 static int arena_grow(void)
 {
-	int index = pcpu.max_chunks, cap = pcpu.chunks_cap;
+	int index = pa->max_chunks, cap = pa->chunks_cap;
 	struct pcpu_chunk **grown = NULL, **old = NULL;
-	size_t bytes = (size_t)(index + 1) * pcpu.chunk_bytes;
+	size_t bytes = (size_t)(index + 1) * _pcpu_geo->chunk_bytes;
 
-	if (index >= pcpu.arena_limit_chunks) {
+	ASSERT_ALLOC_MUTEX();
+	if (index >= _pcpu_geo->arena_limit_chunks) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -361,109 +320,85 @@ static int arena_grow(void)
 			return -1;
 		}
 	}
-	if (_pcpu_vm->reserve_at(pcpu.arena + pcpu.arena_bytes, pcpu.chunk_bytes) != 0) {
+	if (_pcpu_vm->reserve_at(_pcpu_geo->arena + pa->arena_bytes, _pcpu_geo->chunk_bytes)) {
 		free(grown);
 		errno = ENOMEM; /* the range above is taken, or no address space is left */
 		return -1;
 	}
-	pcpu_state_lock();
+	lock();
 	if (grown) {
-		memcpy(grown, pcpu.chunks, (size_t)pcpu.max_chunks * sizeof(*grown));
-		old = pcpu.chunks;
-		pcpu.chunks = grown;
-		pcpu.chunks_cap = cap;
+		memcpy(grown, pa->chunks, (size_t)pa->max_chunks * sizeof(*grown));
+		old = pa->chunks;
+		pa->chunks = grown;
+		pa->chunks_cap = cap;
 	}
-	pcpu.max_chunks = index + 1;
-	__atomic_store_n(&pcpu.arena_bytes, bytes, __ATOMIC_RELEASE);
+	pa->max_chunks = index + 1;
+	__atomic_store_n(&pa->arena_bytes, bytes, __ATOMIC_RELEASE);
 	__atomic_store_n(&__pcpu_fast.arena_size, bytes, __ATOMIC_RELEASE);
-	pcpu_state_unlock();
+	unlock();
 	free(old);
 	return 0;
 }
 
 /* Makes a chunk, in the lowest free slot of the arena, growing it if none is free.
  * With @listed it goes on its slot list at once; without, the caller gets it off every
- * list (under pcpu.lock) to allocate from first. */
+ * list (under pa->lock) to allocate from first. */
 static struct pcpu_chunk *chunk_create(bool listed)
 {
 	struct pcpu_chunk *c;
 	int index = -1;
 
-	pcpu_state_lock();
-	for (int i = 1; i < pcpu.max_chunks; i++) {
-		if (!pcpu.chunks[i]) {
+	ASSERT_ALLOC_MUTEX();
+	lock();
+	for (int i = 1; i < pa->max_chunks; i++) {
+		if (!pa->chunks[i]) {
 			index = i;
 			break;
 		}
 	}
-	pcpu_state_unlock();
+	unlock();
 	if (index < 0) {
 		/* only this thread (alloc_mutex) changes max_chunks */
-		index = pcpu.max_chunks;
+		index = pa->max_chunks;
 		if (arena_grow() != 0)
 			return NULL;
 	}
-	c = calloc(1, sizeof(*c));
+	c = _pcpu_chunk_vm_create(index);
 	if (!c)
 		return NULL;
-	list_init(&c->list);
-	c->slot = -1;
-	c->index = index;
-	c->base = chunk_area(index);
-	/* the maps get a mapping of their own: they go back to the system with the
-	 * chunk instead of staying in malloc's heap */
-	c->meta = _pcpu_vm->reserve(meta_bytes(), pcpu.page_size);
-	if (!c->meta)
-		goto out_free;
-	if (_pcpu_vm->commit(c->meta, meta_bytes(), false) != 0 ||
-	    _pcpu_chunk_map_init_mem(&c->map, pcpu.unit_size, pcpu.page_size, 0, 0, c->meta) != 0)
-		goto out_meta;
-	if (_pcpu_vm->commit(c->base, pcpu.chunk_bytes, false) != 0)
-		goto out_map;
-	chunk_bind(c->base);
-	pcpu_san_poison_area(c->base, 0, pcpu.unit_size);
+	pcpu_san_poison_area(c->base, 0, _pcpu_geo->unit_size);
 
-	pcpu_state_lock();
-	pcpu.chunks[index] = c;
-	if (index >= pcpu.chunk_hwm)
-		pcpu.chunk_hwm = index + 1;
-	pcpu.nr_chunks++;
-	pcpu.stats.nr_chunks = (unsigned int)pcpu.nr_chunks;
-	if (pcpu.stats.nr_chunks > pcpu.stats.nr_max_chunks)
-		pcpu.stats.nr_max_chunks = pcpu.stats.nr_chunks;
+	lock();
+	pa->chunks[index] = c;
+	if (index >= pa->chunk_hwm)
+		pa->chunk_hwm = index + 1;
+	pa->nr_chunks++;
+	pa->stats.nr_chunks = (unsigned int)pa->nr_chunks;
+	if (pa->stats.nr_chunks > pa->stats.nr_max_chunks)
+		pa->stats.nr_max_chunks = pa->stats.nr_chunks;
 	if (listed) {
 		chunk_relocate(c, -1);
 	} else {
 		c->isolated = true; /* off the lists until the caller has its area */
 	}
-	pcpu_state_unlock();
+	unlock();
 	return c;
-
-out_map:
-	_pcpu_chunk_map_destroy(&c->map);
-out_meta:
-	_pcpu_vm->release(c->meta, meta_bytes());
-out_free:
-	free(c);
-	errno = ENOMEM;
-	return NULL;
 }
 
 /* @c is already off every list and out of the count of empty pages. */
 static void chunk_destroy(struct pcpu_chunk *c)
 {
-	pcpu_state_lock();
-	pcpu.chunks[c->index] = NULL;
-	pcpu.nr_chunks--;
-	pcpu.stats.nr_chunks = (unsigned int)pcpu.nr_chunks;
-	pcpu_state_unlock();
+	ASSERT_ALLOC_MUTEX();
+	lock();
+	pa->chunks[c->index] = NULL;
+	pa->nr_chunks--;
+	pa->stats.nr_chunks = (unsigned int)pa->nr_chunks;
+	unlock();
 	/* Back to PROT_NONE: every page of every unit is freed in one call. */
-	if (_pcpu_vm->decommit(c->base, pcpu.chunk_bytes) != 0)
+	if (_pcpu_vm->decommit(c->base, _pcpu_geo->chunk_bytes) != 0)
 		for (int rs = 0, re; _pcpu_chunk_next_pop(&c->map, &rs, &re, c->map.nr_pages); rs = re)
 			chunk_depopulate(c, rs, re);
-	_pcpu_chunk_map_destroy(&c->map);
-	_pcpu_vm->release(c->meta, meta_bytes());
-	free(c);
+	_pcpu_chunk_vm_free(c);
 }
 
 /* ---------------------------------------------------------------------------------
@@ -480,10 +415,10 @@ static bool page_populated(const struct pcpu_chunk_map *m, int page)
  * populated page). */
 static void balance_free(bool empty_only)
 {
-	struct pcpu_list doomed, *head = &pcpu.slots[pcpu.free_slot], *pos, *next;
+	struct pcpu_list doomed, *head = &pa->slots[pa->free_slot], *pos, *next;
 
 	list_init(&doomed);
-	pcpu_state_lock();
+	lock();
 	for (pos = head->next; pos != head; pos = next) {
 		struct pcpu_chunk *c = chunk_of(pos);
 
@@ -491,12 +426,12 @@ static void balance_free(bool empty_only)
 		if (pos == head->next || c->immutable)
 			continue; /* spare the first one */
 		if (!empty_only || c->map.nr_populated == 0) {
-			pcpu.nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
+			pa->nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
 			chunk_unlink(c);
 			list_add_tail(&c->list, &doomed);
 		}
 	}
-	pcpu_state_unlock();
+	unlock();
 
 	while (!list_empty(&doomed)) {
 		struct pcpu_chunk *c = chunk_of(doomed.next);
@@ -511,9 +446,9 @@ static void balance_free(bool empty_only)
  * sidelines it until it empties further. */
 static void reclaim_populated(void)
 {
-	struct pcpu_list *head = &pcpu.slots[pcpu.to_depopulate_slot];
+	struct pcpu_list *head = &pa->slots[pa->to_depopulate_slot];
 
-	pcpu_state_lock();
+	lock();
 	while (!list_empty(head)) {
 		struct pcpu_chunk *c = chunk_of(head->next);
 		bool reintegrate = false;
@@ -526,7 +461,7 @@ static void reclaim_populated(void)
 			 * kernel compares only the other chunks' pool with the high mark, so a
 			 * chunk reintegrated when the pool is short keeps every empty page it
 			 * has; counting this chunk's pages too keeps the pool near the mark. */
-			if (pcpu.nr_empty_pop_pages + c->map.nr_empty_pop_pages <=
+			if (pa->nr_empty_pop_pages + c->map.nr_empty_pop_pages <=
 			    PCPU_EMPTY_POP_PAGES_HIGH) {
 				reintegrate = true;
 				break;
@@ -541,19 +476,19 @@ static void reclaim_populated(void)
 			if (end == -1)
 				continue;
 			/* isolated: no allocation can land in [i + 1, end] meanwhile */
-			pcpu_state_unlock();
+			unlock();
 			chunk_depopulate(c, i + 1, end + 1);
-			pcpu_state_lock();
+			lock();
 			_pcpu_chunk_mark_depopulated(&c->map, i + 1, end + 1);
 			debug_verify(c, "depopulate");
 			end = -1;
 		}
-		if (reintegrate || c->map.free_bytes == (int)pcpu.unit_size)
+		if (reintegrate || c->map.free_bytes == (int)_pcpu_geo->unit_size)
 			chunk_reintegrate(c);
 		else
-			chunk_move(c, pcpu.sidelined_slot, false);
+			chunk_move(c, pa->sidelined_slot, false);
 	}
-	pcpu_state_unlock();
+	unlock();
 }
 
 /* Tops the pool of empty populated pages up to PCPU_EMPTY_POP_PAGES_HIGH. */
@@ -562,11 +497,11 @@ static void balance_populated(void)
 	int nr_to_pop, tries = 0;
 
 retry:
-	pcpu_state_lock();
-	nr_to_pop = PCPU_EMPTY_POP_PAGES_HIGH - pcpu.nr_empty_pop_pages;
-	for (int slot = size_to_slot(pcpu.page_size); slot <= pcpu.free_slot && nr_to_pop > 0;
+	lock();
+	nr_to_pop = PCPU_EMPTY_POP_PAGES_HIGH - pa->nr_empty_pop_pages;
+	for (int slot = size_to_slot(_pcpu_geo->page_size); slot <= pa->free_slot && nr_to_pop > 0;
 	     slot++) {
-		struct pcpu_list *head = &pcpu.slots[slot], *pos;
+		struct pcpu_list *head = &pa->slots[slot], *pos;
 		struct pcpu_chunk *c = NULL;
 
 		for (pos = head->next; pos != head; pos = pos->next) {
@@ -583,9 +518,9 @@ retry:
 		     rs = re) {
 			int nr = re - rs < nr_to_pop ? re - rs : nr_to_pop, ret, before;
 
-			pcpu_state_unlock();
+			unlock();
 			ret = chunk_populate(c, rs, rs + nr);
-			pcpu_state_lock();
+			lock();
 			if (ret != 0) {
 				nr_to_pop = 0;
 				break;
@@ -597,7 +532,7 @@ retry:
 			re = rs + nr;
 		}
 	}
-	pcpu_state_unlock();
+	unlock();
 	/* every chunk is fully populated: make a new one, as the kernel does */
 	if (nr_to_pop > 0 && tries++ == 0 && chunk_create(true))
 		goto retry;
@@ -606,22 +541,23 @@ retry:
 /* Sends the entirely free chunks that should give pages back to reclaim. */
 static void isolate_free_chunks(void)
 {
-	struct pcpu_list *head = &pcpu.slots[pcpu.free_slot], *pos, *next;
+	struct pcpu_list *head = &pa->slots[pa->free_slot], *pos, *next;
 
-	pcpu_state_lock();
+	lock();
 	for (pos = head->next; pos != head; pos = next) {
 		next = pos->next;
 		if (should_reclaim(chunk_of(pos)))
 			chunk_isolate(chunk_of(pos));
 	}
-	pcpu_state_unlock();
+	unlock();
 }
 
 static void balance_locked(void)
 {
-	pcpu_state_lock(); /* balance_pending is read and set under it */
-	pcpu.balance_pending = false;
-	pcpu_state_unlock();
+	ASSERT_ALLOC_MUTEX();
+	lock(); /* balance_pending is read and set under it */
+	pa->balance_pending = false;
+	unlock();
 	balance_free(false);
 	isolate_free_chunks();
 	reclaim_populated();
@@ -632,25 +568,11 @@ static void balance_locked(void)
 	balance_free(true);
 }
 
-/* The housekeeping of the slow paths of allocation and free. */
-static void balance(void)
+void _pcpu_alloc_balance(void)
 {
-	pthread_mutex_lock(&pcpu.alloc_mutex);
+	lock_alloc_mutex();
 	balance_locked();
-	pthread_mutex_unlock(&pcpu.alloc_mutex);
-}
-
-/* The application's call also re-reads the online CPUs (cpuhp.c): the slow paths leave
- * that out, so that a free never runs hotplug callbacks. */
-void pcpu_balance(void)
-{
-	int saved = errno;
-
-	if (_pcpu_ensure_init())
-		return;
-	(void)pcpu_cpus_refresh();
-	errno = saved;
-	balance();
+	unlock_alloc_mutex();
 }
 
 /* ---------------------------------------------------------------------------------
@@ -662,11 +584,12 @@ static struct pcpu_chunk *alloc_from_slots(int bits, size_t align, bool atomic, 
 {
 	int first = size_to_slot((size_t)bits * PCPU_MIN_ALLOC_SIZE);
 	/* non-empty slots from the first that can fit up to the free slot */
-	uint64_t mask = pcpu.slot_mask & (~0ull << first) & (~0ull >> (63 - pcpu.free_slot));
+	uint64_t mask = pa->slot_mask & (~0ull << first) & (~0ull >> (63 - pa->free_slot));
 
+	ASSERT_LOCKED();
 	for (; mask; mask &= mask - 1) {
 		int slot = __builtin_ctzll(mask);
-		struct pcpu_list *head = &pcpu.slots[slot], *pos, *next;
+		struct pcpu_list *head = &pa->slots[slot], *pos, *next;
 
 		for (pos = head->next; pos != head; pos = next) {
 			struct pcpu_chunk *c = chunk_of(pos);
@@ -695,9 +618,10 @@ static struct pcpu_chunk *alloc_from_slots(int bits, size_t align, bool atomic, 
 
 static struct pcpu_chunk *alloc_reserved(int bits, size_t align, int *offp)
 {
-	struct pcpu_chunk *c = pcpu.reserved_chunk;
+	struct pcpu_chunk *c = pa->reserved_chunk;
 	int off;
 
+	ASSERT_LOCKED();
 	if (!c)
 		return NULL;
 	off = _pcpu_chunk_find_fit(&c->map, bits, align, false);
@@ -711,8 +635,8 @@ static struct pcpu_chunk *alloc_reserved(int bits, size_t align, int *offp)
 
 static void page_range(int off, size_t bytes, int *page_start, int *page_end)
 {
-	*page_start = off / pcpu.page_size;
-	*page_end = (int)((off + bytes + pcpu.page_size - 1) / pcpu.page_size);
+	*page_start = off / _pcpu_geo->page_size;
+	*page_end = (int)((off + bytes + _pcpu_geo->page_size - 1) / _pcpu_geo->page_size);
 }
 
 /* Whether every page of [off, off + bytes) is populated (lock held). */
@@ -728,14 +652,14 @@ static bool area_populated(const struct pcpu_chunk *c, int off, size_t bytes)
 
 /* Populates the pages of [off, off + bytes) of @c that are not.  Takes alloc_mutex:
  * every change of a populated bit happens under it, so the map can be read without
- * pcpu.lock here, and no page of the area can be depopulated meanwhile (the area's
+ * pa->lock here, and no page of the area can be depopulated meanwhile (the area's
  * allocation keeps its pages from being empty). */
 static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 {
 	int ps, pe, ret = 0;
 
 	page_range(off, bytes, &ps, &pe);
-	pthread_mutex_lock(&pcpu.alloc_mutex);
+	lock_alloc_mutex();
 	for (int rs = ps, re; _pcpu_chunk_next_unpop(&c->map, &rs, &re, pe); rs = re) {
 		int before;
 
@@ -743,29 +667,30 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 			ret = -1;
 			break;
 		}
-		pcpu_state_lock();
+		lock();
 		before = c->map.nr_empty_pop_pages;
 		_pcpu_chunk_mark_populated(&c->map, rs, re);
 		account_empty(c, before);
-		pcpu_state_unlock();
+		unlock();
 	}
-	pthread_mutex_unlock(&pcpu.alloc_mutex);
+	unlock_alloc_mutex();
 	return ret;
 }
 
 static void count_alloc(struct pcpu_chunk *c, int off, size_t size)
 {
+	ASSERT_LOCKED();
 	pcpu_san_alloc(c->base + off, size);
 	if (size > c->max_alloc_size)
 		c->max_alloc_size = size;
-	pcpu.stats.nr_alloc++;
-	pcpu.stats.nr_cur_alloc++;
-	if (pcpu.stats.nr_cur_alloc > pcpu.stats.nr_max_alloc)
-		pcpu.stats.nr_max_alloc = pcpu.stats.nr_cur_alloc;
-	if (!pcpu.stats.min_alloc_size || size < pcpu.stats.min_alloc_size)
-		pcpu.stats.min_alloc_size = size;
-	if (size > pcpu.stats.max_alloc_size)
-		pcpu.stats.max_alloc_size = size;
+	pa->stats.nr_alloc++;
+	pa->stats.nr_cur_alloc++;
+	if (pa->stats.nr_cur_alloc > pa->stats.nr_max_alloc)
+		pa->stats.nr_max_alloc = pa->stats.nr_cur_alloc;
+	if (!pa->stats.min_alloc_size || size < pa->stats.min_alloc_size)
+		pa->stats.min_alloc_size = size;
+	if (size > pa->stats.max_alloc_size)
+		pa->stats.max_alloc_size = size;
 }
 
 /* Sidelined chunks are kept off the slot lists so that their depopulated, fragmented
@@ -773,9 +698,10 @@ static void count_alloc(struct pcpu_chunk *c, int off, size_t size)
  * (lock held). */
 static bool reintegrate_sidelined(void)
 {
-	struct pcpu_list *head = &pcpu.slots[pcpu.sidelined_slot];
+	struct pcpu_list *head = &pa->slots[pa->sidelined_slot];
 	bool any = !list_empty(head);
 
+	ASSERT_LOCKED();
 	while (!list_empty(head))
 		chunk_reintegrate(chunk_of(head->next));
 	return any;
@@ -789,15 +715,15 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 {
 	struct pcpu_chunk *c;
 
-	pthread_mutex_lock(&pcpu.alloc_mutex);
-	pcpu_state_lock();
+	lock_alloc_mutex();
+	lock();
 	c = alloc_from_slots(bits, align, false, offp);
 	if (!c && reintegrate_sidelined())
 		c = alloc_from_slots(bits, align, false, offp);
-	pcpu_state_unlock();
+	unlock();
 	if (!c) {
 		c = chunk_create(false);
-		pcpu_state_lock();
+		lock();
 		if (c) {
 			int off = _pcpu_chunk_find_fit(&c->map, bits, align, false);
 
@@ -810,43 +736,33 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 			*offp = off;
 		}
 	} else {
-		pcpu_state_lock();
+		lock();
 	}
 	if (c) {
 		count_alloc(c, *offp, size);
 		*populated = area_populated(c, *offp, size);
 		debug_verify(c, "alloc");
 	} else {
-		pcpu.stats.nr_alloc_failed++;
+		pa->stats.nr_alloc_failed++;
 	}
-	pcpu_state_unlock();
-	pthread_mutex_unlock(&pcpu.alloc_mutex);
+	unlock();
+	unlock_alloc_mutex();
 	return c;
 }
 
-/* Allocation takes pcpu.lock once on the common path; population, chunk creation and
+int _pcpu_alloc_check(size_t size, size_t align, unsigned int gfp)
+{
+	if (size == 0 || size > PCPU_MAX_ALLOC_SIZE || align > PCPU_MAX_PAGE_SIZE ||
+	    (align & (align - 1)) || (gfp & ~PCPU_GFP_ATOMIC)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Allocation takes pa->lock once on the common path; population, chunk creation and
  * the balance work take alloc_mutex on their own.  Atomic allocations only take areas
  * whose pages are all populated (_pcpu_chunk_find_fit's pop_only). */
-static bool all_zero(const char *p, size_t size)
-{
-	return p[0] == 0 && memcmp(p, p + 1, size - 1) == 0;
-}
-
-/* Zeroes a new object's copy in every unit.  In cid mode only the copies that are not
- * zero already: reading an ID's untouched page maps the zero page, writing it would
- * make it resident (index.c). */
-static void zero_copies(char *ptr, size_t size)
-{
-	bool cid = pcpu_index_cid();
-
-	for (int u = 0; u < pcpu.nr_used; u++) {
-		char *copy = ptr + pcpu.used_unit_base[u];
-
-		if (!cid || !all_zero(copy, size))
-			memset(copy, 0, size);
-	}
-}
-
 void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp)
 {
 	bool atomic = gfp & PCPU_GFP_ATOMIC, populated = true, need_balance;
@@ -854,35 +770,31 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 	int bits, off = -1;
 	char *ptr;
 
-	if (size == 0 || size > PCPU_MAX_ALLOC_SIZE || align > PCPU_MAX_PAGE_SIZE ||
-	    (align & (align - 1)) || (gfp & ~PCPU_GFP_ATOMIC)) {
-		errno = EINVAL;
+	if (_pcpu_alloc_check(size, align, gfp))
 		return NULL;
-	}
 	if (align < PCPU_MIN_ALLOC_SIZE)
 		align = PCPU_MIN_ALLOC_SIZE;
-	if (_pcpu_ensure_init())
-		return NULL;
-	if (align > pcpu.page_size) { /* the page size is known once initialized */
+	if (align > _pcpu_geo->page_size) { /* the page size is known once initialized */
 		errno = EINVAL;
 		return NULL;
 	}
 	size = (size + PCPU_MIN_ALLOC_SIZE - 1) & ~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
 	bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
 
-	pcpu_state_lock();
-	c = reserved ? alloc_reserved(bits, align, &off) : alloc_from_slots(bits, align, atomic, &off);
+	lock();
+	c = reserved ? alloc_reserved(bits, align, &off) :
+		       alloc_from_slots(bits, align, atomic, &off);
 	if (c) {
 		count_alloc(c, off, size);
 		populated = atomic || area_populated(c, off, size);
 		debug_verify(c, "alloc");
 	} else if (atomic) {
-		pcpu.stats.nr_alloc_failed++;
-		pcpu.balance_pending = true; /* the next blocking call tops the pool up */
+		pa->stats.nr_alloc_failed++;
+		pa->balance_pending = true; /* the next blocking call tops the pool up */
 	}
-	need_balance = !atomic && (pcpu.nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_LOW ||
-				   pcpu.balance_pending);
-	pcpu_state_unlock();
+	need_balance = !atomic && (pa->nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_LOW ||
+				   pa->balance_pending);
+	unlock();
 
 	if (!c && !atomic && !reserved)
 		c = alloc_new_chunk(bits, align, size, &off, &populated);
@@ -893,57 +805,62 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 	if (!populated && populate_area(c, off, size) != 0) {
 		int before, oslot;
 
-		pcpu_state_lock();
+		lock();
 		oslot = chunk_slot(c);
 		before = c->map.nr_empty_pop_pages;
 		_pcpu_chunk_free_area(&c->map, off);
 		pcpu_san_free(c->base + off, size);
 		account_empty(c, before);
 		chunk_relocate(c, oslot);
-		need_balance = c != pcpu.reserved_chunk && after_free(c);
-		pcpu.stats.nr_alloc--;
-		pcpu.stats.nr_cur_alloc--;
-		pcpu.stats.nr_alloc_failed++;
-		pcpu_state_unlock();
+		need_balance = c != pa->reserved_chunk && after_free(c);
+		pa->stats.nr_alloc--;
+		pa->stats.nr_cur_alloc--;
+		pa->stats.nr_alloc_failed++;
+		unlock();
 		if (need_balance)
-			balance();
+			_pcpu_alloc_balance();
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (need_balance)
-		balance();
+		_pcpu_alloc_balance();
 
 	ptr = c->base + off;
-	zero_copies(ptr, size);
+	_pcpu_chunk_vm_zero(ptr, size);
 	return ptr;
 }
 
 /* The chunk that owns @a and the map offset of @a in it, or NULL (lock held). */
 static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 {
-	uintptr_t rel = a - (uintptr_t)pcpu.arena;
 	size_t index, in_chunk;
+	uintptr_t rel;
 	struct pcpu_chunk *c;
 
-	if (!pcpu.initialized || rel >= pcpu.arena_bytes)
+	ASSERT_LOCKED();
+	/* arena_bytes is 0 until _pcpu_alloc_setup() is done: the geometry is read after */
+	if (!pa->arena_bytes)
 		return NULL;
-	if (pcpu.chunk_shift) { /* the usual case: no division on the free path */
-		index = rel >> pcpu.chunk_shift;
-		in_chunk = rel & (pcpu.chunk_bytes - 1);
+	rel = a - (uintptr_t)_pcpu_geo->arena;
+	if (rel >= pa->arena_bytes)
+		return NULL;
+	if (_pcpu_geo->chunk_shift) { /* the usual case: no division on the free path */
+		index = rel >> _pcpu_geo->chunk_shift;
+		in_chunk = rel & (_pcpu_geo->chunk_bytes - 1);
 	} else {
-		index = rel / pcpu.chunk_bytes;
-		in_chunk = rel % pcpu.chunk_bytes;
+		index = rel / _pcpu_geo->chunk_bytes;
+		in_chunk = rel % _pcpu_geo->chunk_bytes;
 	}
-	c = pcpu.chunks[index];
+	c = pa->chunks[index];
 	if (!c)
 		return NULL;
 	if (index == 0) {
-		if (in_chunk < pcpu.static_size)
+		if (in_chunk < _pcpu_geo->static_size)
 			return NULL; /* a static per-CPU variable */
-		if (pcpu.reserved_chunk && in_chunk < pcpu.static_size + pcpu.reserved_size)
-			c = pcpu.reserved_chunk;
+		if (pa->reserved_chunk && in_chunk < _pcpu_geo->static_size + _pcpu_geo->reserved_size)
+			c = pa->reserved_chunk;
 	}
-	if (a < (uintptr_t)c->base || a - (uintptr_t)c->base >= pcpu.unit_size)
+	if (a < (uintptr_t)c->base || a - (uintptr_t)c->base >= _pcpu_geo->unit_size)
 		return NULL; /* another CPU's copy, or a padding unit */
 	*offp = (int)(a - (uintptr_t)c->base);
 	return c;
@@ -957,17 +874,17 @@ void _pcpu_free_internal(void *ptr, const char *caller)
 
 	if (!ptr)
 		return;
-	pcpu_state_lock();
+	lock();
 	c = chunk_lookup((uintptr_t)ptr, &off);
 	if (!c) {
-		pcpu_state_unlock();
+		unlock();
 		_pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
 	}
 	oslot = chunk_slot(c);
 	before = c->map.nr_empty_pop_pages;
 	freed = _pcpu_chunk_free_area(&c->map, off);
 	if (freed < 0) {
-		pcpu_state_unlock();
+		unlock();
 		_pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
 			   ptr);
 	}
@@ -975,482 +892,92 @@ void _pcpu_free_internal(void *ptr, const char *caller)
 	account_empty(c, before);
 	chunk_relocate(c, oslot);
 	debug_verify(c, "free");
-	pcpu.stats.nr_dealloc++;
-	pcpu.stats.nr_cur_alloc--;
+	pa->stats.nr_dealloc++;
+	pa->stats.nr_cur_alloc--;
 
 	need_balance = after_free(c);
-	pcpu_state_unlock();
+	unlock();
 
 	if (need_balance)
-		balance();
-}
-
-void *pcpu_alloc(size_t size, size_t align)
-{
-	return _pcpu_alloc_internal(size, align, false, PCPU_GFP_KERNEL);
-}
-
-void *pcpu_alloc_gfp(size_t size, size_t align, unsigned int gfp)
-{
-	return _pcpu_alloc_internal(size, align, false, gfp);
-}
-
-void pcpu_free(void *ptr)
-{
-	_pcpu_free_internal(ptr, "pcpu_free");
+		_pcpu_alloc_balance();
 }
 
 /* Whether @p lies in the arena, without the lock: the arena may grow meanwhile. */
-static bool in_arena(const void *p)
+bool _pcpu_alloc_in_arena(const void *p)
 {
-	return (uintptr_t)p - (uintptr_t)pcpu.arena <
-	       __atomic_load_n(&pcpu.arena_bytes, __ATOMIC_ACQUIRE);
-}
-
-void *__pcpu_canon_slow(const void *p)
-{
-	char *canon;
-
-	if (_pcpu_ensure_init())
-		_pcpu_fatal("this_cpu operation", "library initialization failed: %s",
-			   strerror(pcpu.init_errno));
-	if (in_arena(p))
-		return (void *)p;
-	canon = _pcpu_sections_translate(p);
-	if (!canon)
-		_pcpu_fatal("this_cpu operation", "%p is not a per-CPU object (neither from "
-			   "pcpu_alloc() nor a registered PCPU_DEFINE variable)", p);
-	return canon;
-}
-
-void *__pcpu_ptr_slow(const void *p, unsigned int cpu)
-{
-	char *canon;
-
-	if (!p)
-		return NULL;
-	if (_pcpu_ensure_init())
-		_pcpu_fatal("pcpu_ptr", "library initialization failed: %s", strerror(pcpu.init_errno));
-	if (cpu >= pcpu.topo.nr_cpu_ids || !_pcpu_topology_test(pcpu.topo.possible, cpu))
-		_pcpu_fatal("pcpu_ptr", "(%p, %u): CPU %u is not a possible CPU (nr_cpu_ids %u)", p,
-			   cpu, cpu, pcpu.topo.nr_cpu_ids);
-	if (in_arena(p))
-		canon = (char *)p;
-	else
-		canon = _pcpu_sections_translate(p);
-	if (!canon)
-		_pcpu_fatal("pcpu_ptr", "(%p, %u): %p is not a per-CPU pointer (neither from "
-			   "pcpu_alloc() nor a registered PCPU_DEFINE variable)", p, cpu, p);
-	return canon + pcpu.unit_offsets[cpu];
+	return (uintptr_t)p - (uintptr_t)_pcpu_geo->arena <
+	       __atomic_load_n(&pa->arena_bytes, __ATOMIC_ACQUIRE);
 }
 
 /* ---------------------------------------------------------------------------------
- * Initialization
+ * Set-up
  * --------------------------------------------------------------------------------- */
 
-/* Prints "libpercpu: NAME=VALUE: why" for a rejected setting; returns -1 with EINVAL. */
-__attribute__((format(printf, 3, 4)))
-static int bad_setting(const char *name, const char *value, const char *fmt, ...)
+/* The kernel's pcpu_setup_first_chunk: the first chunk's memory (init.c reserved its
+ * address range) is made usable and populated in every used unit (chunk_vm.c), then the
+ * allocator's structures are set up over it.  Called once, by init.c, before the
+ * library is published (which orders all of this before any other thread's use).
+ * 0, or -1 with errno. */
+int _pcpu_alloc_setup(bool debug)
 {
-	va_list ap;
+	const struct pcpu_geometry *g = _pcpu_geo;
+	int ret = -1;
 
-	fprintf(stderr, "libpercpu: %s=%s: ", name, value);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	errno = EINVAL;
-	return -1;
-}
-
-/* Reads size variable @name into *@out if it is set (the grammar of _pcpu_parse_env_size),
- * at most @max bytes.  0, or -1 with EINVAL and a message naming the variable. */
-static int env_size(const char *name, size_t max, size_t *out)
-{
-	const char *v = secure_getenv(name);
-
-	if (!v || !*v)
-		return 0;
-	switch (_pcpu_parse_env_size(v, max, out)) {
-	case 0:
-		return 0;
-	case -2:
-		return bad_setting(name, v, "more than the limit of %zuM (%zu bytes)", max >> 20, max);
-	default:
-		return bad_setting(name, v, "not a size (a number, optionally followed by K or M)");
-	}
-}
-
-/*
- * The allocator's page size: the system's, or LIBPERCPU_PAGE_SIZE, a multiple of it up to
- * 64 KiB, to work in pages of that size (population, bitmap blocks, layout) as on a kernel
- * with 16 or 64 KiB pages.  0, or -1 with EINVAL (bad setting) or ENOTSUP (a system page
- * size outside 4 to 64 KiB).
- */
-static int read_page_size(size_t *out)
-{
-	const char *name = "LIBPERCPU_PAGE_SIZE", *v = secure_getenv(name);
-	size_t sys = _pcpu_vm_page_size(), page = sys;
-
-	if (v && *v && (_pcpu_parse_env_size(v, PCPU_MAX_PAGE_SIZE, &page) != 0 || page < sys ||
-			page % sys || (page & (page - 1))))
-		return bad_setting(name, v, "not a power of two from the system's page size (%zu) "
-				   "to %d", sys, PCPU_MAX_PAGE_SIZE);
-	if (page < PCPU_MIN_PAGE_SIZE || page > PCPU_MAX_PAGE_SIZE || (page & (page - 1))) {
-		fprintf(stderr, "libpercpu: page size %zu not supported (a power of two from %d "
-			"to %d)\n", page, PCPU_MIN_PAGE_SIZE, PCPU_MAX_PAGE_SIZE);
-		errno = ENOTSUP;
+	if (_pcpu_chunk_vm_first_commit() != 0)
 		return -1;
+	lock_alloc_mutex();
+	lock();
+	pa->debug = debug;
+	pa->chunks_cap = 16;
+	pa->chunks = calloc((size_t)pa->chunks_cap, sizeof(*pa->chunks));
+	if (!pa->chunks)
+		goto out;
+	pa->max_chunks = 1;
+	if (g->reserved_size) {
+		pa->reserved_chunk = _pcpu_chunk_vm_first_part(g->static_size, g->reserved_size);
+		if (!pa->reserved_chunk)
+			goto out;
 	}
-	*out = page;
-	return 0;
-}
+	pa->first_chunk = _pcpu_chunk_vm_first_part(g->static_size + g->reserved_size,
+						    g->dyn_size);
+	if (!pa->first_chunk)
+		goto out;
+	pa->chunks[0] = pa->first_chunk;
+	pa->chunk_hwm = 1;
+	pa->nr_chunks = 1;
+	pa->stats.nr_chunks = pa->stats.nr_max_chunks = 1;
 
-/* The three size settings (see libpercpu(3)). */
-static int read_size_settings(struct pcpu_layout_params *params)
-{
-	const char *atom = "LIBPERCPU_ATOM_SIZE";
-
-	if (env_size("LIBPERCPU_RESERVED_SIZE", PCPU_MAX_REGION_SIZE, &params->reserved_size) ||
-	    env_size("LIBPERCPU_DYN_SIZE", PCPU_MAX_REGION_SIZE, &params->dyn_size) ||
-	    env_size(atom, PCPU_MAX_ATOM_SIZE, &params->atom_size))
-		return -1;
-	if (params->atom_size < params->page_size || params->atom_size > PCPU_MAX_ATOM_SIZE ||
-	    (params->atom_size & (params->atom_size - 1)))
-		return bad_setting(atom, secure_getenv(atom), "not a power of two from %zu to %zuM "
-				   "(at least the page size)", params->page_size,
-				   PCPU_MAX_ATOM_SIZE >> 20);
-	params->reserved_size = (params->reserved_size + 3) & ~(size_t)3;
-	return 0;
-}
-
-static int read_topology(void)
-{
-	const char *spec = secure_getenv("LIBPERCPU_TOPOLOGY");
-	struct pcpu_topology real;
-	char err[256];
-
-	if (_pcpu_topology_read_sysfs(&real, "/sys/devices/system") != 0) {
-		long n = sysconf(_SC_NPROCESSORS_CONF);
-		char fallback[32];
-
-		snprintf(fallback, sizeof(fallback), "0-%ld", n > 0 ? n - 1 : 0);
-		if (_pcpu_topology_from_spec(&real, fallback, err, sizeof(err)) != 0)
-			return -1;
-		real.simulated = false;
-	}
-	if (!spec || !*spec) {
-		pcpu.topo = real;
-		return 0;
-	}
-	if (_pcpu_topology_from_spec(&pcpu.topo, spec, err, sizeof(err)) != 0) {
-		fprintf(stderr, "libpercpu: LIBPERCPU_TOPOLOGY=%s: %s\n", spec, err);
-		_pcpu_topology_free(&real);
+	pa->free_slot = size_to_slot_raw(g->unit_size) + 1;
+	pa->to_depopulate_slot = pa->free_slot + 1;
+	pa->sidelined_slot = pa->to_depopulate_slot + 1;
+	pa->nr_slots = pa->sidelined_slot + 1;
+	if (pa->nr_slots > 64) { /* unit sizes up to 2^65 bytes: cannot happen */
 		errno = EINVAL;
-		return -1;
+		goto out;
 	}
-	/* a simulated topology must give every real CPU a unit */
-	for (unsigned int cpu = 0; cpu < real.nr_cpu_ids; cpu++) {
-		if (_pcpu_topology_test(real.possible, cpu) &&
-		    (cpu >= pcpu.topo.nr_cpu_ids || !_pcpu_topology_test(pcpu.topo.possible, cpu))) {
-			fprintf(stderr, "libpercpu: LIBPERCPU_TOPOLOGY=%s lacks CPU %u of this "
-				"machine\n", spec, cpu);
-			_pcpu_topology_free(&real);
-			_pcpu_topology_free(&pcpu.topo);
-			errno = EINVAL;
-			return -1;
-		}
-	}
-	_pcpu_topology_free(&real);
-	return 0;
-}
+	pa->slots = calloc((size_t)pa->nr_slots, sizeof(*pa->slots));
+	if (!pa->slots)
+		goto out;
+	for (int i = 0; i < pa->nr_slots; i++)
+		list_init(&pa->slots[i]);
+	pa->nr_empty_pop_pages = pa->first_chunk->map.nr_empty_pop_pages;
+	pcpu_san_poison_area(g->arena, g->static_size, g->reserved_size + g->dyn_size);
+	chunk_relocate(pa->first_chunk, -1);
 
-static int setup_units(void)
-{
-	const struct pcpu_alloc_info *ai = pcpu.ai;
-
-	pcpu.unit_size = ai->unit_size;
-	pcpu.unit_pages = (int)(ai->unit_size / pcpu.page_size);
-	pcpu.chunk_bytes = (size_t)ai->nr_units * ai->unit_size;
-	if ((pcpu.chunk_bytes & (pcpu.chunk_bytes - 1)) == 0)
-		pcpu.chunk_shift = __builtin_ctzl(pcpu.chunk_bytes);
-	pcpu.unit_offsets = calloc(pcpu.topo.nr_cpu_ids, sizeof(*pcpu.unit_offsets));
-	pcpu.used_unit_base = calloc((size_t)ai->nr_units, sizeof(*pcpu.used_unit_base));
-	if (!pcpu.unit_offsets || !pcpu.used_unit_base)
-		return -1;
-	/* An impossible CPU's copy is a non-canonical address: using it faults at once
-	 * instead of aliasing another CPU's copy (pcpu_ptr's fast path checks only the
-	 * range of the CPU number; its slow path reports the CPU by name). */
-	for (unsigned int cpu = 0; cpu < pcpu.topo.nr_cpu_ids; cpu++)
-		pcpu.unit_offsets[cpu] = (ptrdiff_t)1 << 62;
-	_pcpu_alloc_info_unit_offsets(ai, pcpu.unit_offsets);
-	pcpu.nr_used = 0;
-	for (int g = 0; g < ai->nr_groups; g++)
-		for (int u = 0; u < ai->groups[g].nr_units; u++)
-			if (ai->groups[g].cpu_map[u] != PCPU_NO_CPU)
-				pcpu.used_unit_base[pcpu.nr_used++] =
-					(ptrdiff_t)(ai->groups[g].base_offset + (size_t)u * ai->unit_size);
-	return 0;
-}
-
-/* Without a roomy address (no /proc): lets the kernel place a larger reservation, as
- * large as the address space allows up to PCPU_ARENA_PROBE_BYTES, and keeps only its
- * first chunk.  The rest is free again, so the arena can grow into it until the
- * process's own mappings, placed top-down, come down to it. */
-static char *arena_probe(void)
-{
-	for (size_t span = PCPU_ARENA_PROBE_BYTES; span >= pcpu.chunk_bytes; span /= 2) {
-		size_t chunks = span / pcpu.chunk_bytes;
-		char *p = _pcpu_vm->reserve(chunks * pcpu.chunk_bytes, pcpu.ai->atom_size);
-
-		if (p) {
-			if (chunks > 1)
-				_pcpu_vm->release(p + pcpu.chunk_bytes, (chunks - 1) * pcpu.chunk_bytes);
-			return p;
-		}
-	}
-	return NULL;
-}
-
-/* Reserves the arena for the first chunk alone, where it has room to grow upward in
- * place (arena_grow). */
-static int setup_arena(void)
-{
-	size_t limit = PCPU_ARENA_MAX_BYTES / pcpu.chunk_bytes;
-	char *hint = _pcpu_vm->roomy_address(pcpu.ai->atom_size);
-
-	if (hint && _pcpu_vm->reserve_at(hint, pcpu.chunk_bytes) == 0)
-		pcpu.arena = hint;
-	else
-		pcpu.arena = arena_probe();
-	if (!pcpu.arena) {
-		errno = ENOMEM;
-		return -1;
-	}
-	pcpu.arena_bytes = pcpu.chunk_bytes;
-	pcpu.max_chunks = 1;
-	pcpu.arena_limit_chunks = limit > PCPU_ARENA_MAX_CHUNKS ? PCPU_ARENA_MAX_CHUNKS :
-				  limit < 1 ? 1 : (int)limit;
-	pcpu.chunks_cap = 16;
-	pcpu.chunks = calloc((size_t)pcpu.chunks_cap, sizeof(*pcpu.chunks));
-	return pcpu.chunks ? 0 : -1;
-}
-
-/* One of the two chunk structures over the first chunk's memory, covering
- * [start, start + bytes) of each unit: its base is the page below start. */
-static struct pcpu_chunk *first_chunk_part(size_t start, size_t bytes)
-{
-	struct pcpu_chunk *c = calloc(1, sizeof(*c));
-	size_t aligned = start & ~(size_t)(pcpu.page_size - 1), head = start - aligned;
-	size_t region = (head + bytes + pcpu.page_size - 1) & ~(size_t)(pcpu.page_size - 1);
-
-	if (!c)
-		return NULL;
-	list_init(&c->list);
-	c->slot = -1;
-	c->index = 0;
-	c->immutable = true;
-	c->base = pcpu.arena + aligned;
-	if (_pcpu_chunk_map_init(&c->map, region, pcpu.page_size, (int)head,
-				(int)(region - head - bytes)) != 0) {
-		free(c);
-		return NULL;
-	}
-	_pcpu_chunk_mark_populated(&c->map, 0, c->map.nr_pages);
-	return c;
-}
-
-static int setup_first_chunk(void)
-{
-	const struct pcpu_alloc_info *ai = pcpu.ai;
-	size_t size_sum = ai->static_size + ai->reserved_size + ai->dyn_size;
-	size_t static_aligned = (ai->static_size + PCPU_MIN_ALLOC_SIZE - 1) &
-				~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
-
-	/* Huge pages make whole units resident, the unused tail of each unit (past the
-	 * dynamic region) included, where the kernel frees each unit's tail: they are used
-	 * only when that tail is at most a sixth of what is used, so that the first chunk
-	 * costs at most 1.2 times what it holds.  Never in cid mode, where a unit is
-	 * resident only once its ID writes it (index.c). */
-	pcpu.use_huge_first_chunk = ai->atom_size > pcpu.page_size && !pcpu_index_cid() &&
-				    size_sum * (size_t)pcpu.nr_used * 6 >= pcpu.chunk_bytes * 5;
-	if (_pcpu_vm->commit(pcpu.arena, pcpu.chunk_bytes, pcpu.use_huge_first_chunk) != 0)
-		return -1;
-	chunk_bind(pcpu.arena);
-	for (int u = 0; u < pcpu.nr_used && !pcpu_index_cid(); u++)
-		if (_pcpu_vm->populate(pcpu.arena + pcpu.used_unit_base[u], size_sum) != 0)
-			return -1;
-
-	pcpu.static_size = static_aligned;
-	pcpu.reserved_size = ai->reserved_size;
-	pcpu.dyn_size = ai->dyn_size - (static_aligned - ai->static_size);
-	if (pcpu.reserved_size) {
-		pcpu.reserved_chunk = first_chunk_part(static_aligned, pcpu.reserved_size);
-		if (!pcpu.reserved_chunk)
-			return -1;
-	}
-	pcpu.first_chunk = first_chunk_part(static_aligned + pcpu.reserved_size, pcpu.dyn_size);
-	if (!pcpu.first_chunk)
-		return -1;
-	pcpu.chunks[0] = pcpu.first_chunk;
-	pcpu.chunk_hwm = 1;
-	pcpu.nr_chunks = 1;
-	pcpu.stats.nr_chunks = pcpu.stats.nr_max_chunks = 1;
-
-	pcpu.free_slot = size_to_slot_raw(pcpu.unit_size) + 1;
-	pcpu.to_depopulate_slot = pcpu.free_slot + 1;
-	pcpu.sidelined_slot = pcpu.to_depopulate_slot + 1;
-	pcpu.nr_slots = pcpu.sidelined_slot + 1;
-	if (pcpu.nr_slots > 64) { /* unit sizes up to 2^65 bytes: cannot happen */
-		errno = EINVAL;
-		return -1;
-	}
-	pcpu.slots = calloc((size_t)pcpu.nr_slots, sizeof(*pcpu.slots));
-	if (!pcpu.slots)
-		return -1;
-	for (int i = 0; i < pcpu.nr_slots; i++)
-		list_init(&pcpu.slots[i]);
-	pcpu.nr_empty_pop_pages = pcpu.first_chunk->map.nr_empty_pop_pages;
-	pcpu_san_poison_area(pcpu.arena, static_aligned, pcpu.reserved_size + pcpu.dyn_size);
-	chunk_relocate(pcpu.first_chunk, -1);
-	_pcpu_sections_place_first(pcpu.arena);
-	return 0;
-}
-
-static void atfork_prepare(void)
-{
-	_pcpu_sections_lock();
-	pthread_mutex_lock(&pcpu.alloc_mutex);
-	pthread_mutex_lock(&pcpu.lock);
-}
-
-static void atfork_release(void)
-{
-	pthread_mutex_unlock(&pcpu.lock);
-	pthread_mutex_unlock(&pcpu.alloc_mutex);
-	_pcpu_sections_unlock();
-}
-
-/* Registered when the library is loaded, before any of its locks can be taken, so that
- * a fork() at any moment (registration, initialization, allocation) finds them free in
- * the child. */
-__attribute__((constructor(101))) static void register_atfork(void)
-{
-	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
-}
-
-static int do_init(void)
-{
-	struct pcpu_layout_params params = {
-		.reserved_size = PCPU_MODULE_RESERVE,
-		.dyn_size = PCPU_DYNAMIC_RESERVE,
-	};
-	const char *debug = secure_getenv("LIBPERCPU_DEBUG");
-	bool use_rseq;
-
-	/* held throughout: a fork() waits for initialization to finish (atfork_prepare) */
-	_pcpu_sections_lock();
-	pcpu.debug = debug && *debug && strcmp(debug, "0") != 0;
-	if (read_page_size(&params.page_size)) {
-		int saved = errno;
-		_pcpu_sections_unlock();
-		errno = saved;
-		return -1;
-	}
-	pcpu.page_size = params.page_size; /* before the sections' layout, which aligns to it */
-	use_rseq = _pcpu_cpu_init(); /* before the index mode, which depends on it */
-	params.atom_size = _pcpu_vm_thp_available() ? (2u << 20) : params.page_size;
-	if (read_size_settings(&params) || pcpu_stats_read_setting() || read_topology() ||
-	    pcpu_index_choose()) {
-		int saved = errno;
-		_pcpu_sections_unlock();
-		errno = saved;
-		return -1;
-	}
-	params.static_size = _pcpu_sections_layout();
-	pcpu.ai = _pcpu_build_alloc_info(&pcpu.topo, &params);
-	if (pcpu.ai && pcpu.ai->unit_size > PCPU_CHUNK_MAX_UNIT_BYTES) {
-		/* only static sections of hundreds of MiB get here past the limits */
-		fprintf(stderr, "libpercpu: a unit of %zu bytes per CPU (static %zu, reserved %zu, "
-			"dynamic %zu, atom %zu) is more than the limit of %zuM\n",
-			pcpu.ai->unit_size, params.static_size, params.reserved_size,
-			params.dyn_size, params.atom_size, PCPU_CHUNK_MAX_UNIT_BYTES >> 20);
-		_pcpu_free_alloc_info(pcpu.ai);
-		pcpu.ai = NULL;
-		_pcpu_sections_unlock();
-		errno = EINVAL;
-		return -1;
-	}
-	if (!pcpu.ai)
-		fprintf(stderr, "libpercpu: no first-chunk layout for static %zu reserved %zu "
-			"dynamic %zu atom %zu: %s\n", params.static_size, params.reserved_size,
-			params.dyn_size, params.atom_size, strerror(errno));
-	if (!pcpu.ai || setup_units() || setup_arena() || setup_first_chunk()) {
-		int saved = errno ? errno : ENOMEM;
-
-		if (pcpu.ai) /* the layout's own failure is reported above */
-			fprintf(stderr, "libpercpu: cannot set up the first chunk (unit %zu bytes, "
-				"%d units): %s\n", pcpu.ai->unit_size, pcpu.ai->nr_units,
-				strerror(saved));
-		_pcpu_sections_unlock();
-		errno = saved;
-		return -1;
-	}
-	pcpu.stats.unit_size = pcpu.unit_size;
-	pcpu.stats.static_size = pcpu.static_size;
-	pcpu.stats.reserved_size = pcpu.reserved_size;
-	pcpu.stats.dyn_size = pcpu.dyn_size;
-	pcpu.stats.atom_size = pcpu.ai->atom_size;
-	pcpu.stats.page_size = pcpu.page_size;
-	pcpu.stats.nr_units = (unsigned int)pcpu.ai->nr_units;
-	pcpu.stats.nr_groups = (unsigned int)pcpu.ai->nr_groups;
-	pcpu.stats.max_chunks = (unsigned int)pcpu.arena_limit_chunks;
-
-	__pcpu_fast.arena_base = (uintptr_t)pcpu.arena;
-	__atomic_store_n(&__pcpu_fast.arena_size, pcpu.arena_bytes, __ATOMIC_RELAXED);
-	__pcpu_fast.unit_offsets = pcpu.unit_offsets;
-	pcpu_cpu_set_index(pcpu_index_cid());
-	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, pcpu.topo.nr_cpu_ids, __ATOMIC_RELEASE);
-	__atomic_store_n(&__pcpu_fast.rseq_index_bound, use_rseq ? pcpu.topo.nr_cpu_ids : 0,
-			 __ATOMIC_RELEASE);
-	pcpu_anchor_init();
-	pcpu_stats_arm_exit();
-	__atomic_store_n(&pcpu.initialized, true, __ATOMIC_RELEASE);
-	_pcpu_sections_unlock();
-	return 0;
-}
-
-/* Set while this thread runs the initialization: a call that comes back into it from
- * the same thread (a signal handler that interrupted it) would wait in pthread_once()
- * for itself forever; it is reported instead. */
-static __thread bool initializing_here __attribute__((tls_model("initial-exec")));
-
-static void init_once(void)
-{
-	initializing_here = true;
-	errno = 0;
-	if (do_init() != 0)
-		pcpu.init_errno = errno ? errno : ENOMEM;
-	initializing_here = false;
-}
-
-int _pcpu_ensure_init(void)
-{
-	if (__builtin_expect(__atomic_load_n(&pcpu.initialized, __ATOMIC_ACQUIRE), 1))
-		return 0;
-	if (initializing_here)
-		_pcpu_fatal("pcpu_init", "called again by the thread that is initializing the library, "
-			   "from a signal handler: initialize first (pcpu_init()), then install "
-			   "handlers that use it");
-	pthread_once(&init_once_control, init_once);
-	if (!__atomic_load_n(&pcpu.initialized, __ATOMIC_ACQUIRE)) {
-		errno = pcpu.init_errno;
-		return -1;
-	}
-	return 0;
-}
-
-int pcpu_init(void)
-{
-	return _pcpu_ensure_init();
+	pa->stats.unit_size = g->unit_size;
+	pa->stats.static_size = g->static_size;
+	pa->stats.reserved_size = g->reserved_size;
+	pa->stats.dyn_size = g->dyn_size;
+	pa->stats.atom_size = g->ai->atom_size;
+	pa->stats.page_size = g->page_size;
+	pa->stats.nr_units = (unsigned int)g->ai->nr_units;
+	pa->stats.nr_groups = (unsigned int)g->ai->nr_groups;
+	pa->stats.max_chunks = (unsigned int)g->arena_limit_chunks;
+	/* last: chunk_lookup() and _pcpu_alloc_in_arena() see the arena from here on */
+	__atomic_store_n(&pa->arena_bytes, g->chunk_bytes, __ATOMIC_RELEASE);
+	ret = 0;
+out:
+	unlock();
+	unlock_alloc_mutex();
+	return ret;
 }

@@ -10,36 +10,38 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "alloc_state.h"
 
 #define PCPU_ANCHOR_NAME "libpercpu-anchor"
 #define PCPU_ANCHOR_MAGIC "libpercpu-anchr" /* 15 characters and the NUL */
 /* Raised whenever struct pcpu_anchor changes meaning; the reader also compares the sizes of
  * the structures it copies, so that it refuses another build's layout instead of
  * misreading it. */
-#define PCPU_ANCHOR_ABI 1
+#define PCPU_ANCHOR_ABI 2
 
 struct pcpu_anchor {
 	char magic[16];
 	uint32_t abi;
-	uint32_t state_size;  /* sizeof(struct pcpu_state) */
+	uint32_t state_size;  /* sizeof(struct pcpu_alloc_state) */
 	uint32_t chunk_size;  /* sizeof(struct pcpu_chunk) */
 	uint32_t map_size;    /* sizeof(struct pcpu_chunk_map) */
 	char version[16];     /* pcpu_version() */
 	uint64_t self;        /* the anchor's own address */
-	uint64_t state;       /* &pcpu */
-	uint64_t seq;         /* &pcpu_state_seq */
+	uint64_t state;       /* &_pcpu_alloc, the allocator's state */
+	uint64_t seq;         /* &_pcpu_state_seq */
 	uint64_t alloc_size;  /* the layout's allocation size */
+	uint64_t geometry;    /* _pcpu_geo: the arena and the unit geometry */
+	uint32_t geometry_size; /* sizeof(struct pcpu_geometry) */
+	uint32_t pad;
 };
 
-/* Even while the allocator state is stable, odd while it changes (under pcpu.lock). */
-extern uint64_t pcpu_state_seq PCPU_HIDDEN;
+/* Even while the allocator state is stable, odd while it changes (under pcpu_lock). */
+extern uint64_t _pcpu_state_seq PCPU_HIDDEN;
 
-/* Maps the anchor once the allocator is set up.  Failure only costs the inspection from
- * outside, so it is silent. */
-void pcpu_anchor_init(void) PCPU_HIDDEN;
+/* _pcpu_anchor_init() (internal.h) maps the anchor once the allocator is set up.  Failure
+ * only costs the inspection from outside, so it is silent. */
 
-/* pcpu.lock with the sequence count around it: every change to the maps, slots, chunk
+/* pcpu_lock with the sequence count around it: every change to the maps, slots, chunk
  * table and counters is made between these two. */
 #if defined(__SANITIZE_THREAD__)
 #define PCPU_TSAN 1
@@ -49,10 +51,10 @@ void pcpu_anchor_init(void) PCPU_HIDDEN;
 #endif
 #endif
 
-static inline void pcpu_state_lock(void)
+static inline void _pcpu_state_lock(void)
 {
-	pthread_mutex_lock(&pcpu.lock);
-	__atomic_store_n(&pcpu_state_seq, pcpu_state_seq + 1, __ATOMIC_RELAXED);
+	_pcpu_mutex_lock(&_pcpu_alloc.lock);
+	__atomic_store_n(&_pcpu_state_seq, _pcpu_state_seq + 1, __ATOMIC_RELAXED);
 	/* the odd count is visible before any change (the reader is another process; TSan,
 	 * which sees no reader, does not support the fence) */
 #ifndef PCPU_TSAN
@@ -60,10 +62,10 @@ static inline void pcpu_state_lock(void)
 #endif
 }
 
-static inline void pcpu_state_unlock(void)
+static inline void _pcpu_state_unlock(void)
 {
-	__atomic_store_n(&pcpu_state_seq, pcpu_state_seq + 1, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&pcpu.lock);
+	__atomic_store_n(&_pcpu_state_seq, _pcpu_state_seq + 1, __ATOMIC_RELEASE);
+	_pcpu_mutex_unlock(&_pcpu_alloc.lock);
 }
 
 #endif

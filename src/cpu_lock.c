@@ -207,7 +207,7 @@ static void locks_init(void)
 
 	if (!n)
 		_pcpu_fatal("pcpu_get_cpu", "library initialization failed: %s",
-			   strerror(pcpu.init_errno));
+			   strerror(_pcpu_init_errno()));
 	if (posix_memalign(&mem, PCPU_CACHELINE, (size_t)n * sizeof(struct cpu_lock)))
 		_pcpu_fatal("pcpu_get_cpu", "cannot allocate %u CPU locks", n);
 	memset(mem, 0, (size_t)n * sizeof(struct cpu_lock));

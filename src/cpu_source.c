@@ -172,48 +172,49 @@ static uint32_t area_index(void)
 					     __pcpu_fast.rseq_offset + index_field);
 }
 
-PCPU_API const char *pcpu_cpu_source(void)
+/* The source in use; sched_getcpu's until _pcpu_cpu_init() chose. */
+const char *_pcpu_cpu_source_name(void)
 {
-	if (_pcpu_ensure_init())
-		return mode_names[MODE_GETCPU];
 	return mode_names[cpu_mode];
 }
 
 /* A this_cpu operation found no CPU in the thread's rseq area: register the thread's
  * own area if that is the mode; true if rseq sections can now be used by this thread. */
-_Bool __pcpu_rseq_thread_ok(void)
+bool _pcpu_cpu_rseq_thread_ok(void)
 {
-	if (_pcpu_ensure_init() || cpu_mode == MODE_GETCPU)
+	if (cpu_mode == MODE_GETCPU)
 		return 0;
 	if (cpu_mode == MODE_OWN && own_state == 0)
 		register_own();
 	if (cpu_mode == MODE_OWN)
 		return own_state == 1;
 	/* glibc's area: usable only if it holds a CPU (someone may have unregistered it) */
-	return area_index() < pcpu.topo.nr_cpu_ids;
+	return area_index() < _pcpu_geo->topo.nr_cpu_ids;
 }
 
-unsigned int __pcpu_current_cpu_slow(void)
+/* The CPU of the calling thread when the inline fast path found none. */
+unsigned int _pcpu_cpu_current_slow(void)
 {
+	const struct pcpu_topology *topo = &_pcpu_geo->topo;
+	unsigned int first = 0;
 	int cpu;
 
-	if (_pcpu_ensure_init())
-		_pcpu_fatal("pcpu_current_cpu", "library initialization failed: %s",
-			   strerror(pcpu.init_errno));
 	if (cpu_mode == MODE_OWN && own_state == 0 && register_own() == 0 &&
-	    area_index() < pcpu.topo.nr_cpu_ids)
+	    area_index() < topo->nr_cpu_ids)
 		return area_index();
 	if (pcpu_index_cid()) {
 		/* no ID here (a registration that failed), or one beyond the space: any ID's
 		 * copy is correct to use, as any CPU's is below */
 		uint32_t id = area_index();
 
-		return id == PCPU_RSEQ_CPU_ID_UNINITIALIZED ? 0 : id % pcpu.topo.nr_cpu_ids;
+		return id == PCPU_RSEQ_CPU_ID_UNINITIALIZED ? 0 : id % topo->nr_cpu_ids;
 	}
 	cpu = sched_getcpu();
-	if (cpu >= 0 && (unsigned int)cpu < pcpu.topo.nr_cpu_ids)
+	if (cpu >= 0 && (unsigned int)cpu < topo->nr_cpu_ids)
 		return (unsigned int)cpu;
 	/* getcpu failed, or a CPU outside the possible mask (hotplug racing the sysfs
 	 * read): any possible CPU's copy is correct to use, the first one is. */
-	return (unsigned int)pcpu_next_possible_cpu(-1);
+	while (first < topo->nr_cpu_ids && !_pcpu_topology_test(topo->possible, first))
+		first++;
+	return first;
 }

@@ -46,7 +46,7 @@ const char *pcpu_cpus_sysfs_root(void)
 		return NULL;
 	if (pcpu_cpus_sysfs_root_hook)
 		return pcpu_cpus_sysfs_root_hook;
-	return pcpu.topo.simulated ? NULL : "/sys/devices/system";
+	return _pcpu_geo->topo.simulated ? NULL : "/sys/devices/system";
 }
 
 /* Takes the registry: 0, or -1 with errno (EDEADLK from a callback, init's error). */
@@ -72,20 +72,20 @@ static void leave(void)
 static unsigned int next_cpu(const uint64_t *a, const uint64_t *b, enum pcpu_bitmap_op op,
 			     unsigned int from)
 {
-	return pcpu_bitmap_find(a, b, op, pcpu.topo.nr_cpu_ids, from);
+	return pcpu_bitmap_find(a, b, op, _pcpu_geo->topo.nr_cpu_ids, from);
 }
 
 /* cpu/@name into @dst within the possible CPUs; an absent file means all of them. */
 static int read_mask(const char *root, const char *name, uint64_t *dst)
 {
-	unsigned int nr = pcpu.topo.nr_cpu_ids;
+	unsigned int nr = _pcpu_geo->topo.nr_cpu_ids;
 
 	if (pcpu_topology_read_cpus(root, name, dst, nr)) {
 		if (errno != ENOENT)
 			return -1;
 		pcpu_bitmap_fill(dst, nr, true);
 	}
-	pcpu_bitmap_combine(dst, dst, pcpu.topo.possible, PCPU_BM_AND, nr);
+	pcpu_bitmap_combine(dst, dst, _pcpu_geo->topo.possible, PCPU_BM_AND, nr);
 	return 0;
 }
 
@@ -94,15 +94,15 @@ static void went(unsigned int cpu)
 	for (int i = nr_regs - 1; i >= 0; i--)
 		if (regs[i].offline)
 			(void)regs[i].offline(cpu);
-	pcpu_bitmap_clear(pcpu.topo.online, cpu);
-	__atomic_fetch_sub(&pcpu.topo.nr_online, 1, __ATOMIC_RELAXED);
+	pcpu_bitmap_clear(_pcpu_geo->topo.online, cpu);
+	__atomic_fetch_sub(&_pcpu_geometry_rw()->topo.nr_online, 1, __ATOMIC_RELAXED);
 	pcpu_counter_cpu_dead(cpu);
 }
 
 static void came(unsigned int cpu)
 {
-	pcpu_bitmap_set(pcpu.topo.online, cpu);
-	__atomic_fetch_add(&pcpu.topo.nr_online, 1, __ATOMIC_RELAXED);
+	pcpu_bitmap_set(_pcpu_geo->topo.online, cpu);
+	__atomic_fetch_add(&_pcpu_geometry_rw()->topo.nr_online, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < nr_regs; i++)
 		if (regs[i].online)
 			(void)regs[i].online(cpu);
@@ -110,7 +110,7 @@ static void came(unsigned int cpu)
 
 int pcpu_cpus_refresh(void)
 {
-	const uint64_t *online = pcpu.topo.online;
+	const uint64_t *online = _pcpu_geo->topo.online;
 	uint64_t *now, *present;
 	const char *root;
 	unsigned int nr, cpu;
@@ -124,7 +124,7 @@ int pcpu_cpus_refresh(void)
 		leave(); /* a simulated topology: nothing to re-read */
 		return 0;
 	}
-	nr = pcpu.topo.nr_cpu_ids;
+	nr = _pcpu_geo->topo.nr_cpu_ids;
 	words = pcpu_bitmap_words(nr);
 	now = calloc(2 * words, sizeof(*now));
 	present = pcpu_cpus_present_bits();
@@ -160,8 +160,8 @@ fail:
  * result (and the CPU that gave it in *@failed); else calls it for every CPU. */
 static int call_online(pcpu_cpuhp_cb cb, unsigned int end, bool stop, unsigned int *failed)
 {
-	for (unsigned int cpu = next_cpu(pcpu.topo.online, NULL, PCPU_BM_A, 0); cpu < end;
-	     cpu = next_cpu(pcpu.topo.online, NULL, PCPU_BM_A, cpu + 1)) {
+	for (unsigned int cpu = next_cpu(_pcpu_geo->topo.online, NULL, PCPU_BM_A, 0); cpu < end;
+	     cpu = next_cpu(_pcpu_geo->topo.online, NULL, PCPU_BM_A, cpu + 1)) {
 		int r = cb(cpu);
 
 		if (r && stop) {
@@ -196,7 +196,7 @@ static int setup(const char *name, pcpu_cpuhp_cb online, pcpu_cpuhp_cb offline, 
 	copy = strdup(name);
 	if (!copy)
 		goto nomem;
-	if (calls && online && (r = call_online(online, pcpu.topo.nr_cpu_ids, true, &failed))) {
+	if (calls && online && (r = call_online(online, _pcpu_geo->topo.nr_cpu_ids, true, &failed))) {
 		/* undo the CPUs done, as the kernel rolls back a failed setup */
 		if (offline)
 			(void)call_online(offline, failed, false, NULL);
@@ -240,7 +240,7 @@ static int remove_reg(int id, bool calls)
 	}
 	/* every CPU, whatever the callback says: nothing can stop a removal */
 	if (calls && regs[i].offline)
-		(void)call_online(regs[i].offline, pcpu.topo.nr_cpu_ids, false, NULL);
+		(void)call_online(regs[i].offline, _pcpu_geo->topo.nr_cpu_ids, false, NULL);
 	free(regs[i].name);
 	memmove(&regs[i], &regs[i + 1], (size_t)(nr_regs - i - 1) * sizeof(*regs));
 	nr_regs--;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cpumask.c - the public view of the topology: possible, online and present CPUs, nodes,
  * iteration, and the kernel's cpumask API on nr_cpu_ids bits (bitmap.c does the bits).
- * The possible CPUs and nodes are read once at initialization (alloc.c) and never change;
+ * The possible CPUs and nodes are read once at initialization (init.c) and never change;
  * the online and present masks change only in pcpu_cpus_refresh() (cpuhp.c), with atomic
  * word stores, so every read here is an atomic load. */
 #include <errno.h>
@@ -15,7 +15,7 @@ static const struct pcpu_topology *topo(void)
 {
 	static const struct pcpu_topology empty;
 
-	return _pcpu_ensure_init() == 0 ? &pcpu.topo : &empty;
+	return _pcpu_ensure_init() == 0 ? &_pcpu_geo->topo : &empty;
 }
 
 unsigned int pcpu_nr_cpu_ids(void)
@@ -130,12 +130,12 @@ void pcpu_free_cpumask_var(pcpu_cpumask_var_t mask)
 
 const struct pcpu_cpumask *pcpu_cpu_possible_mask(void)
 {
-	return as_mask(_pcpu_ensure_init() == 0 ? pcpu.topo.possible : empty_bits);
+	return as_mask(_pcpu_ensure_init() == 0 ? _pcpu_geo->topo.possible : empty_bits);
 }
 
 const struct pcpu_cpumask *pcpu_cpu_online_mask(void)
 {
-	return as_mask(_pcpu_ensure_init() == 0 ? pcpu.topo.online : empty_bits);
+	return as_mask(_pcpu_ensure_init() == 0 ? _pcpu_geo->topo.online : empty_bits);
 }
 
 /* Masks made on first use, published with a release store once complete. */
@@ -158,8 +158,8 @@ uint64_t *pcpu_cpus_present_bits(void)
 		/* present: what sysfs says within the possible CPUs, or all of them */
 		if (!root || pcpu_topology_read_cpus(root, "present", p, nr))
 			pcpu_bitmap_fill(p, nr, true);
-		pcpu_bitmap_combine(p, p, pcpu.topo.possible, PCPU_BM_AND, nr);
-		pcpu_bitmap_combine(p, p, pcpu.topo.online, PCPU_BM_OR, nr);
+		pcpu_bitmap_combine(p, p, _pcpu_geo->topo.possible, PCPU_BM_AND, nr);
+		pcpu_bitmap_combine(p, p, _pcpu_geo->topo.online, PCPU_BM_OR, nr);
 		__atomic_store_n(&present_bits, p, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&lazy_lock);
@@ -405,5 +405,5 @@ int pcpu_cpumap_print_to_pagebuf(bool list, char *buf, const struct pcpu_cpumask
 /* The kernel's per_cpu_offset(): every chunk has its units at the same offsets. */
 ptrdiff_t pcpu_cpu_offset(unsigned int cpu)
 {
-	return pcpu.unit_offsets[check_cpu("pcpu_cpu_offset", cpu)];
+	return _pcpu_geo->unit_offsets[check_cpu("pcpu_cpu_offset", cpu)];
 }

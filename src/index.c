@@ -192,10 +192,11 @@ int pcpu_index_choose(void)
 			 "rseq area is %u bytes, mm_cid needs %d)", area, RSEQ_MM_CID_END);
 		return 0;
 	}
-	if (id_topology(&ids, pcpu.topo.nr_possible) != 0)
+	if (id_topology(&ids, _pcpu_geo->topo.nr_possible) != 0)
 		return -1;
-	_pcpu_topology_free(&pcpu.topo);
-	pcpu.topo = ids;
+	/* init.c calls this while it fills in the geometry */
+	_pcpu_topology_free(&_pcpu_geometry_rw()->topo);
+	_pcpu_geometry_rw()->topo = ids;
 	mode = PCPU_INDEX_CID;
 	snprintf(source, sizeof(source), "cid (rseq mm_cid, %u IDs)", ids.nr_cpu_ids);
 	return 0;

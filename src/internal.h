@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* internal.h - state and functions shared by the library's files; never installed. */
+/* internal.h - what the library's files share: the layers and the lock order, the
+ * geometry, and each layer's functions; never installed. */
 #ifndef PCPU_SRC_INTERNAL_H
 #define PCPU_SRC_INTERNAL_H
 
@@ -27,40 +28,31 @@
 #define PCPU_ARENA_MAX_BYTES ((size_t)1 << 40)
 #define PCPU_ARENA_MAX_CHUNKS (1 << 20)
 #define PCPU_ARENA_PROBE_BYTES ((size_t)64 << 30) /* room kept above it without /proc */
-#define PCPU_EMPTY_POP_PAGES_LOW 2
-#define PCPU_EMPTY_POP_PAGES_HIGH 4
-#define PCPU_RECLAIM_BATCH 16 /* empty pages an isolated chunk gathers before reclaim */
-#define PCPU_SLOT_BASE_SHIFT 5
-#define PCPU_SLOT_FAIL_HINT 3
 
-/* A chunk: one reservation in the arena holding every unit, plus its allocation map.
- * The first chunk's address range is shared by the reserved chunk (its map covers the
- * reserved region) and the first dynamic chunk (its map covers the dynamic region). */
-struct pcpu_list {
-	struct pcpu_list *prev, *next;
-};
+/*
+ * The core's layers.  Calls go down only:
+ *
+ *   entry points   api.c cpumask.c stats.c cpu_lock.c counter.c remote.c ops.c version.c
+ *        |         (each makes sure the library is initialized, then calls a layer below)
+ *   init           init.c (options, topology choice, geometry, arena, once, atfork)
+ *        |
+ *   core           sections.c -> alloc.c;  cpu_source.c
+ *        |
+ *   leaves         geometry.c chunk.c layout.c topology.c vm.c size.c diag.c
+ *
+ * Lock order (a thread may take a later lock while holding an earlier one, never the
+ * reverse): sec_mutex (sections.c) -> alloc_mutex (alloc.c) -> pcpu_lock (alloc.c).
+ * pcpu_lock is never held across a system call.  init.c holds sec_mutex while it
+ * initializes, and all three across fork().
+ */
 
-struct pcpu_chunk {
-	struct pcpu_list list;      /* on a slot list (first member: see chunk_of) */
-	struct pcpu_chunk_map map;
-	char *base;                 /* map offset 0 of the unit at offset 0 */
-	void *meta;                 /* dynamic chunks: the mapping holding the maps */
-	int index;                  /* arena slot */
-	int slot;                   /* allocator slot list it is on, -1 if none */
-	bool isolated;              /* off the slot lists, awaiting depopulation */
-	bool immutable;             /* first chunk or reserved chunk: never destroyed */
-	size_t max_alloc_size;      /* largest allocation ever made in it (percpu_stats) */
-};
-
-/* Global allocator state (alloc.c).  pcpu.lock guards maps, slots and counters and is
- * never held across a system call; pcpu.alloc_mutex serializes the slow paths that
- * create chunks and populate or depopulate pages.  Order: alloc_mutex, then lock. */
-struct pcpu_state {
-	pthread_mutex_t alloc_mutex;
-	pthread_mutex_t lock;
-	bool initialized;
-	int init_errno;
-
+/* The geometry: what initialization decides once and nothing changes afterwards.
+ * geometry.c holds it; init.c fills it in (_pcpu_geometry_rw()) before the library is
+ * published as initialized (a release store that every reader's acquire pairs with), so
+ * every file reads it without a lock, through the const pointer.  One exception: the
+ * online CPUs (topo.online, topo.nr_online) follow hotplug, changed by cpuhp.c alone
+ * with atomic stores and read with atomic loads. */
+struct pcpu_geometry {
 	struct pcpu_topology topo;
 	struct pcpu_alloc_info *ai;
 	ptrdiff_t *unit_offsets;     /* nr_cpu_ids entries */
@@ -71,46 +63,41 @@ struct pcpu_state {
 	size_t chunk_bytes;          /* nr_units * unit_size */
 	int chunk_shift;             /* log2(chunk_bytes) if a power of two, else 0 */
 	int unit_pages;
-
-	char *arena;                 /* reserved address space for every chunk, fixed */
-	size_t arena_bytes;          /* max_chunks * chunk_bytes; grows (under lock, with
-				      * atomic stores: read it with atomic loads) */
-	int max_chunks;              /* chunks the arena holds now */
-	int arena_limit_chunks;      /* most chunks it may grow to */
-	struct pcpu_chunk **chunks;  /* chunks_cap >= max_chunks entries, by arena slot */
-	int chunks_cap;
-	int chunk_hwm;               /* highest arena slot ever used + 1 */
-	int nr_chunks;
-
-	struct pcpu_chunk *first_chunk;
-	struct pcpu_chunk *reserved_chunk;
-	size_t static_size, reserved_size, dyn_size;
-
-	int nr_slots, free_slot, to_depopulate_slot, sidelined_slot;
-	struct pcpu_list *slots;     /* nr_slots circular lists of chunks, by contig hint */
-	uint64_t slot_mask;          /* bit s set: slots[s] is not empty */
-
-	int nr_empty_pop_pages;      /* over non-isolated, non-reserved chunks */
-	bool balance_pending;
-
-	struct pcpu_stats stats;     /* under lock, but for the two counts below */
-	/* Counted outside the lock (population runs under alloc_mutex only): atomic
-	 * updates and loads, kept out of stats so that copying stats under the lock races
-	 * with nothing. */
-	uint64_t nr_populate_calls, nr_depopulate_calls;
-	bool debug;                  /* LIBPERCPU_DEBUG: verify maps after each change */
-	bool use_huge_first_chunk;
+	char *arena;                 /* base of the address space of every chunk, fixed */
+	int arena_limit_chunks;      /* most chunks the arena may grow to */
+	size_t static_size, reserved_size, dyn_size; /* the first chunk's regions */
 };
 
-extern struct pcpu_state pcpu PCPU_HIDDEN;
-extern bool _pcpu_bind_simulated_nodes PCPU_HIDDEN; /* test hook: bind simulated nodes */
+extern const struct pcpu_geometry *const _pcpu_geo PCPU_HIDDEN;
 
-/* alloc.c */
-int _pcpu_ensure_init(void) PCPU_HIDDEN;               /* 0, or -1 with errno */
-void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp) PCPU_HIDDEN;
-void _pcpu_free_internal(void *ptr, const char *caller) PCPU_HIDDEN;
+/* geometry.c */
+/* init.c only, before publishing: the geometry to fill in; the units of layout @ai (0, or
+ * -1 with ENOMEM). */
+struct pcpu_geometry *_pcpu_geometry_rw(void) PCPU_HIDDEN;
+int _pcpu_geometry_set_units(const struct pcpu_alloc_info *ai) PCPU_HIDDEN;
+
+/* diag.c */
 __attribute__((noreturn, format(printf, 2, 3)))
 void _pcpu_fatal(const char *call, const char *fmt, ...) PCPU_HIDDEN;
+
+/* init.c: 0 once the library is initialized (initializing it on the first call), or -1
+ * with errno (the same every time: initialization is tried once). */
+int _pcpu_ensure_init(void) PCPU_HIDDEN;
+int _pcpu_init_errno(void) PCPU_HIDDEN;   /* why initialization failed, 0 if it did not */
+
+/* alloc.c: the allocator.  Its state is its own (alloc_state.h, for it and white-box
+ * tests only); the other files reach it through these.  Every call but
+ * _pcpu_alloc_setup() expects the library initialized. */
+int _pcpu_alloc_setup(bool debug) PCPU_HIDDEN;  /* init.c: the first chunk, the slots */
+void _pcpu_alloc_lock_all(void) PCPU_HIDDEN;          /* init.c's atfork handlers */
+void _pcpu_alloc_unlock_all(void) PCPU_HIDDEN;
+/* EINVAL if not a request pcpu_alloc() can take, whatever the page size; else 0. */
+int _pcpu_alloc_check(size_t size, size_t align, unsigned int gfp) PCPU_HIDDEN;
+void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved,
+			   unsigned int gfp) PCPU_HIDDEN;
+void _pcpu_free_internal(void *ptr, const char *caller) PCPU_HIDDEN;
+void _pcpu_alloc_balance(void) PCPU_HIDDEN;
+bool _pcpu_alloc_in_arena(const void *p) PCPU_HIDDEN; /* lock-free: the arena may grow */
 
 /* sections.c: the registry of static per-CPU sections.  Init calls
  * _pcpu_sections_lock(), _pcpu_sections_layout() to size the static region,
@@ -132,6 +119,9 @@ void pcpu_stats_arm_exit(void) PCPU_HIDDEN;
 struct pcpu_snapshot;
 int pcpu_snap_take_self(struct pcpu_snapshot *s) PCPU_HIDDEN;
 
+/* anchor.c: where percpu-info --pid finds the allocator (anchor.h), once it is set up. */
+void _pcpu_anchor_init(void) PCPU_HIDDEN;
+
 /* cpumask.c: the present mask, made on first use (NULL without memory for it). */
 uint64_t *pcpu_cpus_present_bits(void) PCPU_HIDDEN;
 
@@ -146,22 +136,26 @@ const char *pcpu_cpus_sysfs_root(void) PCPU_HIDDEN;
 void pcpu_counter_cpu_dead(unsigned int cpu) PCPU_HIDDEN;
 
 /* sanitizer.c: AddressSanitizer poisoning and valgrind client requests, no-ops unless
- * one of them watches (pcpu.lock held, or before the memory is published). */
+ * one of them watches (pcpu_lock held, or before the memory is published). */
 void pcpu_san_poison_area(char *base, size_t off, size_t size) PCPU_HIDDEN; /* every unit */
 void pcpu_san_alloc(char *p, size_t size) PCPU_HIDDEN;
 void pcpu_san_free(char *p, size_t size) PCPU_HIDDEN;
 
-/* cpu_source.c */
-bool _pcpu_cpu_init(void) PCPU_HIDDEN;
-unsigned int pcpu_cpu_area_size(void) PCPU_HIDDEN;  /* registered rseq area, 0 if none */
-void pcpu_cpu_set_index(bool cid) PCPU_HIDDEN;      /* index by mm_cid instead of cpu_id */
-
 /* index.c: after the topology is read and _pcpu_cpu_init(), before the layout:
- * chooses the index mode, and in cid mode replaces pcpu.topo with the ID space.  0, or
- * -1 with errno (EINVAL: a bad LIBPERCPU_INDEX). */
+ * chooses the index mode, and in cid mode replaces the geometry's topology with the ID
+ * space.  0, or -1 with errno (EINVAL: a bad LIBPERCPU_INDEX). */
 int pcpu_index_choose(void) PCPU_HIDDEN;
 bool pcpu_index_cid(void) PCPU_HIDDEN;
 extern unsigned long pcpu_index_test_feature_size PCPU_HIDDEN; /* test hooks */
 extern unsigned int pcpu_index_test_area_size PCPU_HIDDEN;
+
+/* cpu_source.c: chooses the CPU source at init (returns whether this_cpu operations may
+ * use rseq sections); the others are the slow paths of the inline code, after init. */
+bool _pcpu_cpu_init(void) PCPU_HIDDEN;
+const char *_pcpu_cpu_source_name(void) PCPU_HIDDEN;
+bool _pcpu_cpu_rseq_thread_ok(void) PCPU_HIDDEN;
+unsigned int _pcpu_cpu_current_slow(void) PCPU_HIDDEN;
+unsigned int pcpu_cpu_area_size(void) PCPU_HIDDEN;  /* registered rseq area, 0 if none */
+void pcpu_cpu_set_index(bool cid) PCPU_HIDDEN;      /* index by mm_cid instead of cpu_id */
 
 #endif

@@ -21,7 +21,7 @@
  * after free as one to a freed block; the other CPUs' copies are made accessible and
  * inaccessible with it.
  *
- * Every call is made under pcpu.lock: a free's poisoning and a concurrent allocation's
+ * Every call is made under pcpu_lock: a free's poisoning and a concurrent allocation's
  * unpoisoning of the same granule never interleave. */
 #include "internal.h"
 
@@ -58,8 +58,8 @@ void pcpu_san_poison_area(char *base, size_t off, size_t size)
 {
 	if (!watched())
 		return;
-	for (int u = 0; u < pcpu.nr_used; u++)
-		poison(base + pcpu.used_unit_base[u] + off, size);
+	for (int u = 0; u < _pcpu_geo->nr_used; u++)
+		poison(base + _pcpu_geo->used_unit_base[u] + off, size);
 }
 
 /* Makes the object of @size bytes at per-CPU pointer @p accessible in every CPU's copy
@@ -68,8 +68,8 @@ static void mark_object(char *p, size_t size, bool live)
 {
 	if (!watched())
 		return;
-	for (int u = 0; u < pcpu.nr_used; u++) {
-		char *copy = p + pcpu.used_unit_base[u];
+	for (int u = 0; u < _pcpu_geo->nr_used; u++) {
+		char *copy = p + _pcpu_geo->used_unit_base[u];
 
 		if (live && __asan_unpoison_memory_region)
 			__asan_unpoison_memory_region(copy, size);

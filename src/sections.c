@@ -32,6 +32,10 @@ static pthread_mutex_t sec_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct pcpu_section *sec_blocks[SEC_MAX_BLOCKS];
 static int nr_sec_blocks;   /* published blocks (atomic) */
 static unsigned int nr_live;
+/* Set once init placed the first chunk's sections; registrations after it are placed
+ * at once (a dlopen'd object's).  The sections' own flag, so that this file
+ * never asks init.c (which calls it) whether the library is initialized. */
+static bool first_placed;
 
 void _pcpu_sections_lock(void)
 {
@@ -88,8 +92,8 @@ static bool sec_live(const struct pcpu_section *s)
  * aligned at least as much as the section, so keep its alignment, up to a page. */
 static size_t sec_align(uintptr_t start)
 {
-	size_t a = start ? (size_t)1 << __builtin_ctzl(start) : pcpu.page_size;
-	return a < pcpu.page_size ? a : pcpu.page_size;
+	size_t a = start ? (size_t)1 << __builtin_ctzl(start) : _pcpu_geo->page_size;
+	return a < _pcpu_geo->page_size ? a : _pcpu_geo->page_size;
 }
 
 /* Copies @size bytes of image @src to @dst, which reads as zeros, leaving out the
@@ -100,7 +104,7 @@ static void copy_nonzero(char *dst, const char *src, size_t size)
 	size_t done = 0;
 
 	while (done < size) {
-		size_t room = pcpu.page_size - ((uintptr_t)(dst + done) & (pcpu.page_size - 1));
+		size_t room = _pcpu_geo->page_size - ((uintptr_t)(dst + done) & (_pcpu_geo->page_size - 1));
 		size_t n = room < size - done ? room : size - done;
 
 		if (src[done] != 0 || memcmp(src + done, src + done + 1, n - 1) != 0)
@@ -112,14 +116,16 @@ static void copy_nonzero(char *dst, const char *src, size_t size)
 /* Copies the image to every possible CPU's unit and publishes the entry. */
 static void sec_publish(struct pcpu_section *s, char *canon)
 {
+	const struct pcpu_topology *topo = &_pcpu_geo->topo;
 	size_t size = s->size;
 	sigset_t mask;
 
 	/* not pcpu_for_each_possible_cpu: this runs inside initialization.  Each unit's
 	 * copy is zeros before: fresh first-chunk memory, or a zeroed allocation. */
-	for (unsigned int cpu = 0; cpu < pcpu.topo.nr_cpu_ids; cpu++)
-		if (_pcpu_topology_test(pcpu.topo.possible, cpu))
-			copy_nonzero(canon + pcpu.unit_offsets[cpu], (const char *)s->start, size);
+	for (unsigned int cpu = 0; cpu < topo->nr_cpu_ids; cpu++)
+		if (_pcpu_topology_test(topo->possible, cpu))
+			copy_nonzero(canon + _pcpu_geo->unit_offsets[cpu], (const char *)s->start,
+				     size);
 	sec_write_begin(s, &mask);
 	__atomic_store_n(&s->canon, (uintptr_t)canon, __ATOMIC_RELEASE);
 	sec_write_end(s, &mask);
@@ -182,7 +188,7 @@ void __pcpu_register_section(char *start, char *stop, intptr_t *delta)
 	pthread_mutex_lock(&sec_mutex);
 	if (sec_find((uintptr_t)start)) /* every translation unit of an object calls this */
 		goto out;
-	if ((size_t)(stop - start) > PCPU_MAX_ALLOC_SIZE && pcpu.initialized)
+	if ((size_t)(stop - start) > PCPU_MAX_ALLOC_SIZE && first_placed)
 		_pcpu_fatal("pcpu_register_section",
 			   "object with static per-CPU section %p has %zu bytes, more than the %u a "
 			   "late (dlopen) registration can place", (void *)start,
@@ -201,7 +207,7 @@ void __pcpu_register_section(char *start, char *stop, intptr_t *delta)
 	__atomic_store_n(&s->canon, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->start, (uintptr_t)start, __ATOMIC_RELEASE);
 	sec_write_end(s, &mask);
-	if (pcpu.initialized && sec_place_late(s) != 0)
+	if (first_placed && sec_place_late(s) != 0)
 		_pcpu_fatal("pcpu_register_section",
 			   "no per-CPU memory for the %zu-byte static section %p: %s",
 			   (size_t)(stop - start), (void *)start, strerror(errno));
@@ -264,6 +270,7 @@ void _pcpu_sections_place_first(char *first_chunk_base)
 		s->where = SEC_FIRST;
 		sec_publish(s, first_chunk_base + s->first_off);
 	}
+	first_placed = true;
 }
 
 void *_pcpu_sections_translate(const void *p)

@@ -9,24 +9,24 @@
 #include "internal.h"
 #include "snapshot.h"
 
-/* The counters of struct pcpu_stats (pcpu.lock held). */
+/* The counters of struct pcpu_stats (pcpu_lock held). */
 static void get_stats_locked(struct pcpu_stats *st)
 {
-	*st = pcpu.stats;
+	*st = _pcpu_alloc.stats;
 	st->nr_static_sections = _pcpu_sections_count();
 	st->nr_populated_pages = 0;
 	st->free_bytes = 0;
-	st->nr_populate_calls = __atomic_load_n(&pcpu.nr_populate_calls, __ATOMIC_RELAXED);
-	st->nr_depopulate_calls = __atomic_load_n(&pcpu.nr_depopulate_calls, __ATOMIC_RELAXED);
-	for (int i = 0; i < pcpu.chunk_hwm; i++) {
-		const struct pcpu_chunk *c = pcpu.chunks[i];
+	st->nr_populate_calls = __atomic_load_n(&_pcpu_alloc.nr_populate_calls, __ATOMIC_RELAXED);
+	st->nr_depopulate_calls = __atomic_load_n(&_pcpu_alloc.nr_depopulate_calls, __ATOMIC_RELAXED);
+	for (int i = 0; i < _pcpu_alloc.chunk_hwm; i++) {
+		const struct pcpu_chunk *c = _pcpu_alloc.chunks[i];
 		if (!c)
 			continue;
 		st->nr_populated_pages += (size_t)c->map.nr_populated;
 		st->free_bytes += (size_t)c->map.free_bytes;
 	}
-	st->nr_empty_pop_pages = (size_t)pcpu.nr_empty_pop_pages;
-	st->reserved_free = pcpu.reserved_chunk ? (size_t)pcpu.reserved_chunk->map.free_bytes : 0;
+	st->nr_empty_pop_pages = (size_t)_pcpu_alloc.nr_empty_pop_pages;
+	st->reserved_free = _pcpu_alloc.reserved_chunk ? (size_t)_pcpu_alloc.reserved_chunk->map.free_bytes : 0;
 }
 
 int pcpu_get_stats(struct pcpu_stats *st)
@@ -39,29 +39,29 @@ int pcpu_get_stats(struct pcpu_stats *st)
 		return -1;
 	/* Everything but the population counts changes only under the lock: one
 	 * consistent snapshot (nr_cur_alloc == nr_alloc - nr_dealloc, ...). */
-	pthread_mutex_lock(&pcpu.lock);
+	_pcpu_mutex_lock(&_pcpu_alloc.lock);
 	get_stats_locked(st);
-	pthread_mutex_unlock(&pcpu.lock);
+	_pcpu_mutex_unlock(&_pcpu_alloc.lock);
 	return 0;
 }
 
 /* The chunk @i of the snapshot order: the reserved chunk, then the arena's. */
 static const struct pcpu_chunk *chunk_at(int i)
 {
-	if (pcpu.reserved_chunk && i-- == 0)
-		return pcpu.reserved_chunk;
-	return i < pcpu.chunk_hwm ? pcpu.chunks[i] : NULL;
+	if (_pcpu_alloc.reserved_chunk && i-- == 0)
+		return _pcpu_alloc.reserved_chunk;
+	return i < _pcpu_alloc.chunk_hwm ? _pcpu_alloc.chunks[i] : NULL;
 }
 
 /* Copies the statistics and every chunk's maps.  Chunks are made and destroyed only
- * under alloc_mutex: holding it, the copies are allocated before pcpu.lock is taken (no
+ * under alloc_mutex: holding it, the copies are allocated before pcpu_lock is taken (no
  * malloc under it), and the chunks are the same once it is. */
 static int take_snapshot(struct pcpu_snapshot *s)
 {
-	int n = 0, slots = pcpu.chunk_hwm + 1, ret = -1;
+	int n = 0, slots = _pcpu_alloc.chunk_hwm + 1, ret = -1;
 
 	memset(s, 0, sizeof(*s));
-	pthread_mutex_lock(&pcpu.alloc_mutex);
+	_pcpu_mutex_lock(&_pcpu_alloc.alloc_mutex);
 	s->chunks = calloc((size_t)slots, sizeof(*s->chunks));
 	if (!s->chunks)
 		goto out;
@@ -74,9 +74,9 @@ static int take_snapshot(struct pcpu_snapshot *s)
 		if (!s->chunks[n++].map.meta)
 			goto out;
 	}
-	pthread_mutex_lock(&pcpu.lock);
+	_pcpu_mutex_lock(&_pcpu_alloc.lock);
 	get_stats_locked(&s->st);
-	s->alloc_size = pcpu.ai->alloc_size;
+	s->alloc_size = _pcpu_geo->ai->alloc_size;
 	for (int i = 0; i < slots; i++) {
 		const struct pcpu_chunk *c = chunk_at(i);
 		struct pcpu_snap_chunk *sc = &s->chunks[s->nr_chunks];
@@ -88,20 +88,20 @@ static int take_snapshot(struct pcpu_snapshot *s)
 		(void)pcpu_snap_map_rebase(&sc->map, &c->map, meta); /* our own: consistent */
 		sc->index = c->index;
 		sc->slot = c->slot;
-		sc->kind = c == pcpu.reserved_chunk ? PCPU_SNAP_RESERVED :
-			   c == pcpu.first_chunk ? PCPU_SNAP_FIRST : PCPU_SNAP_DYNAMIC;
-		sc->list = c->slot == pcpu.to_depopulate_slot ? PCPU_SNAP_TO_DEPOPULATE :
-			   c->slot == pcpu.sidelined_slot ? PCPU_SNAP_SIDELINED : PCPU_SNAP_LISTED;
-		sc->unit_start = (size_t)(c->base - pcpu.arena) -
-				 (size_t)c->index * pcpu.chunk_bytes;
+		sc->kind = c == _pcpu_alloc.reserved_chunk ? PCPU_SNAP_RESERVED :
+			   c == _pcpu_alloc.first_chunk ? PCPU_SNAP_FIRST : PCPU_SNAP_DYNAMIC;
+		sc->list = c->slot == _pcpu_alloc.to_depopulate_slot ? PCPU_SNAP_TO_DEPOPULATE :
+			   c->slot == _pcpu_alloc.sidelined_slot ? PCPU_SNAP_SIDELINED : PCPU_SNAP_LISTED;
+		sc->unit_start = (size_t)(c->base - _pcpu_geo->arena) -
+				 (size_t)c->index * _pcpu_geo->chunk_bytes;
 		sc->max_alloc_size = c->max_alloc_size;
 		s->nr_chunks++;
 	}
-	pthread_mutex_unlock(&pcpu.lock);
+	_pcpu_mutex_unlock(&_pcpu_alloc.lock);
 	pcpu_snap_sort(s);
 	ret = 0;
 out:
-	pthread_mutex_unlock(&pcpu.alloc_mutex);
+	_pcpu_mutex_unlock(&_pcpu_alloc.alloc_mutex);
 	if (ret) {
 		for (int i = 0; i < n; i++)
 			free(s->chunks[i].map.meta);
@@ -142,8 +142,8 @@ int pcpu_dump_layout(FILE *out)
 	}
 	if (_pcpu_ensure_init())
 		return -1;
-	_pcpu_dump_embedded(out, pcpu.ai);
-	_pcpu_dump_alloc_info(out, pcpu.ai);
+	_pcpu_dump_embedded(out, _pcpu_geo->ai);
+	_pcpu_dump_alloc_info(out, _pcpu_geo->ai);
 	return 0;
 }
 

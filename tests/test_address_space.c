@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#include "internal.h"
+#include "alloc_state.h"
 #include "testutil.h"
 #include "vm.h"
 
@@ -115,15 +115,15 @@ static void test_rlimit(void)
 	CHECK(tu_source_is(mode_want));
 	CHECK_EQ(pcpu_get_stats(&st), 0);
 	fprintf(stderr, "%s: init mapped %zu KiB (chunk %zu KiB, atom %zu KiB); %zu MiB left\n",
-		pcpu_cpu_source(), (after - before) >> 10, pcpu.chunk_bytes >> 10,
+		pcpu_cpu_source(), (after - before) >> 10, _pcpu_geo->chunk_bytes >> 10,
 		st.atom_size >> 10, (before + LIMIT - after) >> 20);
 	/* under an emulator (make check-cross), VmSize is the emulator's */
 	emulated = getenv("PCPU_TEST_RUNNER") != NULL;
 	if (emulated)
 		fprintf(stderr, "SKIP the VmSize bounds: %s runs this test\n",
 			getenv("PCPU_TEST_RUNNER"));
-	CHECK(emulated || after - before <= pcpu.chunk_bytes + st.atom_size + INIT_SLACK);
-	CHECK_EQ(__pcpu_fast.arena_size, pcpu.chunk_bytes);
+	CHECK(emulated || after - before <= _pcpu_geo->chunk_bytes + st.atom_size + INIT_SLACK);
+	CHECK_EQ(__pcpu_fast.arena_size, _pcpu_geo->chunk_bytes);
 	CHECK(st.max_chunks > 1);
 
 	/* what is left is the process's: one mapping of nearly all of it works */
@@ -136,8 +136,8 @@ static void test_rlimit(void)
 
 	/* several growths, each exactly one chunk, the base fixed */
 	base = __pcpu_fast.arena_base;
-	meta = (_pcpu_chunk_map_meta_bytes(pcpu.unit_size, pcpu.page_size) + pcpu.page_size - 1) &
-	       ~(size_t)(pcpu.page_size - 1);
+	meta = (_pcpu_chunk_map_meta_bytes(_pcpu_geo->unit_size, _pcpu_geo->page_size) + _pcpu_geo->page_size - 1) &
+	       ~(size_t)(_pcpu_geo->page_size - 1);
 	while (nr_chunks() < 6) {
 		size_t arena = __pcpu_fast.arena_size;
 
@@ -147,16 +147,16 @@ static void test_rlimit(void)
 			break;
 		}
 		CHECK(__pcpu_fast.arena_size == arena ||
-		      __pcpu_fast.arena_size == arena + pcpu.chunk_bytes);
+		      __pcpu_fast.arena_size == arena + _pcpu_geo->chunk_bytes);
 	}
 	CHECK_EQ(__pcpu_fast.arena_base, base);
-	CHECK_EQ(__pcpu_fast.arena_size, (size_t)pcpu.max_chunks * pcpu.chunk_bytes);
-	CHECK(pcpu.max_chunks >= 6);
+	CHECK_EQ(__pcpu_fast.arena_size, (size_t)_pcpu_alloc.max_chunks * _pcpu_geo->chunk_bytes);
+	CHECK(_pcpu_alloc.max_chunks >= 6);
 	grown = vm_size();
-	fprintf(stderr, "%d chunks: %zu KiB more\n", pcpu.max_chunks, (grown - after) >> 10);
+	fprintf(stderr, "%d chunks: %zu KiB more\n", _pcpu_alloc.max_chunks, (grown - after) >> 10);
 	/* each chunk costs its range and its maps, nothing more */
 	CHECK(emulated ||
-	      grown - after <= (size_t)(pcpu.max_chunks - 1) * (pcpu.chunk_bytes + meta) + INIT_SLACK);
+	      grown - after <= (size_t)(_pcpu_alloc.max_chunks - 1) * (_pcpu_geo->chunk_bytes + meta) + INIT_SLACK);
 	verify_all();
 }
 
@@ -167,7 +167,7 @@ static void test_blocked(void)
 	struct pcpu_stats st0, st1;
 	size_t arena = __pcpu_fast.arena_size;
 	char *next = (char *)__pcpu_fast.arena_base + arena;
-	void *blocker = mmap(next, pcpu.page_size, PROT_NONE,
+	void *blocker = mmap(next, _pcpu_geo->page_size, PROT_NONE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	int before = nr_objs;
 
@@ -199,12 +199,12 @@ static void test_blocked(void)
 	pcpu_free(objs[--nr_objs].p);
 	CHECK(add_obj() != NULL);
 
-	CHECK_EQ(munmap(blocker, pcpu.page_size), 0);
+	CHECK_EQ(munmap(blocker, _pcpu_geo->page_size), 0);
 	CHECK(add_obj() != NULL);
 	CHECK(add_obj() != NULL);
 	while (__pcpu_fast.arena_size == arena && add_obj())
 		;
-	CHECK_EQ(__pcpu_fast.arena_size, arena + pcpu.chunk_bytes);
+	CHECK_EQ(__pcpu_fast.arena_size, arena + _pcpu_geo->chunk_bytes);
 	verify_all();
 }
 
@@ -244,7 +244,7 @@ static void test_injected(void)
 	verify_all();
 	fail_reserve_at = 0;
 	CHECK(add_obj() != NULL);
-	CHECK_EQ(__pcpu_fast.arena_size, arena + pcpu.chunk_bytes);
+	CHECK_EQ(__pcpu_fast.arena_size, arena + _pcpu_geo->chunk_bytes);
 	_pcpu_vm = &_pcpu_vm_os;
 
 	/* everything goes back; the arena stays as large as it grew */
@@ -252,11 +252,11 @@ static void test_injected(void)
 		pcpu_free(objs[--nr_objs].p);
 	pcpu_balance();
 	CHECK(nr_chunks() <= 2);
-	CHECK_EQ(__pcpu_fast.arena_size, (size_t)pcpu.max_chunks * pcpu.chunk_bytes);
-	for (int i = 0; i < pcpu.max_chunks; i++) {
+	CHECK_EQ(__pcpu_fast.arena_size, (size_t)_pcpu_alloc.max_chunks * _pcpu_geo->chunk_bytes);
+	for (int i = 0; i < _pcpu_alloc.max_chunks; i++) {
 		char err[256];
 
-		if (pcpu.chunks[i] && _pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
+		if (_pcpu_alloc.chunks[i] && _pcpu_chunk_map_verify(&_pcpu_alloc.chunks[i]->map, err, sizeof(err))) {
 			fprintf(stderr, "chunk %d: %s\n", i, err);
 			CHECK(0);
 		}
@@ -287,7 +287,7 @@ static void without_hint(void *arg)
 			break;
 		}
 	}
-	CHECK_EQ(__pcpu_fast.arena_size, (size_t)pcpu.max_chunks * pcpu.chunk_bytes);
+	CHECK_EQ(__pcpu_fast.arena_size, (size_t)_pcpu_alloc.max_chunks * _pcpu_geo->chunk_bytes);
 	verify_all();
 }
 

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc_state.h"
 #include "testutil.h"
 #include "vm.h"
 
@@ -119,10 +119,10 @@ static void unit_end_free(int fd)
 	char *p;
 
 	do
-		p = pcpu_alloc(pcpu.page_size, pcpu.page_size);
-	while (p && (p - pcpu.arena) % (ptrdiff_t)pcpu.chunk_bytes != 0);
+		p = pcpu_alloc(_pcpu_geo->page_size, _pcpu_geo->page_size);
+	while (p && (p - _pcpu_geo->arena) % (ptrdiff_t)_pcpu_geo->chunk_bytes != 0);
 	CHECK(p != NULL);
-	p += pcpu.unit_size; /* a padding unit's, if no CPU has the next unit */
+	p += _pcpu_geo->unit_size; /* a padding unit's, if no CPU has the next unit */
 	tu_say(fd, p);
 	pcpu_free(p);
 }
@@ -227,7 +227,7 @@ static void test_enomem(void)
 		CHECK_EQ(after.nr_cur_alloc, before.nr_cur_alloc);
 		/* a chunk made for the allocation stays, entirely free */
 		CHECK_EQ(after.free_bytes, before.free_bytes + (after.nr_chunks - before.nr_chunks) *
-							     pcpu.unit_size);
+							     _pcpu_geo->unit_size);
 		CHECK(after.nr_alloc_failed > before.nr_alloc_failed);
 		break;
 	}
@@ -246,9 +246,9 @@ static void test_enomem(void)
 	_pcpu_vm = &_pcpu_vm_os;
 
 	/* consistent afterwards: every map verifies, allocation works, frees work */
-	for (int i = 0; i < pcpu.max_chunks; i++) {
+	for (int i = 0; i < _pcpu_alloc.max_chunks; i++) {
 		char err[256];
-		if (pcpu.chunks[i] && _pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
+		if (_pcpu_alloc.chunks[i] && _pcpu_chunk_map_verify(&_pcpu_alloc.chunks[i]->map, err, sizeof(err))) {
 			fprintf(stderr, "chunk %d: %s\n", i, err);
 			CHECK(0);
 		}

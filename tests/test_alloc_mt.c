@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc_state.h"
 #include "testutil.h"
 
 #define THREADS 4
@@ -112,9 +112,9 @@ int main(void)
 	CHECK_EQ(after.nr_alloc - before.nr_alloc, a);
 	CHECK_EQ(after.nr_dealloc - before.nr_dealloc, f);
 	CHECK_EQ(after.nr_cur_alloc, before.nr_cur_alloc);
-	for (int i = 0; i < pcpu.max_chunks; i++) {
+	for (int i = 0; i < _pcpu_alloc.max_chunks; i++) {
 		char err[256];
-		if (pcpu.chunks[i] && _pcpu_chunk_map_verify(&pcpu.chunks[i]->map, err, sizeof(err))) {
+		if (_pcpu_alloc.chunks[i] && _pcpu_chunk_map_verify(&_pcpu_alloc.chunks[i]->map, err, sizeof(err))) {
 			fprintf(stderr, "chunk %d: %s\n", i, err);
 			CHECK(0);
 		}

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc_state.h"
 #include "vm.h"
 #include "testutil.h"
 
@@ -48,7 +48,7 @@ static struct pcpu_vm_ops counting_vm;
 
 static int chunk_index(const void *p)
 {
-	return (int)(((const char *)p - pcpu.arena) / (ptrdiff_t)pcpu.chunk_bytes);
+	return (int)(((const char *)p - _pcpu_geo->arena) / (ptrdiff_t)_pcpu_geo->chunk_bytes);
 }
 
 static bool map_populated(const struct pcpu_chunk_map *m, int page)
@@ -61,20 +61,20 @@ static bool map_populated(const struct pcpu_chunk_map *m, int page)
 static int residency_mismatches(const char *when)
 {
 	/* mincore() counts system pages: an allocator page is per_page of them */
-	size_t sys_page = (size_t)sysconf(_SC_PAGESIZE), per_page = pcpu.page_size / sys_page;
-	unsigned char *vec = malloc(pcpu.unit_size / sys_page + 1);
+	size_t sys_page = (size_t)sysconf(_SC_PAGESIZE), per_page = _pcpu_geo->page_size / sys_page;
+	unsigned char *vec = malloc(_pcpu_geo->unit_size / sys_page + 1);
 	bool exact = tu_populate_makes_resident();
 	int mismatches = 0;
 
-	for (int i = 0; i < pcpu.max_chunks && i < pcpu.chunk_hwm; i++) {
-		struct pcpu_chunk *c = pcpu.chunks[i];
+	for (int i = 0; i < _pcpu_alloc.max_chunks && i < _pcpu_alloc.chunk_hwm; i++) {
+		struct pcpu_chunk *c = _pcpu_alloc.chunks[i];
 
 		if (!c)
 			continue;
-		for (int u = 0; u < pcpu.nr_used; u++) {
-			size_t bytes = (size_t)c->map.nr_pages * pcpu.page_size;
+		for (int u = 0; u < _pcpu_geo->nr_used; u++) {
+			size_t bytes = (size_t)c->map.nr_pages * _pcpu_geo->page_size;
 
-			CHECK_EQ(mincore(c->base + pcpu.used_unit_base[u], bytes, vec), 0);
+			CHECK_EQ(mincore(c->base + _pcpu_geo->used_unit_base[u], bytes, vec), 0);
 			for (size_t sp = 0; sp < bytes / sys_page; sp++) {
 				int pg = (int)(sp / per_page);
 
@@ -101,10 +101,10 @@ static void check_stats_cover_chunks(const char *when)
 	struct pcpu_stats st;
 	size_t pop = 0, free_bytes = 0;
 
-	for (int i = 0; i < pcpu.max_chunks; i++) {
-		if (pcpu.chunks[i]) {
-			pop += (size_t)pcpu.chunks[i]->map.nr_populated;
-			free_bytes += (size_t)pcpu.chunks[i]->map.free_bytes;
+	for (int i = 0; i < _pcpu_alloc.max_chunks; i++) {
+		if (_pcpu_alloc.chunks[i]) {
+			pop += (size_t)_pcpu_alloc.chunks[i]->map.nr_populated;
+			free_bytes += (size_t)_pcpu_alloc.chunks[i]->map.free_bytes;
 		}
 	}
 	CHECK_EQ(pcpu_get_stats(&st), 0);
@@ -123,15 +123,15 @@ static void check_stats_cover_chunks(const char *when)
 
 static bool list_empty_slot(int slot)
 {
-	return pcpu.slots[slot].next == &pcpu.slots[slot];
+	return _pcpu_alloc.slots[slot].next == &_pcpu_alloc.slots[slot];
 }
 
 static int free_chunks(void)
 {
 	int n = 0;
 
-	for (int i = 1; i < pcpu.chunk_hwm; i++)
-		if (pcpu.chunks[i] && pcpu.chunks[i]->map.free_bytes == (int)pcpu.unit_size)
+	for (int i = 1; i < _pcpu_alloc.chunk_hwm; i++)
+		if (_pcpu_alloc.chunks[i] && _pcpu_alloc.chunks[i]->map.free_bytes == (int)_pcpu_geo->unit_size)
 			n++;
 	return n;
 }
@@ -140,10 +140,10 @@ static int free_chunks(void)
  * aside (nothing has been reclaimed while chunks are only being filled). */
 static void check_all_listed(const char *when)
 {
-	for (int i = 1; i < pcpu.chunk_hwm; i++) {
-		struct pcpu_chunk *c = pcpu.chunks[i];
+	for (int i = 1; i < _pcpu_alloc.chunk_hwm; i++) {
+		struct pcpu_chunk *c = _pcpu_alloc.chunks[i];
 
-		if (c && (c->isolated || c->slot < 0 || c->slot > pcpu.free_slot)) {
+		if (c && (c->isolated || c->slot < 0 || c->slot > _pcpu_alloc.free_slot)) {
 			fprintf(stderr, "%s: chunk %d is off the slot lists\n", when, i);
 			CHECK(!"a chunk with free space is set aside");
 		}
@@ -159,7 +159,7 @@ static int fill_new_chunk(void **objs, int n, void **fill, int *nr_fill)
 
 	memset(objs, 0, (size_t)n * sizeof(*objs));
 	while (got < n) {
-		void *p = pcpu_alloc(pcpu.page_size, pcpu.page_size);
+		void *p = pcpu_alloc(_pcpu_geo->page_size, _pcpu_geo->page_size);
 		int at;
 
 		if (!p) {
@@ -167,11 +167,11 @@ static int fill_new_chunk(void **objs, int n, void **fill, int *nr_fill)
 			return idx;
 		}
 		at = chunk_index(p);
-		if (idx < 0 && at != 0 && pcpu.chunks[at]->map.free_bytes ==
-						    (int)pcpu.unit_size - (int)pcpu.page_size)
+		if (idx < 0 && at != 0 && _pcpu_alloc.chunks[at]->map.free_bytes ==
+						    (int)_pcpu_geo->unit_size - (int)_pcpu_geo->page_size)
 			idx = at; /* the first area in a chunk that was entirely free */
 		if (at == idx) {
-			int page = (int)(((char *)p - pcpu.chunks[at]->base) / pcpu.page_size);
+			int page = (int)(((char *)p - _pcpu_alloc.chunks[at]->base) / _pcpu_geo->page_size);
 			CHECK(objs[page] == NULL);
 			objs[page] = p;
 			got++;
@@ -187,7 +187,7 @@ static int fill_new_chunk(void **objs, int n, void **fill, int *nr_fill)
 
 static void test_reuse_and_spare(void)
 {
-	int pages = pcpu.unit_pages, nr_fill = 0, a, b;
+	int pages = _pcpu_geo->unit_pages, nr_fill = 0, a, b;
 	void **objs_a = calloc((size_t)pages, sizeof(void *));
 	void **objs_b = calloc((size_t)pages, sizeof(void *));
 	void **fill = calloc(4096, sizeof(void *));
@@ -222,13 +222,13 @@ static void test_reuse_and_spare(void)
 
 	/* the spare is reused: a chunk-sized run of allocations fills it, no chunk made */
 	int spare = -1;
-	for (int i = 1; i < pcpu.chunk_hwm; i++)
-		if (pcpu.chunks[i] && pcpu.chunks[i]->map.free_bytes == (int)pcpu.unit_size)
+	for (int i = 1; i < _pcpu_alloc.chunk_hwm; i++)
+		if (_pcpu_alloc.chunks[i] && _pcpu_alloc.chunks[i]->map.free_bytes == (int)_pcpu_geo->unit_size)
 			spare = i;
 	CHECK(spare > 0);
 	made = nr_reserve;
 	for (int i = 0; i < pages; i++) {
-		objs_a[i] = pcpu_alloc(pcpu.page_size, pcpu.page_size);
+		objs_a[i] = pcpu_alloc(_pcpu_geo->page_size, _pcpu_geo->page_size);
 		CHECK(objs_a[i] != NULL);
 	}
 	int in_spare = 0;
@@ -254,7 +254,7 @@ static void test_reuse_and_spare(void)
 
 static int pool_without(const struct pcpu_chunk *c)
 {
-	return pcpu.nr_empty_pop_pages - (c->isolated ? 0 : c->map.nr_empty_pop_pages);
+	return _pcpu_alloc.nr_empty_pop_pages - (c->isolated ? 0 : c->map.nr_empty_pop_pages);
 }
 
 /* Frees one area of @objs (the first still live), or does nothing. */
@@ -278,7 +278,7 @@ static void set_pool(const struct pcpu_chunk *c, int want, void **objs, int n, v
 	while (pool_without(c) < want)
 		free_one(objs, n);
 	while (pool_without(c) > want) {
-		void *p = pcpu_alloc_gfp(pcpu.page_size, pcpu.page_size, PCPU_GFP_ATOMIC);
+		void *p = pcpu_alloc_gfp(_pcpu_geo->page_size, _pcpu_geo->page_size, PCPU_GFP_ATOMIC);
 		CHECK(p != NULL);
 		if (!p)
 			break;
@@ -289,7 +289,7 @@ static void set_pool(const struct pcpu_chunk *c, int want, void **objs, int n, v
 
 static void test_reclaim_boundaries(void)
 {
-	int pages = pcpu.unit_pages, nr_fill = 0, a, b, c, quarter = pages / 4, freed = 0;
+	int pages = _pcpu_geo->unit_pages, nr_fill = 0, a, b, c, quarter = pages / 4, freed = 0;
 	void **objs_a = calloc((size_t)pages, sizeof(void *));
 	void **objs_b = calloc((size_t)pages, sizeof(void *));
 	void **objs_c = calloc((size_t)pages, sizeof(void *));
@@ -300,13 +300,13 @@ static void test_reclaim_boundaries(void)
 	b = fill_new_chunk(objs_b, pages, fill, &nr_fill);
 	c = fill_new_chunk(objs_c, pages, fill, &nr_fill);
 	CHECK(a > 0 && b > 0 && c > 0 && a != b && b != c && a != c);
-	cb = pcpu.chunks[b];
-	cc = pcpu.chunks[c];
+	cb = _pcpu_alloc.chunks[b];
+	cc = _pcpu_alloc.chunks[c];
 	CHECK_EQ(cb->map.nr_populated, pages);
 	CHECK_EQ(cc->map.nr_populated, pages);
 	/* the balance work keeps the pool topped up to HIGH */
 	pcpu_balance();
-	CHECK(pcpu.nr_empty_pop_pages >= PCPU_EMPTY_POP_PAGES_HIGH);
+	CHECK(_pcpu_alloc.nr_empty_pop_pages >= PCPU_EMPTY_POP_PAGES_HIGH);
 
 	/* The quarter: with the pool above HIGH, C keeps its empty pages until a quarter
 	 * of it is empty; that free gives them all back, page 0 with them. */
@@ -360,7 +360,7 @@ static void test_reclaim_boundaries(void)
 	CHECK_EQ(cb->map.nr_populated, pop - (PCPU_RECLAIM_BATCH - PCPU_EMPTY_POP_PAGES_HIGH));
 	CHECK_EQ(cb->map.nr_empty_pop_pages, PCPU_EMPTY_POP_PAGES_HIGH);
 	CHECK(!cb->isolated);
-	CHECK_EQ(pcpu.nr_empty_pop_pages, PCPU_EMPTY_POP_PAGES_HIGH);
+	CHECK_EQ(_pcpu_alloc.nr_empty_pop_pages, PCPU_EMPTY_POP_PAGES_HIGH);
 	CHECK_RESIDENCY("B batch");
 
 	/* everything of B and C freed: an entirely free chunk is not left aside */
@@ -370,8 +370,8 @@ static void test_reclaim_boundaries(void)
 	for (int i = quarter; i < pages; i++)
 		pcpu_free(objs_c[i]);
 	pcpu_balance();
-	CHECK(list_empty_slot(pcpu.sidelined_slot));
-	CHECK(list_empty_slot(pcpu.to_depopulate_slot));
+	CHECK(list_empty_slot(_pcpu_alloc.sidelined_slot));
+	CHECK(list_empty_slot(_pcpu_alloc.to_depopulate_slot));
 	CHECK_EQ(free_chunks(), 1);
 	CHECK_RESIDENCY("B and C freed");
 
@@ -433,7 +433,7 @@ static void test_random(long n)
 		}
 		/* a blocking allocation tops the pool up when it runs low */
 		if (!atomic)
-			CHECK(pcpu.nr_empty_pop_pages >= PCPU_EMPTY_POP_PAGES_LOW);
+			CHECK(_pcpu_alloc.nr_empty_pop_pages >= PCPU_EMPTY_POP_PAGES_LOW);
 		live[nr_live] = p;
 		size[nr_live++] = bytes;
 		if (nr_live > peak)
@@ -461,14 +461,14 @@ static void test_failed_population(void)
 
 	/* fail the first, a middle and the last unit's populate call of an allocation that
 	 * needs pages populated: whatever was populated before is given back */
-	for (int unit = 1; unit <= pcpu.nr_used; unit++) {
+	for (int unit = 1; unit <= _pcpu_geo->nr_used; unit++) {
 		void *p;
 
 		pcpu_get_stats(&before);
 		nr_populate = 0;
 		fail_populate_at = unit;
 		errno = 0;
-		p = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, pcpu.page_size);
+		p = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, _pcpu_geo->page_size);
 		fail_populate_at = 0;
 		if (p) { /* it landed on populated pages: no population to fail */
 			CHECK_EQ(nr_populate, 0);
@@ -483,7 +483,7 @@ static void test_failed_population(void)
 	}
 	/* with bigger pages (LIBPERCPU_PAGE_SIZE=16384) the pool of empty populated pages
 	 * can hold every attempt: nothing to fail then */
-	CHECK(failures > 0 || pcpu.page_size > 4096);
+	CHECK(failures > 0 || _pcpu_geo->page_size > 4096);
 	pcpu_balance();
 	CHECK_RESIDENCY("after failed populations");
 }
@@ -492,18 +492,18 @@ static void test_failed_population(void)
 
 static void test_first_chunk(void)
 {
-	struct pcpu_chunk *fc = pcpu.first_chunk;
+	struct pcpu_chunk *fc = _pcpu_alloc.first_chunk;
 	unsigned char vec[64];
-	size_t bytes = pcpu.static_size + pcpu.reserved_size + pcpu.dyn_size;
-	int pages = (int)((bytes + pcpu.page_size - 1) / pcpu.page_size);
+	size_t bytes = _pcpu_geo->static_size + _pcpu_geo->reserved_size + _pcpu_geo->dyn_size;
+	int pages = (int)((bytes + _pcpu_geo->page_size - 1) / _pcpu_geo->page_size);
 
 	/* populated whole at start-up, in the map and in memory */
 	CHECK_EQ(fc->map.nr_populated, fc->map.nr_pages);
-	if (pcpu.reserved_chunk)
-		CHECK_EQ(pcpu.reserved_chunk->map.nr_populated, pcpu.reserved_chunk->map.nr_pages);
+	if (_pcpu_alloc.reserved_chunk)
+		CHECK_EQ(_pcpu_alloc.reserved_chunk->map.nr_populated, _pcpu_alloc.reserved_chunk->map.nr_pages);
 	CHECK(pages <= 64);
-	for (int u = 0; u < pcpu.nr_used && pages <= 64; u++) {
-		CHECK_EQ(mincore(pcpu.arena + pcpu.used_unit_base[u], (size_t)pages * pcpu.page_size,
+	for (int u = 0; u < _pcpu_geo->nr_used && pages <= 64; u++) {
+		CHECK_EQ(mincore(_pcpu_geo->arena + _pcpu_geo->used_unit_base[u], (size_t)pages * _pcpu_geo->page_size,
 				 vec), 0);
 		for (int pg = 0; pg < pages && tu_populate_makes_resident(); pg++)
 			CHECK(vec[pg] & 1);
@@ -512,7 +512,7 @@ static void test_first_chunk(void)
 	void *objs[64 * 1024];
 	int n = 0;
 	long in_first = 0;
-	while (n < (int)(sizeof(objs) / sizeof(objs[0])) && in_first < (long)pcpu.dyn_size) {
+	while (n < (int)(sizeof(objs) / sizeof(objs[0])) && in_first < (long)_pcpu_geo->dyn_size) {
 		objs[n] = pcpu_alloc_gfp(4, 4, PCPU_GFP_ATOMIC);
 		if (!objs[n])
 			break;
@@ -535,11 +535,11 @@ static void boundaries_child(void)
 	char *r, *d;
 
 	CHECK_EQ(pcpu_init(), 0);
-	CHECK(pcpu.reserved_size > 0);
+	CHECK(_pcpu_geo->reserved_size > 0);
 	r = _pcpu_alloc_internal(8, 4, true, PCPU_GFP_KERNEL);
 	d = pcpu_alloc(8, 4);
-	CHECK(r == pcpu.arena + pcpu.static_size);
-	CHECK(d == pcpu.arena + pcpu.static_size + pcpu.reserved_size);
+	CHECK(r == _pcpu_geo->arena + _pcpu_geo->static_size);
+	CHECK(d == _pcpu_geo->arena + _pcpu_geo->static_size + _pcpu_geo->reserved_size);
 	_pcpu_free_internal(r, "test");
 	pcpu_free(d);
 	/* both areas are free again: the same places are given out once more */
@@ -570,8 +570,8 @@ static void test_all(char *self)
 	counting_vm.release = counting_release;
 	counting_vm.populate = counting_populate;
 	_pcpu_vm = &counting_vm;
-	fprintf(stderr, "%s: %d used units, %d pages per unit\n", pcpu_cpu_source(), pcpu.nr_used,
-		pcpu.unit_pages);
+	fprintf(stderr, "%s: %d used units, %d pages per unit\n", pcpu_cpu_source(), _pcpu_geo->nr_used,
+		_pcpu_geo->unit_pages);
 	CHECK_RESIDENCY("start");
 	test_first_chunk();
 	test_boundaries(self);
@@ -590,10 +590,10 @@ int main(int argc, char **argv)
 	}
 	tu_seed("test_alloc_policy");
 	CHECK_EQ(pcpu_init(), 0);
-	if (pcpu.page_size > PCPU_MAX_ALLOC_SIZE) {
+	if (_pcpu_geo->page_size > PCPU_MAX_ALLOC_SIZE) {
 		/* the policy tests allocate one page per object */
 		fprintf(stderr, "SKIP test_alloc_policy: %zu-byte pages are more than one "
-			"allocation can hold (PCPU_MAX_ALLOC_SIZE)\n", pcpu.page_size);
+			"allocation can hold (PCPU_MAX_ALLOC_SIZE)\n", _pcpu_geo->page_size);
 		TEST_DONE();
 	}
 	test_all(argv[0]);

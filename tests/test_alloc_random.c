@@ -4,12 +4,12 @@
  * padding units exist), checking for every allocation: alignment, no overlap with any
  * live allocation, zero fill in every CPU's copy, and that every byte written to every
  * copy survives until it is freed.  Maps are verified against a full scan throughout
- * (pcpu.debug, as LIBPERCPU_DEBUG sets it) for the first part of the run and every
+ * (_pcpu_alloc.debug, as LIBPERCPU_DEBUG sets it) for the first part of the run and every
  * 5000 operations after, slots and counters with them. */
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc_state.h"
 #include "testutil.h"
 
 struct live {
@@ -51,8 +51,8 @@ static void check_global_state(void)
 {
 	int nr_chunks = 0, empty = 0, on_lists = 0;
 
-	for (int i = 0; i < pcpu.max_chunks; i++) {
-		struct pcpu_chunk *c = pcpu.chunks[i];
+	for (int i = 0; i < _pcpu_alloc.max_chunks; i++) {
+		struct pcpu_chunk *c = _pcpu_alloc.chunks[i];
 		char err[256];
 
 		if (!c)
@@ -65,23 +65,23 @@ static void check_global_state(void)
 		if (!c->isolated)
 			empty += c->map.nr_empty_pop_pages;
 	}
-	CHECK_EQ(nr_chunks, pcpu.nr_chunks);
-	CHECK_EQ(empty, pcpu.nr_empty_pop_pages);
+	CHECK_EQ(nr_chunks, _pcpu_alloc.nr_chunks);
+	CHECK_EQ(empty, _pcpu_alloc.nr_empty_pop_pages);
 	/* every chunk is on exactly one list, and non-isolated chunks on the slot their
 	 * largest free area calls for (or slot 0, where failed scans park them) */
-	for (int s = 0; s < pcpu.nr_slots; s++)
-		for (struct pcpu_list *l = pcpu.slots[s].next; l != &pcpu.slots[s]; l = l->next) {
+	for (int s = 0; s < _pcpu_alloc.nr_slots; s++)
+		for (struct pcpu_list *l = _pcpu_alloc.slots[s].next; l != &_pcpu_alloc.slots[s]; l = l->next) {
 			struct pcpu_chunk *c = (struct pcpu_chunk *)l;
 			on_lists++;
 			if (c->isolated) {
-				CHECK(s == pcpu.to_depopulate_slot || s == pcpu.sidelined_slot);
+				CHECK(s == _pcpu_alloc.to_depopulate_slot || s == _pcpu_alloc.sidelined_slot);
 				continue;
 			}
 			int want = 0;
 			if (c->map.free_bytes >= PCPU_MIN_ALLOC_SIZE && c->map.chunk_md.contig_hint) {
 				size_t bytes = (size_t)c->map.chunk_md.contig_hint * PCPU_MIN_ALLOC_SIZE;
-				if (bytes == pcpu.unit_size) {
-					want = pcpu.free_slot;
+				if (bytes == _pcpu_geo->unit_size) {
+					want = _pcpu_alloc.free_slot;
 				} else {
 					want = (int)(sizeof(long) * 8) - __builtin_clzl(bytes) -
 					       PCPU_SLOT_BASE_SHIFT + 2;
@@ -104,12 +104,12 @@ int main(void)
 	setenv("LIBPERCPU_TOPOLOGY", "0,2-3;1,4-6", 1);
 	CHECK_EQ(pcpu_init(), 0);
 	CHECK_EQ(pcpu_num_possible_cpus(), 7);
-	CHECK_EQ(pcpu.ai->nr_groups, 2);
+	CHECK_EQ(_pcpu_geo->ai->nr_groups, 2);
 	lives = calloc((size_t)ops + 1, sizeof(*lives));
 
 	for (long op = 0; op < ops; op++) {
 		/* every map verified after every change, for a while: it is slow */
-		pcpu.debug = op < tu_scaled(20000);
+		_pcpu_alloc.debug = op < tu_scaled(20000);
 		bool do_alloc = nr_live == 0 || tu_rand() % 100 < (op % 20000 < 12000 ? 60 : 35);
 
 		if (do_alloc) {

@@ -393,10 +393,11 @@ static void cpu_first_chunk(void *arg)
 	(void)arg;
 	CHECK_EQ(pcpu_init(), 0);
 	after = resident_bytes();
-	held = (pcpu.static_size + pcpu.reserved_size + pcpu.dyn_size) * pcpu.nr_used;
+	held = (_pcpu_geo->static_size + _pcpu_geo->reserved_size + _pcpu_geo->dyn_size) *
+	       _pcpu_geo->nr_used;
 	fprintf(stderr, "  cpu mode, 4096 CPUs: init made %zu KiB resident for %zu KiB held "
-		"(unit %zu KiB)\n", (after - before) >> 10, held >> 10, pcpu.unit_size >> 10);
-	CHECK_EQ(pcpu.nr_used, 4096);
+		"(unit %zu KiB)\n", (after - before) >> 10, held >> 10, _pcpu_geo->unit_size >> 10);
+	CHECK_EQ(_pcpu_geo->nr_used, 4096);
 	CHECK((after - before) * 5 <= held * 6);
 }
 

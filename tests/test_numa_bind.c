@@ -4,7 +4,7 @@
  * bind per group per chunk, covering exactly that group's units, with its node. */
 #include <string.h>
 
-#include "internal.h"
+#include "alloc_state.h"
 #include "testutil.h"
 #include "vm.h"
 
@@ -28,12 +28,12 @@ static struct pcpu_vm_ops recording;
 /* Checks the binds recorded for the chunk at @base, and forgets them. */
 static void check_chunk_binds(char *base)
 {
-	const struct pcpu_alloc_info *ai = pcpu.ai;
+	const struct pcpu_alloc_info *ai = _pcpu_geo->ai;
 	int found = 0;
 
 	for (int g = 0; g < ai->nr_groups; g++) {
 		const struct pcpu_group_info *gi = &ai->groups[g];
-		int node = pcpu.topo.cpu_to_node[gi->cpu_map[0]];
+		int node = _pcpu_geo->topo.cpu_to_node[gi->cpu_map[0]];
 		for (int i = 0; i < nr_calls; i++)
 			if (calls[i].addr == base + gi->base_offset &&
 			    calls[i].size == (size_t)gi->nr_units * ai->unit_size && calls[i].node == node)
@@ -41,7 +41,7 @@ static void check_chunk_binds(char *base)
 		/* every CPU of the group lives on that node */
 		for (int u = 0; u < gi->nr_units; u++)
 			if (gi->cpu_map[u] != PCPU_NO_CPU)
-				CHECK_EQ(pcpu.topo.cpu_to_node[gi->cpu_map[u]], node);
+				CHECK_EQ(_pcpu_geo->topo.cpu_to_node[gi->cpu_map[u]], node);
 	}
 	CHECK_EQ(found, ai->nr_groups);
 	CHECK_EQ(nr_calls, ai->nr_groups);
@@ -60,17 +60,17 @@ int main(void)
 	_pcpu_bind_simulated_nodes = true;
 
 	CHECK_EQ(pcpu_init(), 0);
-	CHECK_EQ(pcpu.ai->nr_groups, 3);
-	check_chunk_binds(pcpu.arena); /* the first chunk */
+	CHECK_EQ(_pcpu_geo->ai->nr_groups, 3);
+	check_chunk_binds(_pcpu_geo->arena); /* the first chunk */
 
 	/* fill until a new chunk is made: it is bound the same way */
-	int chunks = pcpu.nr_chunks;
-	while (pcpu.nr_chunks == chunks && n < 64)
+	int chunks = _pcpu_alloc.nr_chunks;
+	while (_pcpu_alloc.nr_chunks == chunks && n < 64)
 		objs[n++] = pcpu_alloc(PCPU_MAX_ALLOC_SIZE, 8);
-	CHECK(pcpu.nr_chunks > chunks);
-	for (int i = 1; i < pcpu.max_chunks; i++)
-		if (pcpu.chunks[i])
-			check_chunk_binds(pcpu.chunks[i]->base);
+	CHECK(_pcpu_alloc.nr_chunks > chunks);
+	for (int i = 1; i < _pcpu_alloc.max_chunks; i++)
+		if (_pcpu_alloc.chunks[i])
+			check_chunk_binds(_pcpu_alloc.chunks[i]->base);
 	for (int i = 0; i < n; i++)
 		pcpu_free(objs[i]);
 	TEST_DONE();

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc_state.h"
 #include "testutil.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -26,18 +26,18 @@
  * page by system page (an allocator page is several of them under LIBPERCPU_PAGE_SIZE). */
 static void check_residency_matches(const char *when)
 {
-	size_t sys_page = (size_t)sysconf(_SC_PAGESIZE), per_page = pcpu.page_size / sys_page;
-	int sys_pages = (int)(pcpu.unit_size / sys_page);
+	size_t sys_page = (size_t)sysconf(_SC_PAGESIZE), per_page = _pcpu_geo->page_size / sys_page;
+	int sys_pages = (int)(_pcpu_geo->unit_size / sys_page);
 	unsigned char *vec = malloc((size_t)sys_pages);
 	bool exact = tu_populate_makes_resident();
 	int mismatches = 0;
 
-	for (int i = 1; i < pcpu.max_chunks; i++) {
-		struct pcpu_chunk *c = pcpu.chunks[i];
+	for (int i = 1; i < _pcpu_alloc.max_chunks; i++) {
+		struct pcpu_chunk *c = _pcpu_alloc.chunks[i];
 		if (!c)
 			continue;
-		for (int u = 0; u < pcpu.nr_used; u++) {
-			CHECK_EQ(mincore(c->base + pcpu.used_unit_base[u], pcpu.unit_size, vec), 0);
+		for (int u = 0; u < _pcpu_geo->nr_used; u++) {
+			CHECK_EQ(mincore(c->base + _pcpu_geo->used_unit_base[u], _pcpu_geo->unit_size, vec), 0);
 			for (int sp = 0; sp < sys_pages; sp++) {
 				size_t pg = (size_t)sp / per_page;
 				bool pop = (c->map.populated[pg / (8 * sizeof(long))] >>
@@ -92,7 +92,7 @@ int main(void)
 	check_residency_matches("with live allocations");
 	/* 64-byte objects: the populated pages are what the objects need, plus the
 	 * small pool of empty populated pages kept for atomic allocations */
-	size_t need = ((size_t)n * 64 + pcpu.page_size - 1) / pcpu.page_size;
+	size_t need = ((size_t)n * 64 + _pcpu_geo->page_size - 1) / _pcpu_geo->page_size;
 	fprintf(stderr, "populated pages per unit: %zu before, %zu with %ld objects (need %zu)\n",
 		first_pages, pages_live, n, need);
 	CHECK(pages_live >= need);

@@ -20,7 +20,7 @@ static intptr_t delta_a, delta_b, delta_late;
 static size_t image_align(const void *p)
 {
 	size_t a = (size_t)1 << __builtin_ctzl((uintptr_t)p);
-	return a < pcpu.page_size ? a : pcpu.page_size;
+	return a < _pcpu_geo->page_size ? a : _pcpu_geo->page_size;
 }
 
 static void fill(char *p, size_t n, unsigned int seed)
@@ -39,7 +39,7 @@ static void check_copies(const char *what, const char *image, size_t n)
 	if (!canon)
 		return;
 	pcpu_for_each_possible_cpu(cpu) {
-		if (memcmp(canon + pcpu.unit_offsets[cpu], image, n) != 0) {
+		if (memcmp(canon + _pcpu_geo->unit_offsets[cpu], image, n) != 0) {
 			fprintf(stderr, "%s: CPU %u's copy differs from the image\n", what, cpu);
 			CHECK(!"copy differs");
 		}
@@ -72,7 +72,7 @@ static int run(void)
 	__pcpu_register_section(sec_a, sec_a + sizeof(sec_a), &delta_a);
 	__pcpu_register_section(sec_b, sec_b + sizeof(sec_b), &delta_b);
 	CHECK_EQ(pcpu_init(), 0);
-	CHECK(pcpu.static_size >= sizeof(sec_a) + sizeof(sec_b));
+	CHECK(_pcpu_geo->static_size >= sizeof(sec_a) + sizeof(sec_b));
 
 	ca = _pcpu_sections_translate(sec_a);
 	cb = _pcpu_sections_translate(sec_b);
@@ -82,8 +82,8 @@ static int run(void)
 	CHECK_EQ(ca - sec_a, delta_a);
 	CHECK_EQ(cb - sec_b, delta_b);
 	/* placed in the static region, without overlap, each as aligned as its image */
-	CHECK(ca >= pcpu.arena && ca + sizeof(sec_a) <= pcpu.arena + pcpu.static_size);
-	CHECK(cb >= pcpu.arena && cb + sizeof(sec_b) <= pcpu.arena + pcpu.static_size);
+	CHECK(ca >= _pcpu_geo->arena && ca + sizeof(sec_a) <= _pcpu_geo->arena + _pcpu_geo->static_size);
+	CHECK(cb >= _pcpu_geo->arena && cb + sizeof(sec_b) <= _pcpu_geo->arena + _pcpu_geo->static_size);
 	CHECK(ca + sizeof(sec_a) <= cb || cb + sizeof(sec_b) <= ca);
 	CHECK_EQ((uintptr_t)ca % image_align(sec_a), 0);
 	CHECK_EQ((uintptr_t)cb % image_align(sec_b), 0);
@@ -99,8 +99,8 @@ static int run(void)
 	if (!cl)
 		return 1;
 	CHECK_EQ(cl - sec_late, delta_late);
-	CHECK(cl >= pcpu.arena + pcpu.static_size &&
-	      cl + sizeof(sec_late) <= pcpu.arena + pcpu.static_size + pcpu.reserved_size);
+	CHECK(cl >= _pcpu_geo->arena + _pcpu_geo->static_size &&
+	      cl + sizeof(sec_late) <= _pcpu_geo->arena + _pcpu_geo->static_size + _pcpu_geo->reserved_size);
 	CHECK_EQ((uintptr_t)cl % image_align(sec_late), 0);
 	check_copies("late", sec_late, sizeof(sec_late));
 	check_translation("late", sec_late, sizeof(sec_late));

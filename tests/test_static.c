@@ -47,8 +47,8 @@ int main(void)
 		CHECK_EQ(per_cpu(read_mostly, cpu), 0xabcd);
 		CHECK_EQ(per_cpu(zeroed, cpu), 0);
 		/* copies live in the first chunk's static region */
-		CHECK((char *)&per_cpu(counter, cpu) >= pcpu.arena &&
-		      (char *)&per_cpu(counter, cpu) < pcpu.arena + pcpu.chunk_bytes);
+		CHECK((char *)&per_cpu(counter, cpu) >= _pcpu_geo->arena &&
+		      (char *)&per_cpu(counter, cpu) < _pcpu_geo->arena + _pcpu_geo->chunk_bytes);
 	}
 	CHECK_EQ(nr, num_possible_cpus());
 

@@ -42,7 +42,7 @@ static void usage(FILE *out)
 		"Without a command, prints this process's first chunk: the \"percpu: Embedded\"\n"
 		"line and the pcpu-alloc lines, in the kernel's format.\n"
 		"\n"
-		"layout    prints the pcpu-alloc lines the kernel's _pcpu_build_alloc_info gives\n"
+		"layout    prints the pcpu-alloc lines the kernel's pcpu_build_alloc_info gives\n"
 		"          for the sizes and topology given\n"
 		"topology  prints possible and online CPUs, the CPUs of each node and the node\n"
 		"          distances\n"

@@ -132,7 +132,8 @@ static int read_anchor(struct target *t, uint64_t addr, struct pcpu_anchor *a)
 	if (memcmp(a->magic, PCPU_ANCHOR_MAGIC, sizeof(a->magic)) || a->self != addr)
 		return fail(t, "its %s mapping is not a libpercpu anchor", PCPU_ANCHOR_NAME);
 	a->version[sizeof(a->version) - 1] = '\0';
-	if (a->abi != PCPU_ANCHOR_ABI || a->state_size != sizeof(struct pcpu_state) ||
+	if (a->abi != PCPU_ANCHOR_ABI || a->state_size != sizeof(struct pcpu_alloc_state) ||
+	    a->geometry_size != sizeof(struct pcpu_geometry) ||
 	    a->chunk_size != sizeof(struct pcpu_chunk) ||
 	    a->map_size != sizeof(struct pcpu_chunk_map))
 		return fail(t, "uses libpercpu %s, whose state this percpu-info (libpercpu %s) "
@@ -142,8 +143,8 @@ static int read_anchor(struct target *t, uint64_t addr, struct pcpu_anchor *a)
 }
 
 /* One copy of chunk @c (an address in the target) into @sc.  0, 1 (torn), -1. */
-static int read_chunk(struct target *t, const struct pcpu_state *st, uint64_t c,
-		      struct pcpu_snap_chunk *sc)
+static int read_chunk(struct target *t, const struct pcpu_alloc_state *st,
+		      const struct pcpu_geometry *g, uint64_t c, struct pcpu_snap_chunk *sc)
 {
 	struct pcpu_chunk chunk;
 	size_t bytes;
@@ -171,8 +172,8 @@ static int read_chunk(struct target *t, const struct pcpu_state *st, uint64_t c,
 		   c == (uintptr_t)st->first_chunk ? PCPU_SNAP_FIRST : PCPU_SNAP_DYNAMIC;
 	sc->list = chunk.slot == st->to_depopulate_slot ? PCPU_SNAP_TO_DEPOPULATE :
 		   chunk.slot == st->sidelined_slot ? PCPU_SNAP_SIDELINED : PCPU_SNAP_LISTED;
-	sc->unit_start = (size_t)((uintptr_t)chunk.base - (uintptr_t)st->arena) -
-			 (size_t)chunk.index * st->chunk_bytes;
+	sc->unit_start = (size_t)((uintptr_t)chunk.base - (uintptr_t)g->arena) -
+			 (size_t)chunk.index * g->chunk_bytes;
 	sc->max_alloc_size = chunk.max_alloc_size;
 	return 0;
 }
@@ -180,7 +181,8 @@ static int read_chunk(struct target *t, const struct pcpu_state *st, uint64_t c,
 /* One attempt at a snapshot: 0, 1 if the state changed meanwhile (retry), -1. */
 static int try_snapshot(struct target *t, const struct pcpu_anchor *a, struct pcpu_snapshot *s)
 {
-	struct pcpu_state st;
+	struct pcpu_alloc_state st;
+	struct pcpu_geometry g;
 	uint64_t seq, seq2, *table = NULL;
 	int r, n;
 	char err[256];
@@ -190,9 +192,10 @@ static int try_snapshot(struct target *t, const struct pcpu_anchor *a, struct pc
 		return r > 0 ? fail(t, "exited while being read") : -1;
 	if (seq & 1)
 		return 1;
-	if ((r = peek(t, a->state, &st, sizeof(st))) != 0)
+	if ((r = peek(t, a->state, &st, sizeof(st))) != 0 ||
+	    (r = peek(t, a->geometry, &g, sizeof(g))) != 0)
 		return r > 0 ? fail(t, "exited while being read") : -1;
-	if (!st.initialized)
+	if (!st.arena_bytes) /* set last by the allocator's set-up */
 		return fail(t, "its libpercpu is not initialized");
 	n = st.chunk_hwm;
 	if (n < 1 || n > st.chunks_cap || n > PCPU_ARENA_MAX_CHUNKS)
@@ -210,7 +213,7 @@ static int try_snapshot(struct target *t, const struct pcpu_anchor *a, struct pc
 	for (int i = 0; i <= n && r == 0; i++) {
 		if (!table[i])
 			continue;
-		r = read_chunk(t, &st, table[i], &s->chunks[s->nr_chunks]);
+		r = read_chunk(t, &st, &g, table[i], &s->chunks[s->nr_chunks]);
 		if (r == 0)
 			s->nr_chunks++;
 	}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* alloc_state.h - the allocator's private state: its chunks, slots, counters and locks.
+ * alloc.c owns it and changes it; besides, only the allocator's statistics read it, as
+ * the kernel's percpu-stats.c reads percpu-internal.h: stats.c under the locks, and
+ * percpu-info --pid from another process through the anchor (anchor.h).  Every other
+ * file calls alloc.c's functions in internal.h.  White-box tests include it too. */
+#ifndef PCPU_SRC_ALLOC_STATE_H
+#define PCPU_SRC_ALLOC_STATE_H
+
+#include "chunk_vm.h"
+#include "internal.h"
+#include "list.h"
+#include "mutex.h"
+
+#define PCPU_EMPTY_POP_PAGES_LOW 2
+#define PCPU_EMPTY_POP_PAGES_HIGH 4
+#define PCPU_RECLAIM_BATCH 16 /* empty pages an isolated chunk gathers before reclaim */
+#define PCPU_SLOT_BASE_SHIFT 5
+#define PCPU_SLOT_FAIL_HINT 3
+
+/*
+ * The allocator's state.  Two locks (order: alloc_mutex, then lock; sections.c's
+ * sec_mutex comes before both):
+ *   lock ("pcpu_lock")  the maps, slots and counters; never held across a system call.
+ *   alloc_mutex         serializes what makes system calls: creating, populating,
+ *                       depopulating and destroying chunks, growing the arena.
+ * Each field says what guards it.  "setup" fields are written by _pcpu_alloc_setup()
+ * before the library is published and never after.  Under LIBPERCPU_DEBUG the
+ * functions that need a lock check that their thread holds it.
+ */
+struct pcpu_alloc_state {
+	struct pcpu_mutex alloc_mutex;
+	struct pcpu_mutex lock;
+
+	size_t arena_bytes;          /* lock and alloc_mutex to write (release store), atomic
+				      * loads to read without them: max_chunks * chunk_bytes */
+	int max_chunks;              /* lock and alloc_mutex to write; either to read */
+	struct pcpu_chunk **chunks;  /* lock: chunks_cap >= max_chunks entries, by arena slot */
+	int chunks_cap;              /* lock and alloc_mutex to write */
+	int chunk_hwm;               /* lock: highest arena slot ever used + 1 */
+	int nr_chunks;               /* lock */
+
+	struct pcpu_chunk *first_chunk;    /* setup */
+	struct pcpu_chunk *reserved_chunk; /* setup; NULL without a reserved region */
+
+	int nr_slots, free_slot, to_depopulate_slot, sidelined_slot; /* setup */
+	struct pcpu_list *slots;     /* lock: nr_slots circular lists of chunks, by contig hint */
+	uint64_t slot_mask;          /* lock: bit s set: slots[s] is not empty */
+
+	int nr_empty_pop_pages;      /* lock: over non-isolated, non-reserved chunks */
+	bool balance_pending;        /* lock */
+
+	struct pcpu_stats stats;     /* lock, but for the two counts below */
+	/* Counted outside the lock (population runs under alloc_mutex only): atomic
+	 * updates and loads, kept out of stats so that copying stats under the lock races
+	 * with nothing. */
+	uint64_t nr_populate_calls, nr_depopulate_calls;
+	bool debug;                  /* LIBPERCPU_DEBUG: verify maps and lock ownership; setup
+				      * (tests switch it between operations) */
+};
+
+extern struct pcpu_alloc_state _pcpu_alloc PCPU_HIDDEN;
+
+#endif

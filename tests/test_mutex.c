@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* test_mutex.c - the core's mutexes know their holder (mutex.h), which LIBPERCPU_DEBUG's
+ * "runs without pcpu_lock held" checks rely on: held by the thread that locked it, by no
+ * other thread meanwhile, by nobody once unlocked; the allocator's own locks behave the
+ * same, and a run with the checks on reports nothing. */
+#include <pthread.h>
+
+#include "alloc_state.h"
+#include "testutil.h"
+
+static struct pcpu_mutex m = PCPU_MUTEX_INITIALIZER;
+static pthread_barrier_t locked, checked;
+static bool other_saw_held;
+
+static void *other(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&locked);
+	other_saw_held = _pcpu_mutex_held(&m);
+	pthread_barrier_wait(&checked);
+	return NULL;
+}
+
+static void test_holder(void)
+{
+	pthread_t t;
+
+	CHECK(!_pcpu_mutex_held(&m));
+	CHECK_EQ(pthread_barrier_init(&locked, NULL, 2), 0);
+	CHECK_EQ(pthread_barrier_init(&checked, NULL, 2), 0);
+	CHECK_EQ(pthread_create(&t, NULL, other, NULL), 0);
+	_pcpu_mutex_lock(&m);
+	CHECK(_pcpu_mutex_held(&m));
+	pthread_barrier_wait(&locked);
+	pthread_barrier_wait(&checked);
+	CHECK(!other_saw_held);
+	_pcpu_mutex_unlock(&m);
+	CHECK(!_pcpu_mutex_held(&m));
+	pthread_join(t, NULL);
+	pthread_barrier_destroy(&locked);
+	pthread_barrier_destroy(&checked);
+}
+
+/* Every path of the allocator under the checks: alloc and free from the slots, a new
+ * chunk, population, the balance work; then the locks are free again. */
+static void test_allocator_paths_checked(void)
+{
+	enum { MAX = 160 };
+	static void *p[MAX];
+	/* enough to fill the first chunk and make a new one, fewer under the sanitizers */
+	int n = (int)(tu_scaled(MAX) < 64 ? 64 : tu_scaled(MAX));
+
+	CHECK_EQ(pcpu_init(), 0);
+	CHECK(_pcpu_alloc.debug); /* LIBPERCPU_DEBUG=1, set before init */
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < n; i++) {
+			p[i] = pcpu_alloc_gfp((size_t)(tu_rand() % 1024) + 1, 8,
+					      i % 7 ? PCPU_GFP_KERNEL : PCPU_GFP_ATOMIC);
+			CHECK(p[i] != NULL || i % 7 == 0);
+		}
+		/* every other one first: frees in the middle of used space, then the rest */
+		for (int i = round % 2; i < n; i += 2)
+			pcpu_free(p[i]);
+		for (int i = 1 - round % 2; i < n; i += 2)
+			pcpu_free(p[i]);
+		pcpu_balance();
+	}
+	CHECK(!_pcpu_mutex_held(&_pcpu_alloc.lock));
+	CHECK(!_pcpu_mutex_held(&_pcpu_alloc.alloc_mutex));
+}
+
+int main(void)
+{
+	tu_seed("test_mutex");
+	setenv("LIBPERCPU_DEBUG", "1", 1);
+	test_holder();
+	test_allocator_paths_checked();
+	TEST_DONE();
+}
