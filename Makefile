@@ -91,9 +91,12 @@ INFO     := $(B)/percpu-info
 
 all: $(SO) $(AR_LIB) $(INFO)
 
+# __PCPU_LIBRARY_BUILD: the library is one ELF object with one section-registration
+# constructor, which only src/sections.c emits (percpu.h), not one per file.
 $(B)/obj/%.o: src/%.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DPCPU_RSEQ_UNLOADABLE=0 -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DPCPU_RSEQ_UNLOADABLE=0 -D__PCPU_LIBRARY_BUILD \
+		-c $< -o $@
 
 $(SO): $(LIB_OBJS) src/libpercpu.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libpercpu.map $(SO_DEFS) -Wl,-z,nodelete \
@@ -252,13 +255,16 @@ check-install: all
 		echo "make uninstall left:"; echo "$$left"; exit 1; fi
 	@echo "install: headers, libraries, pkg-config, CMake, percpu-info and man pages work; uninstall removes them"
 
-# The full suite: the license lines, the this_cpu operations inline (gcc, clang), the plain build (with the system's and with 64 KiB
-# pages), the install check, the headers in strict C and C++, then ASan+UBSan, then TSan
+# The full suite: the license lines, the this_cpu operations inline (gcc, clang), the
+# plain build (with the system's and with 64 KiB pages), what the structure promises
+# (tests/check-source.sh), the install check, the headers in strict C and C++, then
+# ASan+UBSan, then TSan
 # (shorter runs under the sanitizers), then everything compiled again with clang -Werror and the C++ twins run built by clang++.
 check:
 	sh tests/check-license.sh
 	sh tests/check-inline.sh
 	$(MAKE) check-one WERROR=1
+	sh tests/check-source.sh $(B)
 	@echo "== the plain suite again with 64 KiB pages, as on arm64 kernels that use them"
 	LIBPERCPU_PAGE_SIZE=65536 $(MAKE) check-one WERROR=1
 	$(MAKE) check-install WERROR=1

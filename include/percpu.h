@@ -424,6 +424,11 @@ extern char __stop_pcpu_data[] __attribute__((weak, visibility("hidden")));
  * unit; 0 until placed.  One per object (weak definitions merge). */
 __attribute__((weak, visibility("hidden"))) intptr_t __pcpu_dso_delta;
 
+/* The registration is one per object by design; each translation unit of a user's
+ * object emits its own copy (they register the same section: repeats are ignored).
+ * libpercpu's own sources are built with __PCPU_LIBRARY_BUILD defined so that the
+ * library carries one copy, emitted by the one file that defines __PCPU_LIBRARY_REGISTERS. */
+#if !defined(__PCPU_LIBRARY_BUILD) || defined(__PCPU_LIBRARY_REGISTERS)
 __attribute__((constructor(102), used)) static void __pcpu_dso_register(void)
 {
 	if ((uintptr_t)__start_pcpu_data != (uintptr_t)__stop_pcpu_data)
@@ -435,6 +440,7 @@ __attribute__((destructor(102), used)) static void __pcpu_dso_unregister(void)
 	if ((uintptr_t)__start_pcpu_data != (uintptr_t)__stop_pcpu_data)
 		__pcpu_unregister_section(__start_pcpu_data);
 }
+#endif
 
 /* The canonical address of per-CPU object @p (its copy in the unit at offset 0 of its
  * chunk), when it can be had inline: @p itself inside the arena, or a static variable

@@ -366,7 +366,7 @@ static struct pcpu_chunk *chunk_create(bool listed)
 	c = _pcpu_chunk_vm_create(index);
 	if (!c)
 		return NULL;
-	pcpu_san_poison_area(c->base, 0, _pcpu_geo->unit_size);
+	_pcpu_san_poison_area(c->base, 0, _pcpu_geo->unit_size);
 
 	lock();
 	pa->chunks[index] = c;
@@ -680,7 +680,7 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 static void count_alloc(struct pcpu_chunk *c, int off, size_t size)
 {
 	ASSERT_LOCKED();
-	pcpu_san_alloc(c->base + off, size);
+	_pcpu_san_alloc(c->base + off, size);
 	if (size > c->max_alloc_size)
 		c->max_alloc_size = size;
 	pa->stats.nr_alloc++;
@@ -809,7 +809,7 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 		oslot = chunk_slot(c);
 		before = c->map.nr_empty_pop_pages;
 		_pcpu_chunk_free_area(&c->map, off);
-		pcpu_san_free(c->base + off, size);
+		_pcpu_san_free(c->base + off, size);
 		account_empty(c, before);
 		chunk_relocate(c, oslot);
 		need_balance = c != pa->reserved_chunk && after_free(c);
@@ -888,7 +888,7 @@ void _pcpu_free_internal(void *ptr, const char *caller)
 		_pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
 			   ptr);
 	}
-	pcpu_san_free(ptr, (size_t)freed);
+	_pcpu_san_free(ptr, (size_t)freed);
 	account_empty(c, before);
 	chunk_relocate(c, oslot);
 	debug_verify(c, "free");
@@ -923,7 +923,7 @@ int _pcpu_alloc_setup(bool debug)
 	const struct pcpu_geometry *g = _pcpu_geo;
 	int ret = -1;
 
-	if (_pcpu_chunk_vm_first_commit() != 0)
+	if (_pcpu_chunk_vm_first_commit(&pa->use_huge_first_chunk) != 0)
 		return -1;
 	lock_alloc_mutex();
 	lock();
@@ -961,7 +961,7 @@ int _pcpu_alloc_setup(bool debug)
 	for (int i = 0; i < pa->nr_slots; i++)
 		list_init(&pa->slots[i]);
 	pa->nr_empty_pop_pages = pa->first_chunk->map.nr_empty_pop_pages;
-	pcpu_san_poison_area(g->arena, g->static_size, g->reserved_size + g->dyn_size);
+	_pcpu_san_poison_area(g->arena, g->static_size, g->reserved_size + g->dyn_size);
 	chunk_relocate(pa->first_chunk, -1);
 
 	pa->stats.unit_size = g->unit_size;

@@ -57,6 +57,7 @@ struct pcpu_alloc_state {
 	uint64_t nr_populate_calls, nr_depopulate_calls;
 	bool debug;                  /* LIBPERCPU_DEBUG: verify maps and lock ownership; setup
 				      * (tests switch it between operations) */
+	bool use_huge_first_chunk;   /* setup: the first chunk is on huge pages */
 };
 
 extern struct pcpu_alloc_state _pcpu_alloc PCPU_HIDDEN;

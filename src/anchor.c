@@ -9,7 +9,7 @@ uint64_t _pcpu_state_seq;
 
 void _pcpu_anchor_init(void)
 {
-	struct pcpu_anchor *a = pcpu_vm_named_page(PCPU_ANCHOR_NAME, sizeof(*a));
+	struct pcpu_anchor *a = _pcpu_vm_named_page(PCPU_ANCHOR_NAME, sizeof(*a));
 
 	if (!a)
 		return;
@@ -25,5 +25,5 @@ void _pcpu_anchor_init(void)
 	a->alloc_size = _pcpu_geo->ai->alloc_size;
 	a->geometry = (uintptr_t)_pcpu_geo;
 	a->geometry_size = sizeof(struct pcpu_geometry);
-	pcpu_vm_seal_page(a, sizeof(*a));
+	_pcpu_vm_seal_page(a, sizeof(*a));
 }

@@ -49,37 +49,37 @@ static uint64_t word(const uint64_t *a, const uint64_t *b, enum pcpu_bitmap_op o
 	return join(load(&a[i]), wb, op) & valid(i, nbits);
 }
 
-bool pcpu_bitmap_test(const uint64_t *bits, unsigned int bit)
+bool _pcpu_bitmap_test(const uint64_t *bits, unsigned int bit)
 {
 	return (load(&bits[bit / 64]) >> (bit % 64)) & 1;
 }
 
-bool pcpu_bitmap_set(uint64_t *bits, unsigned int bit)
+bool _pcpu_bitmap_set(uint64_t *bits, unsigned int bit)
 {
 	uint64_t m = 1ull << (bit % 64);
 
 	return __atomic_fetch_or(&bits[bit / 64], m, __ATOMIC_RELAXED) & m;
 }
 
-bool pcpu_bitmap_clear(uint64_t *bits, unsigned int bit)
+bool _pcpu_bitmap_clear(uint64_t *bits, unsigned int bit)
 {
 	uint64_t m = 1ull << (bit % 64);
 
 	return __atomic_fetch_and(&bits[bit / 64], ~m, __ATOMIC_RELAXED) & m;
 }
 
-void pcpu_bitmap_fill(uint64_t *bits, unsigned int nbits, bool fill)
+void _pcpu_bitmap_fill(uint64_t *bits, unsigned int nbits, bool fill)
 {
-	for (size_t i = 0; i < pcpu_bitmap_words(nbits); i++)
+	for (size_t i = 0; i < _pcpu_bitmap_words(nbits); i++)
 		store(&bits[i], fill ? valid(i, nbits) : 0);
 }
 
-bool pcpu_bitmap_combine(uint64_t *dst, const uint64_t *a, const uint64_t *b,
+bool _pcpu_bitmap_combine(uint64_t *dst, const uint64_t *a, const uint64_t *b,
 			 enum pcpu_bitmap_op op, unsigned int nbits)
 {
 	uint64_t any = 0;
 
-	for (size_t i = 0; i < pcpu_bitmap_words(nbits); i++) {
+	for (size_t i = 0; i < _pcpu_bitmap_words(nbits); i++) {
 		uint64_t w = word(a, b, op, i, nbits);
 
 		store(&dst[i], w);
@@ -88,7 +88,7 @@ bool pcpu_bitmap_combine(uint64_t *dst, const uint64_t *a, const uint64_t *b,
 	return any != 0;
 }
 
-unsigned int pcpu_bitmap_find(const uint64_t *a, const uint64_t *b, enum pcpu_bitmap_op op,
+unsigned int _pcpu_bitmap_find(const uint64_t *a, const uint64_t *b, enum pcpu_bitmap_op op,
 			      unsigned int nbits, unsigned int start)
 {
 	size_t i = start / 64;
@@ -98,31 +98,31 @@ unsigned int pcpu_bitmap_find(const uint64_t *a, const uint64_t *b, enum pcpu_bi
 		return nbits;
 	w = word(a, b, op, i, nbits) & (~0ull << (start % 64));
 	while (!w) {
-		if (++i >= pcpu_bitmap_words(nbits))
+		if (++i >= _pcpu_bitmap_words(nbits))
 			return nbits;
 		w = word(a, b, op, i, nbits);
 	}
 	return (unsigned int)(i * 64 + (size_t)__builtin_ctzll(w));
 }
 
-unsigned int pcpu_bitmap_weight(const uint64_t *bits, unsigned int nbits)
+unsigned int _pcpu_bitmap_weight(const uint64_t *bits, unsigned int nbits)
 {
 	unsigned int n = 0;
 
-	for (size_t i = 0; i < pcpu_bitmap_words(nbits); i++)
+	for (size_t i = 0; i < _pcpu_bitmap_words(nbits); i++)
 		n += (unsigned int)__builtin_popcountll(word(bits, NULL, PCPU_BM_A, i, nbits));
 	return n;
 }
 
-bool pcpu_bitmap_any(const uint64_t *a, const uint64_t *b, enum pcpu_bitmap_op op,
+bool _pcpu_bitmap_any(const uint64_t *a, const uint64_t *b, enum pcpu_bitmap_op op,
 		     unsigned int nbits)
 {
-	return pcpu_bitmap_find(a, b, op, nbits, 0) < nbits;
+	return _pcpu_bitmap_find(a, b, op, nbits, 0) < nbits;
 }
 
-bool pcpu_bitmap_equal(const uint64_t *a, const uint64_t *b, unsigned int nbits)
+bool _pcpu_bitmap_equal(const uint64_t *a, const uint64_t *b, unsigned int nbits)
 {
-	return !pcpu_bitmap_any(a, b, PCPU_BM_XOR, nbits);
+	return !_pcpu_bitmap_any(a, b, PCPU_BM_XOR, nbits);
 }
 
 /* Appends to @buf as snprintf does: *@len counts what would have been written. */
@@ -136,22 +136,22 @@ static void append(char *buf, size_t size, size_t *len, const char *fmt, unsigne
 		*len += (size_t)n;
 }
 
-size_t pcpu_bitmap_print(bool list, char *buf, size_t size, const uint64_t *bits,
+size_t _pcpu_bitmap_print(bool list, char *buf, size_t size, const uint64_t *bits,
 			 unsigned int nbits)
 {
 	size_t len = 0;
 
 	buf[0] = '\0';
 	if (list) {
-		unsigned int first = pcpu_bitmap_find(bits, NULL, PCPU_BM_A, nbits, 0);
+		unsigned int first = _pcpu_bitmap_find(bits, NULL, PCPU_BM_A, nbits, 0);
 
 		while (first < nbits) {
-			unsigned int end = pcpu_bitmap_find(bits, NULL, PCPU_BM_NOT_A, nbits, first);
+			unsigned int end = _pcpu_bitmap_find(bits, NULL, PCPU_BM_NOT_A, nbits, first);
 
 			append(buf, size, &len, len ? ",%u" : "%u", first, 0);
 			if (end - 1 > first)
 				append(buf, size, &len, "-%u", end - 1, 0);
-			first = pcpu_bitmap_find(bits, NULL, PCPU_BM_A, nbits, end);
+			first = _pcpu_bitmap_find(bits, NULL, PCPU_BM_A, nbits, end);
 		}
 	} else {
 		/* 32-bit chunks, highest first; the highest has as many hex digits as its

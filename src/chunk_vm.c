@@ -44,7 +44,7 @@ int _pcpu_chunk_vm_populate(struct pcpu_chunk *c, int rs, int re)
 	size_t off = (size_t)rs * g->page_size, len = (size_t)(re - rs) * g->page_size;
 
 	/* cid mode: an ID's pages fault in when it first writes them (index.c) */
-	for (int u = 0; u < g->nr_used && !pcpu_index_cid(); u++) {
+	for (int u = 0; u < g->nr_used && !_pcpu_index_cid(); u++) {
 		if (_pcpu_vm->populate(c->base + g->used_unit_base[u] + off, len) != 0) {
 			int saved = errno;
 			while (u-- > 0)
@@ -75,7 +75,7 @@ static bool all_zero(const char *p, size_t size)
  * make it resident (index.c). */
 void _pcpu_chunk_vm_zero(char *ptr, size_t size)
 {
-	bool cid = pcpu_index_cid();
+	bool cid = _pcpu_index_cid();
 
 	for (int u = 0; u < _pcpu_geo->nr_used; u++) {
 		char *copy = ptr + _pcpu_geo->used_unit_base[u];
@@ -164,7 +164,7 @@ struct pcpu_chunk *_pcpu_chunk_vm_first_part(size_t start, size_t bytes)
 
 /* Makes the first chunk's memory usable (init.c reserved it) and populates the part of
  * every used unit that its regions take: it is all in use from the start. */
-int _pcpu_chunk_vm_first_commit(void)
+int _pcpu_chunk_vm_first_commit(bool *huge_pages)
 {
 	const struct pcpu_geometry *g = _pcpu_geo;
 	const struct pcpu_alloc_info *ai = g->ai;
@@ -174,13 +174,14 @@ int _pcpu_chunk_vm_first_commit(void)
 	 * only when that tail is at most a sixth of what is used, so that the first chunk
 	 * costs at most 1.2 times what it holds.  Never in cid mode, where a unit is
 	 * resident only once its ID writes it (index.c). */
-	bool huge = ai->atom_size > g->page_size && !pcpu_index_cid() &&
+	bool huge = ai->atom_size > g->page_size && !_pcpu_index_cid() &&
 		    size_sum * (size_t)g->nr_used * 6 >= g->chunk_bytes * 5;
 
+	*huge_pages = huge;
 	if (_pcpu_vm->commit(g->arena, g->chunk_bytes, huge) != 0)
 		return -1;
 	_pcpu_chunk_vm_bind(g->arena);
-	for (int u = 0; u < g->nr_used && !pcpu_index_cid(); u++)
+	for (int u = 0; u < g->nr_used && !_pcpu_index_cid(); u++)
 		if (_pcpu_vm->populate(g->arena + g->used_unit_base[u], size_sum) != 0)
 			return -1;
 	return 0;

@@ -29,7 +29,7 @@ struct pcpu_chunk {
 void _pcpu_chunk_vm_bind(char *area) PCPU_HIDDEN;
 struct pcpu_chunk *_pcpu_chunk_vm_create(int index) PCPU_HIDDEN;  /* NULL, ENOMEM */
 void _pcpu_chunk_vm_free(struct pcpu_chunk *c) PCPU_HIDDEN;       /* after decommit */
-int _pcpu_chunk_vm_first_commit(void) PCPU_HIDDEN;                 /* 0, -1 errno */
+int _pcpu_chunk_vm_first_commit(bool *huge_pages) PCPU_HIDDEN;     /* 0, -1 errno */
 struct pcpu_chunk *_pcpu_chunk_vm_first_part(size_t start, size_t bytes) PCPU_HIDDEN;
 int _pcpu_chunk_vm_populate(struct pcpu_chunk *c, int rs, int re) PCPU_HIDDEN; /* 0, -1 errno */
 void _pcpu_chunk_vm_depopulate(struct pcpu_chunk *c, int rs, int re) PCPU_HIDDEN;

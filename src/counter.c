@@ -21,7 +21,7 @@
  * counts every add completed before it, and any subset of those overlapping it.
  *
  * Hotplug.  As the kernel's, every counter is on a list, and when pcpu_cpus_refresh()
- * sees a CPU go offline, pcpu_counter_cpu_dead() folds that CPU's delta into the count
+ * sees a CPU go offline, _pcpu_counter_cpu_dead() folds that CPU's delta into the count
  * of each (swapped for 0 atomically, under the counter's lock), so that
  * pcpu_counter_read() stays close.  The kernel then sums the online CPUs only; here a
  * thread on the sched_getcpu fallback may still add to a CPU's delta after it went (it
@@ -82,7 +82,7 @@ int32_t pcpu_counter_batch(void)
 	return b;
 }
 
-/* Every initialized counter, for pcpu_counter_cpu_dead().  Lock order: the hotplug
+/* Every initialized counter, for _pcpu_counter_cpu_dead().  Lock order: the hotplug
  * registry's lock (cpuhp.c), then this, then a counter's own. */
 static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pcpu_counter *counters_head;
@@ -111,7 +111,7 @@ static void list_del(struct pcpu_counter *fbc)
 	pthread_mutex_unlock(&counters_lock);
 }
 
-void pcpu_counter_cpu_dead(unsigned int cpu)
+void _pcpu_counter_cpu_dead(unsigned int cpu)
 {
 	pthread_mutex_lock(&counters_lock);
 	for (struct pcpu_counter *fbc = counters_head; fbc; fbc = fbc->__pcpu_next) {

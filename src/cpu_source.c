@@ -60,6 +60,9 @@ static __thread struct pcpu_rseq_area own_area
 static __thread int own_state __attribute__((tls_model("initial-exec"))); /* 0 new, 1 registered, -1 failed */
 
 enum { MODE_GLIBC, MODE_OWN, MODE_GETCPU };
+/* CONTEXT: written once by _pcpu_cpu_init() inside initialization, read after it (the
+ * entry points' acquire of "initialized" orders them); own_area and own_state are
+ * per thread. */
 static int cpu_mode = MODE_GETCPU;
 /* The field of the rseq area that indexes units: cpu_id, or mm_cid in cid mode. */
 static size_t index_field = offsetof(struct pcpu_rseq_area, cpu_id);
@@ -103,7 +106,7 @@ static int register_own(void)
 }
 
 /* The rseq area is at thread pointer + @offset in every thread; this_cpu operations
- * index units by its cpu_id (by its mm_cid once pcpu_cpu_set_index() says so). */
+ * index units by its cpu_id (by its mm_cid once _pcpu_cpu_set_index() says so). */
 static void set_area(ptrdiff_t offset)
 {
 	__pcpu_fast.rseq_offset = offset;
@@ -113,13 +116,17 @@ static void set_area(ptrdiff_t offset)
 /* Chooses the CPU source; returns whether this_cpu operations may use rseq sections. */
 bool _pcpu_cpu_init(void)
 {
-	const char *force = secure_getenv("LIBPERCPU_CPU_SOURCE");
+	const char *force = _pcpu_option(PCPU_OPT_CPU_SOURCE);
 	bool use_rseq = false;
 
-	if (force && *force && strcmp(force, "getcpu") != 0) {
-		/* a misspelt setting must not pass for the default without a word */
-		fprintf(stderr, "libpercpu: LIBPERCPU_CPU_SOURCE=%s: unknown value (the one "
-			"value is getcpu); ignored\n", force);
+	if (force && strcmp(force, "getcpu") != 0) {
+		/* a misspelt setting must not pass for the default without a word; not an
+		 * error, though: the default works */
+		int saved = errno;
+
+		_pcpu_option_bad(PCPU_OPT_CPU_SOURCE, "unknown value (the one value is getcpu); "
+				 "ignored");
+		errno = saved;
 		force = NULL;
 	}
 
@@ -151,14 +158,14 @@ bool _pcpu_cpu_init(void)
  * says 32, and glibc 2.40 (and its backports, Debian 12's 2.36 among them) says 20
  * without asking the kernel, both for a 32-byte area: both mean 32, as librseq reads
  * them.  Any other value is the active feature size itself. */
-unsigned int pcpu_cpu_area_size(void)
+unsigned int _pcpu_cpu_area_size(void)
 {
 	if (cpu_mode == MODE_GLIBC)
 		return __rseq_size == 20 ? 32 : __rseq_size;
 	return cpu_mode == MODE_OWN ? (unsigned int)sizeof(own_area) : 0;
 }
 
-void pcpu_cpu_set_index(bool cid)
+void _pcpu_cpu_set_index(bool cid)
 {
 	index_field = cid ? offsetof(struct pcpu_rseq_area, mm_cid) :
 			    offsetof(struct pcpu_rseq_area, cpu_id);
@@ -202,7 +209,7 @@ unsigned int _pcpu_cpu_current_slow(void)
 	if (cpu_mode == MODE_OWN && own_state == 0 && register_own() == 0 &&
 	    area_index() < topo->nr_cpu_ids)
 		return area_index();
-	if (pcpu_index_cid()) {
+	if (_pcpu_index_cid()) {
 		/* no ID here (a registration that failed), or one beyond the space: any ID's
 		 * copy is correct to use, as any CPU's is below */
 		uint32_t id = area_index();

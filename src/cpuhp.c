@@ -35,17 +35,17 @@ static struct registration *regs; /* in registration order */
 static int nr_regs, regs_cap, last_id;
 static __thread bool in_hotplug;  /* this thread holds hp_lock */
 
-const char *pcpu_cpus_sysfs_root_hook;
+const char *_pcpu_cpus_sysfs_root_hook;
 
-const char *pcpu_cpus_sysfs_root(void)
+const char *_pcpu_cpus_sysfs_root(void)
 {
 	/* in cid mode the "CPUs" are concurrency IDs (index.c), which hotplug does not
 	 * change; folding an ID's delta for a CPU that went would race with the rseq
 	 * commits of the thread that holds the ID */
-	if (pcpu_index_cid())
+	if (_pcpu_index_cid())
 		return NULL;
-	if (pcpu_cpus_sysfs_root_hook)
-		return pcpu_cpus_sysfs_root_hook;
+	if (_pcpu_cpus_sysfs_root_hook)
+		return _pcpu_cpus_sysfs_root_hook;
 	return _pcpu_geo->topo.simulated ? NULL : "/sys/devices/system";
 }
 
@@ -72,7 +72,7 @@ static void leave(void)
 static unsigned int next_cpu(const uint64_t *a, const uint64_t *b, enum pcpu_bitmap_op op,
 			     unsigned int from)
 {
-	return pcpu_bitmap_find(a, b, op, _pcpu_geo->topo.nr_cpu_ids, from);
+	return _pcpu_bitmap_find(a, b, op, _pcpu_geo->topo.nr_cpu_ids, from);
 }
 
 /* cpu/@name into @dst within the possible CPUs; an absent file means all of them. */
@@ -80,12 +80,12 @@ static int read_mask(const char *root, const char *name, uint64_t *dst)
 {
 	unsigned int nr = _pcpu_geo->topo.nr_cpu_ids;
 
-	if (pcpu_topology_read_cpus(root, name, dst, nr)) {
+	if (_pcpu_topology_read_cpus(root, name, dst, nr)) {
 		if (errno != ENOENT)
 			return -1;
-		pcpu_bitmap_fill(dst, nr, true);
+		_pcpu_bitmap_fill(dst, nr, true);
 	}
-	pcpu_bitmap_combine(dst, dst, _pcpu_geo->topo.possible, PCPU_BM_AND, nr);
+	_pcpu_bitmap_combine(dst, dst, _pcpu_geo->topo.possible, PCPU_BM_AND, nr);
 	return 0;
 }
 
@@ -94,14 +94,14 @@ static void went(unsigned int cpu)
 	for (int i = nr_regs - 1; i >= 0; i--)
 		if (regs[i].offline)
 			(void)regs[i].offline(cpu);
-	pcpu_bitmap_clear(_pcpu_geo->topo.online, cpu);
+	_pcpu_bitmap_clear(_pcpu_geo->topo.online, cpu);
 	__atomic_fetch_sub(&_pcpu_geometry_rw()->topo.nr_online, 1, __ATOMIC_RELAXED);
-	pcpu_counter_cpu_dead(cpu);
+	_pcpu_counter_cpu_dead(cpu);
 }
 
 static void came(unsigned int cpu)
 {
-	pcpu_bitmap_set(_pcpu_geo->topo.online, cpu);
+	_pcpu_bitmap_set(_pcpu_geo->topo.online, cpu);
 	__atomic_fetch_add(&_pcpu_geometry_rw()->topo.nr_online, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < nr_regs; i++)
 		if (regs[i].online)
@@ -119,15 +119,15 @@ int pcpu_cpus_refresh(void)
 
 	if (enter())
 		return -1;
-	root = pcpu_cpus_sysfs_root();
+	root = _pcpu_cpus_sysfs_root();
 	if (!root) {
 		leave(); /* a simulated topology: nothing to re-read */
 		return 0;
 	}
 	nr = _pcpu_geo->topo.nr_cpu_ids;
-	words = pcpu_bitmap_words(nr);
+	words = _pcpu_bitmap_words(nr);
 	now = calloc(2 * words, sizeof(*now));
-	present = pcpu_cpus_present_bits();
+	present = _pcpu_cpus_present_bits();
 	if (!now || !present) {
 		errno = ENOMEM;
 		goto fail;
@@ -144,7 +144,7 @@ int pcpu_cpus_refresh(void)
 	     cpu = next_cpu(now, online, PCPU_BM_ANDNOT, cpu + 1), changes++)
 		came(cpu);
 	/* an online CPU is present */
-	pcpu_bitmap_combine(present, now + words, now, PCPU_BM_OR, nr);
+	_pcpu_bitmap_combine(present, now + words, now, PCPU_BM_OR, nr);
 	free(now);
 	leave();
 	return changes;

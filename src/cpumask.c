@@ -36,33 +36,33 @@ unsigned int pcpu_num_online_cpus(void)
 bool pcpu_cpu_possible(unsigned int cpu)
 {
 	const struct pcpu_topology *t = topo();
-	return cpu < t->nr_cpu_ids && pcpu_bitmap_test(t->possible, cpu);
+	return cpu < t->nr_cpu_ids && _pcpu_bitmap_test(t->possible, cpu);
 }
 
 bool pcpu_cpu_online(unsigned int cpu)
 {
 	const struct pcpu_topology *t = topo();
-	return cpu < t->nr_cpu_ids && pcpu_bitmap_test(t->online, cpu);
+	return cpu < t->nr_cpu_ids && _pcpu_bitmap_test(t->online, cpu);
 }
 
 int pcpu_cpu_to_node(unsigned int cpu)
 {
 	const struct pcpu_topology *t = topo();
-	return cpu < t->nr_cpu_ids && pcpu_bitmap_test(t->possible, cpu) ? t->cpu_to_node[cpu] : -1;
+	return cpu < t->nr_cpu_ids && _pcpu_bitmap_test(t->possible, cpu) ? t->cpu_to_node[cpu] : -1;
 }
 
 /* The possible and online CPU iterators of <percpu.h>: below -1 counts as -1 there. */
 int pcpu_next_possible_cpu(int cpu)
 {
 	const struct pcpu_topology *t = topo();
-	return (int)pcpu_bitmap_find(t->possible, NULL, PCPU_BM_A, t->nr_cpu_ids,
+	return (int)_pcpu_bitmap_find(t->possible, NULL, PCPU_BM_A, t->nr_cpu_ids,
 				     cpu < 0 ? 0 : (unsigned int)cpu + 1);
 }
 
 int pcpu_next_online_cpu(int cpu)
 {
 	const struct pcpu_topology *t = topo();
-	return (int)pcpu_bitmap_find(t->online, NULL, PCPU_BM_A, t->nr_cpu_ids,
+	return (int)_pcpu_bitmap_find(t->online, NULL, PCPU_BM_A, t->nr_cpu_ids,
 				     cpu < 0 ? 0 : (unsigned int)cpu + 1);
 }
 
@@ -95,7 +95,7 @@ static unsigned int check_cpu(const char *call, unsigned int cpu)
 
 size_t pcpu_cpumask_size(void)
 {
-	return pcpu_bitmap_words(nbits()) * sizeof(uint64_t);
+	return _pcpu_bitmap_words(nbits()) * sizeof(uint64_t);
 }
 
 static bool alloc_var(pcpu_cpumask_var_t *mask, unsigned int gfp, bool zero)
@@ -142,11 +142,11 @@ const struct pcpu_cpumask *pcpu_cpu_online_mask(void)
 static pthread_mutex_t lazy_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t *present_bits, *of_table, *node_table;
 
-uint64_t *pcpu_cpus_present_bits(void)
+uint64_t *_pcpu_cpus_present_bits(void)
 {
 	uint64_t *p = __atomic_load_n(&present_bits, __ATOMIC_ACQUIRE);
 	unsigned int nr = nbits();
-	size_t words = pcpu_bitmap_words(nr);
+	size_t words = _pcpu_bitmap_words(nr);
 	const char *root;
 
 	if (p || !nr)
@@ -154,12 +154,12 @@ uint64_t *pcpu_cpus_present_bits(void)
 	pthread_mutex_lock(&lazy_lock);
 	p = present_bits;
 	if (!p && (p = calloc(words, sizeof(*p)))) {
-		root = pcpu_cpus_sysfs_root();
+		root = _pcpu_cpus_sysfs_root();
 		/* present: what sysfs says within the possible CPUs, or all of them */
-		if (!root || pcpu_topology_read_cpus(root, "present", p, nr))
-			pcpu_bitmap_fill(p, nr, true);
-		pcpu_bitmap_combine(p, p, _pcpu_geo->topo.possible, PCPU_BM_AND, nr);
-		pcpu_bitmap_combine(p, p, _pcpu_geo->topo.online, PCPU_BM_OR, nr);
+		if (!root || _pcpu_topology_read_cpus(root, "present", p, nr))
+			_pcpu_bitmap_fill(p, nr, true);
+		_pcpu_bitmap_combine(p, p, _pcpu_geo->topo.possible, PCPU_BM_AND, nr);
+		_pcpu_bitmap_combine(p, p, _pcpu_geo->topo.online, PCPU_BM_OR, nr);
 		__atomic_store_n(&present_bits, p, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&lazy_lock);
@@ -168,7 +168,7 @@ uint64_t *pcpu_cpus_present_bits(void)
 
 const struct pcpu_cpumask *pcpu_cpu_present_mask(void)
 {
-	const uint64_t *p = pcpu_cpus_present_bits();
+	const uint64_t *p = _pcpu_cpus_present_bits();
 
 	/* without memory for the mask: the possible CPUs, which is what it holds unless
 	 * hotplug hardware says otherwise */
@@ -182,7 +182,7 @@ unsigned int pcpu_num_present_cpus(void)
 
 bool pcpu_cpu_present(unsigned int cpu)
 {
-	return cpu < nbits() && pcpu_bitmap_test(pcpu_cpu_present_mask()->bits, cpu);
+	return cpu < nbits() && _pcpu_bitmap_test(pcpu_cpu_present_mask()->bits, cpu);
 }
 
 /*
@@ -194,7 +194,7 @@ bool pcpu_cpu_present(unsigned int cpu)
  */
 const struct pcpu_cpumask *pcpu_cpumask_of(unsigned int cpu)
 {
-	size_t words = pcpu_bitmap_words(nbits()), row = 2 * words - 1;
+	size_t words = _pcpu_bitmap_words(nbits()), row = 2 * words - 1;
 	uint64_t *t = __atomic_load_n(&of_table, __ATOMIC_ACQUIRE);
 
 	check_cpu("pcpu_cpumask_of", cpu);
@@ -218,7 +218,7 @@ const struct pcpu_cpumask *pcpu_cpumask_of(unsigned int cpu)
 const struct pcpu_cpumask *pcpu_cpumask_of_node(int node)
 {
 	const struct pcpu_topology *t = topo();
-	size_t words = pcpu_bitmap_words(t->nr_cpu_ids);
+	size_t words = _pcpu_bitmap_words(t->nr_cpu_ids);
 	uint64_t *n;
 
 	if (node == -1)
@@ -231,8 +231,8 @@ const struct pcpu_cpumask *pcpu_cpumask_of_node(int node)
 		n = node_table;
 		if (!n && (n = calloc((size_t)t->nr_nodes * words, sizeof(*n)))) {
 			for (unsigned int cpu = 0; cpu < t->nr_cpu_ids; cpu++)
-				if (pcpu_bitmap_test(t->possible, cpu))
-					pcpu_bitmap_set(&n[(size_t)t->cpu_to_node[cpu] * words], cpu);
+				if (_pcpu_bitmap_test(t->possible, cpu))
+					_pcpu_bitmap_set(&n[(size_t)t->cpu_to_node[cpu] * words], cpu);
 			__atomic_store_n(&node_table, n, __ATOMIC_RELEASE);
 		}
 		pthread_mutex_unlock(&lazy_lock);
@@ -245,96 +245,96 @@ const struct pcpu_cpumask *pcpu_cpumask_of_node(int node)
 
 void pcpu_cpumask_set_cpu(unsigned int cpu, struct pcpu_cpumask *dst)
 {
-	pcpu_bitmap_set(dst->bits, check_cpu("pcpu_cpumask_set_cpu", cpu));
+	_pcpu_bitmap_set(dst->bits, check_cpu("pcpu_cpumask_set_cpu", cpu));
 }
 
 void pcpu_cpumask_clear_cpu(unsigned int cpu, struct pcpu_cpumask *dst)
 {
-	pcpu_bitmap_clear(dst->bits, check_cpu("pcpu_cpumask_clear_cpu", cpu));
+	_pcpu_bitmap_clear(dst->bits, check_cpu("pcpu_cpumask_clear_cpu", cpu));
 }
 
 bool pcpu_cpumask_test_cpu(unsigned int cpu, const struct pcpu_cpumask *mask)
 {
-	return pcpu_bitmap_test(mask->bits, check_cpu("pcpu_cpumask_test_cpu", cpu));
+	return _pcpu_bitmap_test(mask->bits, check_cpu("pcpu_cpumask_test_cpu", cpu));
 }
 
 bool pcpu_cpumask_test_and_set_cpu(unsigned int cpu, struct pcpu_cpumask *mask)
 {
-	return pcpu_bitmap_set(mask->bits, check_cpu("pcpu_cpumask_test_and_set_cpu", cpu));
+	return _pcpu_bitmap_set(mask->bits, check_cpu("pcpu_cpumask_test_and_set_cpu", cpu));
 }
 
 bool pcpu_cpumask_test_and_clear_cpu(unsigned int cpu, struct pcpu_cpumask *mask)
 {
-	return pcpu_bitmap_clear(mask->bits, check_cpu("pcpu_cpumask_test_and_clear_cpu", cpu));
+	return _pcpu_bitmap_clear(mask->bits, check_cpu("pcpu_cpumask_test_and_clear_cpu", cpu));
 }
 
 void pcpu_cpumask_setall(struct pcpu_cpumask *dst)
 {
-	pcpu_bitmap_fill(dst->bits, nbits(), true);
+	_pcpu_bitmap_fill(dst->bits, nbits(), true);
 }
 
 void pcpu_cpumask_clear(struct pcpu_cpumask *dst)
 {
-	pcpu_bitmap_fill(dst->bits, nbits(), false);
+	_pcpu_bitmap_fill(dst->bits, nbits(), false);
 }
 
 void pcpu_cpumask_copy(struct pcpu_cpumask *dst, const struct pcpu_cpumask *src)
 {
-	pcpu_bitmap_combine(dst->bits, src->bits, NULL, PCPU_BM_A, nbits());
+	_pcpu_bitmap_combine(dst->bits, src->bits, NULL, PCPU_BM_A, nbits());
 }
 
 bool pcpu_cpumask_and(struct pcpu_cpumask *dst, const struct pcpu_cpumask *a,
 		      const struct pcpu_cpumask *b)
 {
-	return pcpu_bitmap_combine(dst->bits, a->bits, b->bits, PCPU_BM_AND, nbits());
+	return _pcpu_bitmap_combine(dst->bits, a->bits, b->bits, PCPU_BM_AND, nbits());
 }
 
 void pcpu_cpumask_or(struct pcpu_cpumask *dst, const struct pcpu_cpumask *a,
 		     const struct pcpu_cpumask *b)
 {
-	pcpu_bitmap_combine(dst->bits, a->bits, b->bits, PCPU_BM_OR, nbits());
+	_pcpu_bitmap_combine(dst->bits, a->bits, b->bits, PCPU_BM_OR, nbits());
 }
 
 bool pcpu_cpumask_andnot(struct pcpu_cpumask *dst, const struct pcpu_cpumask *a,
 			 const struct pcpu_cpumask *b)
 {
-	return pcpu_bitmap_combine(dst->bits, a->bits, b->bits, PCPU_BM_ANDNOT, nbits());
+	return _pcpu_bitmap_combine(dst->bits, a->bits, b->bits, PCPU_BM_ANDNOT, nbits());
 }
 
 void pcpu_cpumask_xor(struct pcpu_cpumask *dst, const struct pcpu_cpumask *a,
 		      const struct pcpu_cpumask *b)
 {
-	pcpu_bitmap_combine(dst->bits, a->bits, b->bits, PCPU_BM_XOR, nbits());
+	_pcpu_bitmap_combine(dst->bits, a->bits, b->bits, PCPU_BM_XOR, nbits());
 }
 
 bool pcpu_cpumask_equal(const struct pcpu_cpumask *a, const struct pcpu_cpumask *b)
 {
-	return pcpu_bitmap_equal(a->bits, b->bits, nbits());
+	return _pcpu_bitmap_equal(a->bits, b->bits, nbits());
 }
 
 bool pcpu_cpumask_empty(const struct pcpu_cpumask *mask)
 {
-	return !pcpu_bitmap_any(mask->bits, NULL, PCPU_BM_A, nbits());
+	return !_pcpu_bitmap_any(mask->bits, NULL, PCPU_BM_A, nbits());
 }
 
 bool pcpu_cpumask_full(const struct pcpu_cpumask *mask)
 {
-	return !pcpu_bitmap_any(mask->bits, NULL, PCPU_BM_NOT_A, nbits());
+	return !_pcpu_bitmap_any(mask->bits, NULL, PCPU_BM_NOT_A, nbits());
 }
 
 bool pcpu_cpumask_subset(const struct pcpu_cpumask *a, const struct pcpu_cpumask *b)
 {
-	return !pcpu_bitmap_any(a->bits, b->bits, PCPU_BM_ANDNOT, nbits());
+	return !_pcpu_bitmap_any(a->bits, b->bits, PCPU_BM_ANDNOT, nbits());
 }
 
 bool pcpu_cpumask_intersects(const struct pcpu_cpumask *a, const struct pcpu_cpumask *b)
 {
-	return pcpu_bitmap_any(a->bits, b->bits, PCPU_BM_AND, nbits());
+	return _pcpu_bitmap_any(a->bits, b->bits, PCPU_BM_AND, nbits());
 }
 
 unsigned int pcpu_cpumask_weight(const struct pcpu_cpumask *mask)
 {
-	return pcpu_bitmap_weight(mask->bits, nbits());
+	return _pcpu_bitmap_weight(mask->bits, nbits());
 }
 
 /* The kernel's n + 1 as an unsigned start: -1 starts at 0, below -1 wraps past the end. */
@@ -345,34 +345,34 @@ static unsigned int after(int n)
 
 unsigned int pcpu_cpumask_first(const struct pcpu_cpumask *mask)
 {
-	return pcpu_bitmap_find(mask->bits, NULL, PCPU_BM_A, nbits(), 0);
+	return _pcpu_bitmap_find(mask->bits, NULL, PCPU_BM_A, nbits(), 0);
 }
 
 unsigned int pcpu_cpumask_first_and(const struct pcpu_cpumask *a, const struct pcpu_cpumask *b)
 {
-	return pcpu_bitmap_find(a->bits, b->bits, PCPU_BM_AND, nbits(), 0);
+	return _pcpu_bitmap_find(a->bits, b->bits, PCPU_BM_AND, nbits(), 0);
 }
 
 unsigned int pcpu_cpumask_next(int n, const struct pcpu_cpumask *mask)
 {
-	return pcpu_bitmap_find(mask->bits, NULL, PCPU_BM_A, nbits(), after(n));
+	return _pcpu_bitmap_find(mask->bits, NULL, PCPU_BM_A, nbits(), after(n));
 }
 
 unsigned int pcpu_cpumask_next_zero(int n, const struct pcpu_cpumask *mask)
 {
-	return pcpu_bitmap_find(mask->bits, NULL, PCPU_BM_NOT_A, nbits(), after(n));
+	return _pcpu_bitmap_find(mask->bits, NULL, PCPU_BM_NOT_A, nbits(), after(n));
 }
 
 unsigned int pcpu_cpumask_next_and(int n, const struct pcpu_cpumask *a,
 				   const struct pcpu_cpumask *b)
 {
-	return pcpu_bitmap_find(a->bits, b->bits, PCPU_BM_AND, nbits(), after(n));
+	return _pcpu_bitmap_find(a->bits, b->bits, PCPU_BM_AND, nbits(), after(n));
 }
 
 unsigned int pcpu_cpumask_next_andnot(int n, const struct pcpu_cpumask *a,
 				      const struct pcpu_cpumask *b)
 {
-	return pcpu_bitmap_find(a->bits, b->bits, PCPU_BM_ANDNOT, nbits(), after(n));
+	return _pcpu_bitmap_find(a->bits, b->bits, PCPU_BM_ANDNOT, nbits(), after(n));
 }
 
 int pcpu_cpumask_parselist(const char *buf, struct pcpu_cpumask *dst)
@@ -391,15 +391,15 @@ int pcpu_cpumask_parselist(const char *buf, struct pcpu_cpumask *dst)
 		errno = ERANGE;
 		return -1;
 	}
-	pcpu_bitmap_fill(dst->bits, nr, false);
-	pcpu_bitmap_combine(dst->bits, bits, NULL, PCPU_BM_A, width);
+	_pcpu_bitmap_fill(dst->bits, nr, false);
+	_pcpu_bitmap_combine(dst->bits, bits, NULL, PCPU_BM_A, width);
 	free(bits);
 	return 0;
 }
 
 int pcpu_cpumap_print_to_pagebuf(bool list, char *buf, const struct pcpu_cpumask *mask)
 {
-	return (int)pcpu_bitmap_print(list, buf, PCPU_CPUMAP_BUF_SIZE, mask->bits, nbits());
+	return (int)_pcpu_bitmap_print(list, buf, PCPU_CPUMAP_BUF_SIZE, mask->bits, nbits());
 }
 
 /* The kernel's per_cpu_offset(): every chunk has its units at the same offsets. */

@@ -79,8 +79,8 @@ static char source[192] = "cpu";
 /* Test hooks, to test the fallbacks on a kernel that has mm_cid: when nonzero, taken as
  * the kernel's rseq feature size (1 stands for "no AT_RSEQ_FEATURE_SIZE", a kernel
  * before 6.3) and as the size of the registered area. */
-unsigned long pcpu_index_test_feature_size;
-unsigned int pcpu_index_test_area_size;
+unsigned long _pcpu_index_test_feature_size;
+unsigned int _pcpu_index_test_area_size;
 
 int pcpu_set_index_mode(int m)
 {
@@ -113,7 +113,7 @@ const char *pcpu_index_source(void)
 
 static unsigned long kernel_feature_size(void)
 {
-	unsigned long v = pcpu_index_test_feature_size;
+	unsigned long v = _pcpu_index_test_feature_size;
 
 	if (v)
 		return v == 1 ? 0 : v;
@@ -124,22 +124,20 @@ static unsigned long kernel_feature_size(void)
  * LIBPERCPU_INDEX (reported). */
 static int wanted(int *want)
 {
-	const char *env = secure_getenv("LIBPERCPU_INDEX");
+	const char *env = _pcpu_option(PCPU_OPT_INDEX);
 
 	*want = PCPU_INDEX_CPU;
 	if (requested >= 0) {
 		*want = requested;
 		return 0;
 	}
-	if (!env || !*env || strcmp(env, "cpu") == 0)
+	if (!env || strcmp(env, "cpu") == 0)
 		return 0;
 	if (strcmp(env, "cid") == 0) {
 		*want = PCPU_INDEX_CID;
 		return 0;
 	}
-	fprintf(stderr, "libpercpu: LIBPERCPU_INDEX=%s: unknown value (cpu or cid)\n", env);
-	errno = EINVAL;
-	return -1;
+	return _pcpu_option_bad(PCPU_OPT_INDEX, "unknown value (cpu or cid)");
 }
 
 /* Builds the ID space 0 .. n-1 as a topology of one node. */
@@ -154,12 +152,12 @@ static int id_topology(struct pcpu_topology *t, unsigned int n)
 	return 0;
 }
 
-int pcpu_index_choose(void)
+int _pcpu_index_choose(void)
 {
-	unsigned int area = pcpu_cpu_area_size();
+	unsigned int area = _pcpu_cpu_area_size();
 
-	if (area && pcpu_index_test_area_size)
-		area = pcpu_index_test_area_size;
+	if (area && _pcpu_index_test_area_size)
+		area = _pcpu_index_test_area_size;
 	unsigned long feat;
 	struct pcpu_topology ids;
 	int want;
@@ -202,7 +200,7 @@ int pcpu_index_choose(void)
 	return 0;
 }
 
-bool pcpu_index_cid(void)
+bool _pcpu_index_cid(void)
 {
 	return mode == PCPU_INDEX_CID;
 }

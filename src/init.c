@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* init.c - initialization, once per process: reads the LIBPERCPU_* settings, chooses the
- * topology (the machine's, or a simulated one), lays out the first chunk, fills in the
- * geometry, reserves the arena, then hands over to the layers below in order: the
+/* init.c - initialization, once per process: reads the LIBPERCPU_* settings (options.c),
+ * chooses the topology (the machine's, or a simulated one), lays out the first chunk,
+ * fills in the geometry, reserves the arena, then hands over to the layers below in order: the
  * allocator (_pcpu_alloc_setup), the static sections (placed in the first chunk), the
  * CPU source; last, it publishes the fast path's __pcpu_fast and the "initialized" flag
  * that every entry point checks.  Also the atfork handlers, which take every lock of the
  * library in the one order (internal.h). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,39 +22,6 @@ static int init_errno;
 static pthread_once_t init_once_control = PTHREAD_ONCE_INIT;
 static struct pcpu_geometry *geo; /* the geometry, writable here only */
 
-/* Prints "libpercpu: NAME=VALUE: why" for a rejected setting; returns -1 with EINVAL. */
-__attribute__((format(printf, 3, 4)))
-static int bad_setting(const char *name, const char *value, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "libpercpu: %s=%s: ", name, value);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	errno = EINVAL;
-	return -1;
-}
-
-/* Reads size variable @name into *@out if it is set (the grammar of _pcpu_parse_env_size),
- * at most @max bytes.  0, or -1 with EINVAL and a message naming the variable. */
-static int env_size(const char *name, size_t max, size_t *out)
-{
-	const char *v = secure_getenv(name);
-
-	if (!v || !*v)
-		return 0;
-	switch (_pcpu_parse_env_size(v, max, out)) {
-	case 0:
-		return 0;
-	case -2:
-		return bad_setting(name, v, "more than the limit of %zuM (%zu bytes)", max >> 20, max);
-	default:
-		return bad_setting(name, v, "not a size (a number, optionally followed by K or M)");
-	}
-}
-
 /*
  * The allocator's page size: the system's, or LIBPERCPU_PAGE_SIZE, a multiple of it up to
  * 64 KiB, to work in pages of that size (population, bitmap blocks, layout) as on a kernel
@@ -64,13 +30,13 @@ static int env_size(const char *name, size_t max, size_t *out)
  */
 static int read_page_size(size_t *out)
 {
-	const char *name = "LIBPERCPU_PAGE_SIZE", *v = secure_getenv(name);
 	size_t sys = _pcpu_vm_page_size(), page = sys;
 
-	if (v && *v && (_pcpu_parse_env_size(v, PCPU_MAX_PAGE_SIZE, &page) != 0 || page < sys ||
-			page % sys || (page & (page - 1))))
-		return bad_setting(name, v, "not a power of two from the system's page size (%zu) "
-				   "to %d", sys, PCPU_MAX_PAGE_SIZE);
+	if (_pcpu_option(PCPU_OPT_PAGE_SIZE) &&
+	    (_pcpu_parse_size(_pcpu_option(PCPU_OPT_PAGE_SIZE), PCPU_MAX_PAGE_SIZE, &page) != 0 ||
+	     page < sys || page % sys || (page & (page - 1))))
+		return _pcpu_option_bad(PCPU_OPT_PAGE_SIZE, "not a power of two from the system's "
+					"page size (%zu) to %d", sys, PCPU_MAX_PAGE_SIZE);
 	if (page < PCPU_MIN_PAGE_SIZE || page > PCPU_MAX_PAGE_SIZE || (page & (page - 1))) {
 		fprintf(stderr, "libpercpu: page size %zu not supported (a power of two from %d "
 			"to %d)\n", page, PCPU_MIN_PAGE_SIZE, PCPU_MAX_PAGE_SIZE);
@@ -84,24 +50,23 @@ static int read_page_size(size_t *out)
 /* The three size settings (see libpercpu(3)). */
 static int read_size_settings(struct pcpu_layout_params *params)
 {
-	const char *atom = "LIBPERCPU_ATOM_SIZE";
-
-	if (env_size("LIBPERCPU_RESERVED_SIZE", PCPU_MAX_REGION_SIZE, &params->reserved_size) ||
-	    env_size("LIBPERCPU_DYN_SIZE", PCPU_MAX_REGION_SIZE, &params->dyn_size) ||
-	    env_size(atom, PCPU_MAX_ATOM_SIZE, &params->atom_size))
+	if (_pcpu_option_size(PCPU_OPT_RESERVED_SIZE, PCPU_MAX_REGION_SIZE,
+			      &params->reserved_size) ||
+	    _pcpu_option_size(PCPU_OPT_DYN_SIZE, PCPU_MAX_REGION_SIZE, &params->dyn_size) ||
+	    _pcpu_option_size(PCPU_OPT_ATOM_SIZE, PCPU_MAX_ATOM_SIZE, &params->atom_size))
 		return -1;
 	if (params->atom_size < params->page_size || params->atom_size > PCPU_MAX_ATOM_SIZE ||
 	    (params->atom_size & (params->atom_size - 1)))
-		return bad_setting(atom, secure_getenv(atom), "not a power of two from %zu to %zuM "
-				   "(at least the page size)", params->page_size,
-				   PCPU_MAX_ATOM_SIZE >> 20);
+		return _pcpu_option_bad(PCPU_OPT_ATOM_SIZE, "not a power of two from %zu to %zuM "
+					"(at least the page size)", params->page_size,
+					PCPU_MAX_ATOM_SIZE >> 20);
 	params->reserved_size = (params->reserved_size + 3) & ~(size_t)3;
 	return 0;
 }
 
 static int read_topology(void)
 {
-	const char *spec = secure_getenv("LIBPERCPU_TOPOLOGY");
+	const char *spec = _pcpu_option(PCPU_OPT_TOPOLOGY);
 	struct pcpu_topology real;
 	char err[256];
 
@@ -114,15 +79,13 @@ static int read_topology(void)
 			return -1;
 		real.simulated = false;
 	}
-	if (!spec || !*spec) {
+	if (!spec) {
 		geo->topo = real;
 		return 0;
 	}
 	if (_pcpu_topology_from_spec(&geo->topo, spec, err, sizeof(err)) != 0) {
-		fprintf(stderr, "libpercpu: LIBPERCPU_TOPOLOGY=%s: %s\n", spec, err);
 		_pcpu_topology_free(&real);
-		errno = EINVAL;
-		return -1;
+		return _pcpu_option_bad(PCPU_OPT_TOPOLOGY, "%s", err);
 	}
 	/* a simulated topology must give every real CPU a unit */
 	for (unsigned int cpu = 0; cpu < real.nr_cpu_ids; cpu++) {
@@ -206,16 +169,14 @@ static int choose_geometry(bool *debug, bool *use_rseq)
 		.reserved_size = PCPU_MODULE_RESERVE,
 		.dyn_size = PCPU_DYNAMIC_RESERVE,
 	};
-	const char *dbg = secure_getenv("LIBPERCPU_DEBUG");
-
-	*debug = dbg && *dbg && strcmp(dbg, "0") != 0;
+	*debug = _pcpu_option_flag(PCPU_OPT_DEBUG);
 	if (read_page_size(&params.page_size))
 		return -1;
 	geo->page_size = params.page_size; /* before the sections' layout, which aligns to it */
 	*use_rseq = _pcpu_cpu_init(); /* before the index mode, which depends on it */
 	params.atom_size = _pcpu_vm_thp_available() ? (2u << 20) : params.page_size;
-	if (read_size_settings(&params) || pcpu_stats_read_setting() || read_topology() ||
-	    pcpu_index_choose())
+	if (read_size_settings(&params) || _pcpu_stats_read_setting() || read_topology() ||
+	    _pcpu_index_choose())
 		return -1;
 	params.static_size = _pcpu_sections_layout();
 	geo->ai = _pcpu_build_alloc_info(&geo->topo, &params);
@@ -244,6 +205,7 @@ static int do_init(void)
 	bool debug, use_rseq;
 
 	geo = _pcpu_geometry_rw();
+	_pcpu_options_read();
 	if (choose_geometry(&debug, &use_rseq))
 		return -1;
 	if (_pcpu_geometry_set_units(geo->ai) || setup_arena() || _pcpu_alloc_setup(debug)) {
@@ -259,12 +221,12 @@ static int do_init(void)
 	__pcpu_fast.arena_base = (uintptr_t)geo->arena;
 	__atomic_store_n(&__pcpu_fast.arena_size, geo->chunk_bytes, __ATOMIC_RELAXED);
 	__pcpu_fast.unit_offsets = geo->unit_offsets;
-	pcpu_cpu_set_index(pcpu_index_cid());
+	_pcpu_cpu_set_index(_pcpu_index_cid());
 	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, geo->topo.nr_cpu_ids, __ATOMIC_RELEASE);
 	__atomic_store_n(&__pcpu_fast.rseq_index_bound, use_rseq ? geo->topo.nr_cpu_ids : 0,
 			 __ATOMIC_RELEASE);
 	_pcpu_anchor_init();
-	pcpu_stats_arm_exit();
+	_pcpu_stats_arm_exit();
 	return 0;
 }
 

@@ -34,11 +34,12 @@
  *
  *   entry points   api.c cpumask.c stats.c cpu_lock.c counter.c remote.c ops.c version.c
  *        |         (each makes sure the library is initialized, then calls a layer below)
- *   init           init.c (options, topology choice, geometry, arena, once, atfork)
+ *   init           init.c (topology choice, geometry, arena, once, atfork)
  *        |
  *   core           sections.c -> alloc.c;  cpu_source.c
  *        |
- *   leaves         geometry.c chunk.c layout.c topology.c vm.c size.c diag.c
+ *   leaves         geometry.c chunk_vm.c chunk.c layout.c topology.c vm.c options.c
+ *                  size.c diag.c
  *
  * Lock order (a thread may take a later lock while holding an earlier one, never the
  * reverse): sec_mutex (sections.c) -> alloc_mutex (alloc.c) -> pcpu_lock (alloc.c).
@@ -80,6 +81,30 @@ int _pcpu_geometry_set_units(const struct pcpu_alloc_info *ai) PCPU_HIDDEN;
 __attribute__((noreturn, format(printf, 2, 3)))
 void _pcpu_fatal(const char *call, const char *fmt, ...) PCPU_HIDDEN;
 
+/* options.c: the LIBPERCPU_* settings, read once by init.c (_pcpu_options_read) before
+ * anything asks for one. */
+enum pcpu_option {
+	PCPU_OPT_PAGE_SIZE,
+	PCPU_OPT_RESERVED_SIZE,
+	PCPU_OPT_DYN_SIZE,
+	PCPU_OPT_ATOM_SIZE,
+	PCPU_OPT_TOPOLOGY,
+	PCPU_OPT_DEBUG,
+	PCPU_OPT_CPU_SOURCE,
+	PCPU_OPT_STATS,
+	PCPU_OPT_INDEX,
+	PCPU_OPT_COUNT
+};
+void _pcpu_options_read(void) PCPU_HIDDEN;
+const char *_pcpu_option(enum pcpu_option id) PCPU_HIDDEN; /* the value, NULL if unset */
+/* A size option into *@out if set (size.h's grammar, at most @max): 0, or -1 with EINVAL
+ * and a message naming the variable. */
+int _pcpu_option_size(enum pcpu_option id, size_t max, size_t *out) PCPU_HIDDEN;
+bool _pcpu_option_flag(enum pcpu_option id) PCPU_HIDDEN;   /* set, and not "0" */
+/* Reports "libpercpu: NAME=VALUE: why" on stderr; returns -1 with EINVAL. */
+__attribute__((format(printf, 2, 3)))
+int _pcpu_option_bad(enum pcpu_option id, const char *fmt, ...) PCPU_HIDDEN;
+
 /* init.c: 0 once the library is initialized (initializing it on the first call), or -1
  * with errno (the same every time: initialization is tried once). */
 int _pcpu_ensure_init(void) PCPU_HIDDEN;
@@ -112,42 +137,42 @@ unsigned int _pcpu_sections_count(void) PCPU_HIDDEN;
 
 /* stats.c: LIBPERCPU_STATS, read with the other settings (0, or -1 with EINVAL and a
  * message), then armed once the library is set up (the statistics print at exit). */
-int pcpu_stats_read_setting(void) PCPU_HIDDEN;
-void pcpu_stats_arm_exit(void) PCPU_HIDDEN;
+int _pcpu_stats_read_setting(void) PCPU_HIDDEN;
+void _pcpu_stats_arm_exit(void) PCPU_HIDDEN;
 /* A snapshot of this process's allocator (snapshot.h), initializing the library first if
  * needed.  0, or -1 with errno (init's, or ENOMEM). */
 struct pcpu_snapshot;
-int pcpu_snap_take_self(struct pcpu_snapshot *s) PCPU_HIDDEN;
+int _pcpu_snap_take_self(struct pcpu_snapshot *s) PCPU_HIDDEN;
 
 /* anchor.c: where percpu-info --pid finds the allocator (anchor.h), once it is set up. */
 void _pcpu_anchor_init(void) PCPU_HIDDEN;
 
 /* cpumask.c: the present mask, made on first use (NULL without memory for it). */
-uint64_t *pcpu_cpus_present_bits(void) PCPU_HIDDEN;
+uint64_t *_pcpu_cpus_present_bits(void) PCPU_HIDDEN;
 
 /* cpuhp.c: where the online and present CPUs are re-read from: the test hook
- * pcpu_cpus_sysfs_root_hook if set, else /sys/devices/system, or NULL for a simulated
+ * _pcpu_cpus_sysfs_root_hook if set, else /sys/devices/system, or NULL for a simulated
  * topology (nothing to re-read). */
-extern const char *pcpu_cpus_sysfs_root_hook PCPU_HIDDEN;
-const char *pcpu_cpus_sysfs_root(void) PCPU_HIDDEN;
+extern const char *_pcpu_cpus_sysfs_root_hook PCPU_HIDDEN;
+const char *_pcpu_cpus_sysfs_root(void) PCPU_HIDDEN;
 
 /* counter.c: folds each counter's delta of @cpu, which went offline, into its count (the
  * kernel's percpu_counter_cpu_dead hotplug state). */
-void pcpu_counter_cpu_dead(unsigned int cpu) PCPU_HIDDEN;
+void _pcpu_counter_cpu_dead(unsigned int cpu) PCPU_HIDDEN;
 
 /* sanitizer.c: AddressSanitizer poisoning and valgrind client requests, no-ops unless
  * one of them watches (pcpu_lock held, or before the memory is published). */
-void pcpu_san_poison_area(char *base, size_t off, size_t size) PCPU_HIDDEN; /* every unit */
-void pcpu_san_alloc(char *p, size_t size) PCPU_HIDDEN;
-void pcpu_san_free(char *p, size_t size) PCPU_HIDDEN;
+void _pcpu_san_poison_area(char *base, size_t off, size_t size) PCPU_HIDDEN; /* every unit */
+void _pcpu_san_alloc(char *p, size_t size) PCPU_HIDDEN;
+void _pcpu_san_free(char *p, size_t size) PCPU_HIDDEN;
 
 /* index.c: after the topology is read and _pcpu_cpu_init(), before the layout:
  * chooses the index mode, and in cid mode replaces the geometry's topology with the ID
  * space.  0, or -1 with errno (EINVAL: a bad LIBPERCPU_INDEX). */
-int pcpu_index_choose(void) PCPU_HIDDEN;
-bool pcpu_index_cid(void) PCPU_HIDDEN;
-extern unsigned long pcpu_index_test_feature_size PCPU_HIDDEN; /* test hooks */
-extern unsigned int pcpu_index_test_area_size PCPU_HIDDEN;
+int _pcpu_index_choose(void) PCPU_HIDDEN;
+bool _pcpu_index_cid(void) PCPU_HIDDEN;
+extern unsigned long _pcpu_index_test_feature_size PCPU_HIDDEN; /* test hooks */
+extern unsigned int _pcpu_index_test_area_size PCPU_HIDDEN;
 
 /* cpu_source.c: chooses the CPU source at init (returns whether this_cpu operations may
  * use rseq sections); the others are the slow paths of the inline code, after init. */
@@ -155,7 +180,7 @@ bool _pcpu_cpu_init(void) PCPU_HIDDEN;
 const char *_pcpu_cpu_source_name(void) PCPU_HIDDEN;
 bool _pcpu_cpu_rseq_thread_ok(void) PCPU_HIDDEN;
 unsigned int _pcpu_cpu_current_slow(void) PCPU_HIDDEN;
-unsigned int pcpu_cpu_area_size(void) PCPU_HIDDEN;  /* registered rseq area, 0 if none */
-void pcpu_cpu_set_index(bool cid) PCPU_HIDDEN;      /* index by mm_cid instead of cpu_id */
+unsigned int _pcpu_cpu_area_size(void) PCPU_HIDDEN;  /* registered rseq area, 0 if none */
+void _pcpu_cpu_set_index(bool cid) PCPU_HIDDEN;      /* index by mm_cid instead of cpu_id */
 
 #endif

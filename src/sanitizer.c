@@ -54,7 +54,7 @@ static void poison(char *p, size_t size)
 #endif
 }
 
-void pcpu_san_poison_area(char *base, size_t off, size_t size)
+void _pcpu_san_poison_area(char *base, size_t off, size_t size)
 {
 	if (!watched())
 		return;
@@ -88,12 +88,12 @@ static void mark_object(char *p, size_t size, bool live)
 	}
 }
 
-void pcpu_san_alloc(char *p, size_t size)
+void _pcpu_san_alloc(char *p, size_t size)
 {
 	mark_object(p, size, true);
 }
 
-void pcpu_san_free(char *p, size_t size)
+void _pcpu_san_free(char *p, size_t size)
 {
 	mark_object(p, size, false);
 }

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The library's one registration constructor (percpu.h) is this file's: the library
+ * registers its own section, if it ever has one, like any object. */
+#define __PCPU_LIBRARY_REGISTERS 1
 #include "internal.h"
 
 #define SEC_BLOCK_ENTRIES 64
@@ -28,10 +31,12 @@ struct pcpu_section {
 };
 enum { SEC_PENDING, SEC_FIRST, SEC_RESERVED, SEC_DYNAMIC };
 
+/* sec_mutex comes first in the library's lock order (internal.h).  CONTEXT: every field
+ * below and every entry is written under it; lookups read without it (atomics). */
 static pthread_mutex_t sec_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct pcpu_section *sec_blocks[SEC_MAX_BLOCKS];
 static int nr_sec_blocks;   /* published blocks (atomic) */
-static unsigned int nr_live;
+static unsigned int nr_live; /* atomic */
 /* Set once init placed the first chunk's sections; registrations after it are placed
  * at once (a dlopen'd object's).  The sections' own flag, so that this file
  * never asks init.c (which calls it) whether the library is initialized. */

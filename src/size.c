@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* size.c - the two size grammars of size.h, the LIBPERCPU_*_SIZE variables' (C syntax,
- * K or M, a limit) and percpu-info's options' (decimal, K, M or G).  Pure: no messages, so
- * that callers word their own errors and fuzz/fuzz_size.c can check both against a
- * reference. */
+/* size.c - the one size grammar (size.h), shared by the LIBPERCPU_*_SIZE variables
+ * (options.c) and percpu-info's options.  Pure: no messages, so that callers word their
+ * own errors and fuzz/fuzz_size.c can check it against a reference. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,9 +9,9 @@
 
 #include "size.h"
 
-/* log2 of the multiplier a suffix letter stands for, or -1 if it is none of K, M and
- * (with @giga) G, in either case. */
-static int suffix_shift(char c, bool giga)
+/* log2 of the multiplier a suffix letter stands for, or -1 if it is none of K, M and G
+ * (either case). */
+static int suffix_shift(char c)
 {
 	switch (c) {
 	case 'k': case 'K':
@@ -20,13 +19,20 @@ static int suffix_shift(char c, bool giga)
 	case 'm': case 'M':
 		return 20;
 	case 'g': case 'G':
-		return giga ? 30 : -1;
+		return 30;
 	default:
 		return -1;
 	}
 }
 
-int _pcpu_parse_env_size(const char *text, size_t max, size_t *out)
+/* A suffix names a unit that values under @max can be counted in: G where sizes reach
+ * a GiB (the atom, percpu-info), not for a 64 MiB region, where "1G" is no size at all. */
+static bool suffix_allowed(int shift, size_t max)
+{
+	return shift >= 0 && ((size_t)1 << shift) <= max;
+}
+
+int _pcpu_parse_size(const char *text, size_t max, size_t *out)
 {
 	unsigned long long n;
 	int shift = 0;
@@ -37,8 +43,8 @@ int _pcpu_parse_env_size(const char *text, size_t max, size_t *out)
 	errno = 0;
 	n = strtoull(text, &end, 0);
 	if (*end) {
-		shift = suffix_shift(*end++, false);
-		if (shift < 0 || *end)
+		shift = suffix_shift(*end++);
+		if (!suffix_allowed(shift, max) || *end)
 			return -1;
 	}
 	if (errno == ERANGE || n > (max >> shift))
@@ -47,26 +53,13 @@ int _pcpu_parse_env_size(const char *text, size_t max, size_t *out)
 	return 0;
 }
 
-int _pcpu_parse_cli_size(const char *text, size_t *out)
+const char *_pcpu_size_grammar(size_t max)
 {
-	const char *p = text;
-	size_t v = 0;
-	int shift = 0;
-
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (SIZE_MAX - (size_t)(*p - '0')) / 10)
-			return -1;
-		v = v * 10 + (size_t)(*p - '0');
-	}
-	if (p == text)
-		return -1;
-	if (*p) {
-		shift = suffix_shift(*p++, true);
-		if (shift < 0 || *p)
-			return -1;
-	}
-	if (v > SIZE_MAX >> shift)
-		return -1;
-	*out = v << shift;
-	return 0;
+	if (suffix_allowed(30, max))
+		return "a number, optionally followed by K, M or G";
+	if (suffix_allowed(20, max))
+		return "a number, optionally followed by K or M";
+	if (suffix_allowed(10, max))
+		return "a number, optionally followed by K";
+	return "a number";
 }

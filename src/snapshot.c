@@ -15,7 +15,7 @@ static bool test_bit(const unsigned long *map, int bit)
 	return (map[bit / BITS_PER_LONG] >> (bit % BITS_PER_LONG)) & 1;
 }
 
-size_t pcpu_snap_map_meta_bytes(const struct pcpu_chunk_map *m)
+size_t _pcpu_snap_map_meta_bytes(const struct pcpu_chunk_map *m)
 {
 	if (m->nr_pages <= 0 || m->block_bits < PCPU_MIN_PAGE_SIZE / PCPU_MIN_ALLOC_SIZE ||
 	    m->block_bits > PCPU_MAX_PAGE_SIZE / PCPU_MIN_ALLOC_SIZE ||
@@ -27,9 +27,9 @@ size_t pcpu_snap_map_meta_bytes(const struct pcpu_chunk_map *m)
 					 (size_t)m->block_bits * PCPU_MIN_ALLOC_SIZE);
 }
 
-int pcpu_snap_map_rebase(struct pcpu_chunk_map *dst, const struct pcpu_chunk_map *m, void *meta)
+int _pcpu_snap_map_rebase(struct pcpu_chunk_map *dst, const struct pcpu_chunk_map *m, void *meta)
 {
-	size_t bytes = pcpu_snap_map_meta_bytes(m), off[4];
+	size_t bytes = _pcpu_snap_map_meta_bytes(m), off[4];
 
 	if (!bytes)
 		return -1;
@@ -72,7 +72,7 @@ static int cmp_chunk(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-void pcpu_snap_sort(struct pcpu_snapshot *s)
+void _pcpu_snap_sort(struct pcpu_snapshot *s)
 {
 	if (s->nr_chunks > 1)
 		qsort(s->chunks, (size_t)s->nr_chunks, sizeof(*s->chunks), cmp_chunk);
@@ -93,7 +93,7 @@ static int next_bit(const unsigned long *map, int bit, int end, bool want)
 	return bit;
 }
 
-int pcpu_snap_chunk_stats(const struct pcpu_snap_chunk *c, struct pcpu_chunk_stats *out)
+int _pcpu_snap_chunk_stats(const struct pcpu_snap_chunk *c, struct pcpu_chunk_stats *out)
 {
 	const struct pcpu_chunk_map *m = &c->map;
 	int start = m->start_offset / PCPU_MIN_ALLOC_SIZE;
@@ -183,7 +183,7 @@ static const char *chunk_title(const struct pcpu_snap_chunk *c)
 	return "Chunk:";
 }
 
-int pcpu_snap_print(FILE *out, const struct pcpu_snapshot *s)
+int _pcpu_snap_print(FILE *out, const struct pcpu_snapshot *s)
 {
 	const struct pcpu_stats *st = &s->st;
 	const long long info[] = {
@@ -208,7 +208,7 @@ int pcpu_snap_print(FILE *out, const struct pcpu_snapshot *s)
 	for (int i = 0; i < s->nr_chunks; i++) {
 		struct pcpu_chunk_stats cs;
 
-		if (pcpu_snap_chunk_stats(&s->chunks[i], &cs) != 0)
+		if (_pcpu_snap_chunk_stats(&s->chunks[i], &cs) != 0)
 			return -1;
 		const long long v[] = {
 			cs.nr_alloc, cs.max_alloc_size, cs.empty_pop_pages, cs.first_bit,
@@ -222,7 +222,7 @@ int pcpu_snap_print(FILE *out, const struct pcpu_snapshot *s)
 	return ferror(out) ? -1 : 0;
 }
 
-void pcpu_snap_totals(struct pcpu_snapshot *s)
+void _pcpu_snap_totals(struct pcpu_snapshot *s)
 {
 	s->st.nr_populated_pages = 0;
 	s->st.free_bytes = 0;
@@ -239,7 +239,7 @@ void pcpu_snap_totals(struct pcpu_snapshot *s)
 	}
 }
 
-void pcpu_snap_free(struct pcpu_snapshot *s)
+void _pcpu_snap_free(struct pcpu_snapshot *s)
 {
 	for (int i = 0; i < s->nr_chunks; i++)
 		free(s->chunks[i].map.meta);

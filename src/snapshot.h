@@ -41,24 +41,24 @@ struct pcpu_chunk_stats {
 };
 
 /* Copies the map @m into @dst, its maps pointing into @meta, the caller's copy of the
- * pcpu_snap_map_meta_bytes(@m) bytes at m->meta.  -1 if @m's geometry or pointers do not
+ * _pcpu_snap_map_meta_bytes(@m) bytes at m->meta.  -1 if @m's geometry or pointers do not
  * hold together (a map read from another process is not trusted), else 0. */
-int pcpu_snap_map_rebase(struct pcpu_chunk_map *dst, const struct pcpu_chunk_map *m,
+int _pcpu_snap_map_rebase(struct pcpu_chunk_map *dst, const struct pcpu_chunk_map *m,
 			  void *meta) __attribute__((visibility("hidden")));
 /* Bytes of a map's meta block, 0 if its geometry is not one a map can have. */
-size_t pcpu_snap_map_meta_bytes(const struct pcpu_chunk_map *m)
+size_t _pcpu_snap_map_meta_bytes(const struct pcpu_chunk_map *m)
 	__attribute__((visibility("hidden")));
 /* Sorts chunks in the kernel's order of percpu_stats: the reserved chunk, then by slot
  * list, then by arena slot. */
-void pcpu_snap_sort(struct pcpu_snapshot *s) __attribute__((visibility("hidden")));
+void _pcpu_snap_sort(struct pcpu_snapshot *s) __attribute__((visibility("hidden")));
 /* Computes one chunk's figures, as the kernel's percpu_stats does.  0, or -1 with ENOMEM. */
-int pcpu_snap_chunk_stats(const struct pcpu_snap_chunk *c, struct pcpu_chunk_stats *out)
+int _pcpu_snap_chunk_stats(const struct pcpu_snap_chunk *c, struct pcpu_chunk_stats *out)
 	__attribute__((visibility("hidden")));
 /* Prints @s in the format of /sys/kernel/debug/percpu_stats, "Per Chunk Stats:" included. */
-int pcpu_snap_print(FILE *out, const struct pcpu_snapshot *s) __attribute__((visibility("hidden")));
+int _pcpu_snap_print(FILE *out, const struct pcpu_snapshot *s) __attribute__((visibility("hidden")));
 /* Fills the totals of s->st that sum over chunks (populated pages, free bytes, the
  * reserved region's free bytes) from the chunks' maps. */
-void pcpu_snap_totals(struct pcpu_snapshot *s) __attribute__((visibility("hidden")));
-void pcpu_snap_free(struct pcpu_snapshot *s) __attribute__((visibility("hidden")));
+void _pcpu_snap_totals(struct pcpu_snapshot *s) __attribute__((visibility("hidden")));
+void _pcpu_snap_free(struct pcpu_snapshot *s) __attribute__((visibility("hidden")));
 
 #endif

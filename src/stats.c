@@ -70,7 +70,7 @@ static int take_snapshot(struct pcpu_snapshot *s)
 
 		if (!c)
 			continue;
-		s->chunks[n].map.meta = malloc(pcpu_snap_map_meta_bytes(&c->map));
+		s->chunks[n].map.meta = malloc(_pcpu_snap_map_meta_bytes(&c->map));
 		if (!s->chunks[n++].map.meta)
 			goto out;
 	}
@@ -84,8 +84,8 @@ static int take_snapshot(struct pcpu_snapshot *s)
 
 		if (!c)
 			continue;
-		memcpy(meta, c->map.meta, pcpu_snap_map_meta_bytes(&c->map));
-		(void)pcpu_snap_map_rebase(&sc->map, &c->map, meta); /* our own: consistent */
+		memcpy(meta, c->map.meta, _pcpu_snap_map_meta_bytes(&c->map));
+		(void)_pcpu_snap_map_rebase(&sc->map, &c->map, meta); /* our own: consistent */
 		sc->index = c->index;
 		sc->slot = c->slot;
 		sc->kind = c == _pcpu_alloc.reserved_chunk ? PCPU_SNAP_RESERVED :
@@ -98,7 +98,7 @@ static int take_snapshot(struct pcpu_snapshot *s)
 		s->nr_chunks++;
 	}
 	_pcpu_mutex_unlock(&_pcpu_alloc.lock);
-	pcpu_snap_sort(s);
+	_pcpu_snap_sort(s);
 	ret = 0;
 out:
 	_pcpu_mutex_unlock(&_pcpu_alloc.alloc_mutex);
@@ -111,7 +111,7 @@ out:
 	return ret;
 }
 
-int pcpu_snap_take_self(struct pcpu_snapshot *s)
+int _pcpu_snap_take_self(struct pcpu_snapshot *s)
 {
 	return _pcpu_ensure_init() ? -1 : take_snapshot(s);
 }
@@ -125,10 +125,10 @@ int pcpu_dump_stats(FILE *out)
 		errno = EINVAL;
 		return -1;
 	}
-	if (pcpu_snap_take_self(&s))
+	if (_pcpu_snap_take_self(&s))
 		return -1;
-	ret = pcpu_snap_print(out, &s);
-	pcpu_snap_free(&s);
+	ret = _pcpu_snap_print(out, &s);
+	_pcpu_snap_free(&s);
 	if (ret)
 		errno = EIO;
 	return ret;
@@ -157,24 +157,20 @@ static void print_at_exit(void)
 
 static bool stats_at_exit;
 
-int pcpu_stats_read_setting(void)
+int _pcpu_stats_read_setting(void)
 {
-	const char *v = secure_getenv("LIBPERCPU_STATS");
+	const char *v = _pcpu_option(PCPU_OPT_STATS);
 
 	stats_at_exit = false;
-	if (!v || !*v || !strcmp(v, "0"))
+	if (!v || !strcmp(v, "0"))
 		return 0;
-	if (strcmp(v, "stderr") && strcmp(v, "1")) {
-		fprintf(stderr, "libpercpu: LIBPERCPU_STATS=%s: not 'stderr' (or 1), nor '0' "
-			"(off)\n", v);
-		errno = EINVAL;
-		return -1;
-	}
+	if (strcmp(v, "stderr") && strcmp(v, "1"))
+		return _pcpu_option_bad(PCPU_OPT_STATS, "not 'stderr' (or 1), nor '0' (off)");
 	stats_at_exit = true;
 	return 0;
 }
 
-void pcpu_stats_arm_exit(void)
+void _pcpu_stats_arm_exit(void)
 {
 	if (stats_at_exit && atexit(print_at_exit) != 0)
 		fprintf(stderr, "libpercpu: LIBPERCPU_STATS: cannot register the exit handler\n");

@@ -745,7 +745,7 @@ fail:
 	return -1;
 }
 
-int pcpu_topology_read_cpus(const char *sysfs_root, const char *name, uint64_t *dst,
+int _pcpu_topology_read_cpus(const char *sysfs_root, const char *name, uint64_t *dst,
 			    unsigned int nbits)
 {
 	char rel[64];

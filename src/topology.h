@@ -52,7 +52,7 @@ int _pcpu_cpulist_parse(const char *s, uint64_t **bits, unsigned int *nbits);
 /* Reads the CPU list file cpu/@name ("online", "present") below @sysfs_root into @dst,
  * a bitmap of @nbits bits (CPUs at or above @nbits are left out).  Returns 0, or -1 with
  * errno (ENOENT if the file is absent, EINVAL if malformed; @dst unchanged then). */
-int pcpu_topology_read_cpus(const char *sysfs_root, const char *name, uint64_t *dst,
+int _pcpu_topology_read_cpus(const char *sysfs_root, const char *name, uint64_t *dst,
 			    unsigned int nbits);
 
 #endif

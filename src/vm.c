@@ -225,7 +225,7 @@ size_t _pcpu_vm_page_size(void)
 	return p;
 }
 
-void *pcpu_vm_named_page(const char *name, size_t size)
+void *_pcpu_vm_named_page(const char *name, size_t size)
 {
 	size_t bytes = (size + _pcpu_vm_page_size() - 1) & ~(_pcpu_vm_page_size() - 1);
 	int fd = (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
@@ -240,7 +240,7 @@ void *pcpu_vm_named_page(const char *name, size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-void pcpu_vm_seal_page(void *addr, size_t size)
+void _pcpu_vm_seal_page(void *addr, size_t size)
 {
 	(void)mprotect(addr, (size + _pcpu_vm_page_size() - 1) & ~(_pcpu_vm_page_size() - 1),
 		       PROT_READ);

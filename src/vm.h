@@ -43,8 +43,8 @@ bool _pcpu_vm_thp_available(void);
 size_t _pcpu_vm_page_size(void);
 /* A zero-filled mapping of @size bytes whose name /proc/PID/maps shows ("/memfd:@name"),
  * private to this process (a fork()ed child gets a copy); NULL if there is none. */
-void *pcpu_vm_named_page(const char *name, size_t size);
+void *_pcpu_vm_named_page(const char *name, size_t size);
 /* Makes such a mapping read-only. */
-void pcpu_vm_seal_page(void *addr, size_t size);
+void _pcpu_vm_seal_page(void *addr, size_t size);
 
 #endif

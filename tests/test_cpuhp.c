@@ -12,7 +12,7 @@
 #include "testutil.h"
 
 /* The library's test hook (cpuhp.c): the sysfs tree pcpu_cpus_refresh() re-reads. */
-extern const char *pcpu_cpus_sysfs_root_hook;
+extern const char *_pcpu_cpus_sysfs_root_hook;
 
 #define NCPUS 8
 static char root[64];
@@ -347,7 +347,7 @@ static int run(const char *want)
 	CHECK(tu_source_is(want));
 	CHECK_EQ(nr_cpu_ids, NCPUS);
 	/* a simulated topology without a tree to re-read: nothing changes */
-	pcpu_cpus_sysfs_root_hook = NULL;
+	_pcpu_cpus_sysfs_root_hook = NULL;
 	CHECK_EQ(pcpu_cpus_refresh(), 0);
 
 	snprintf(root, sizeof(root), "/tmp/pcpu-cpuhp-XXXXXX");
@@ -362,7 +362,7 @@ static int run(const char *want)
 		online[c] = present[c] = true;
 	write_set("online", online);
 	write_set("present", present);
-	pcpu_cpus_sysfs_root_hook = root;
+	_pcpu_cpus_sysfs_root_hook = root;
 	CHECK_EQ(pcpu_cpus_refresh(), 0);
 	check_masks("start");
 

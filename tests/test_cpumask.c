@@ -29,7 +29,7 @@ static void op_set(unsigned int c, int i)
 	if (pub)
 		cpumask_set_cpu(c, m[i]);
 	else
-		pcpu_bitmap_set(W(i), c);
+		_pcpu_bitmap_set(W(i), c);
 }
 
 static void op_clear(unsigned int c, int i)
@@ -37,28 +37,28 @@ static void op_clear(unsigned int c, int i)
 	if (pub)
 		cpumask_clear_cpu(c, m[i]);
 	else
-		pcpu_bitmap_clear(W(i), c);
+		_pcpu_bitmap_clear(W(i), c);
 }
 
 static bool op_test(unsigned int c, int i)
 {
-	return pub ? cpumask_test_cpu(c, m[i]) : pcpu_bitmap_test(W(i), c);
+	return pub ? cpumask_test_cpu(c, m[i]) : _pcpu_bitmap_test(W(i), c);
 }
 
 static bool op_test_and_set(unsigned int c, int i)
 {
-	return pub ? cpumask_test_and_set_cpu(c, m[i]) : pcpu_bitmap_set(W(i), c);
+	return pub ? cpumask_test_and_set_cpu(c, m[i]) : _pcpu_bitmap_set(W(i), c);
 }
 
 static bool op_test_and_clear(unsigned int c, int i)
 {
-	return pub ? cpumask_test_and_clear_cpu(c, m[i]) : pcpu_bitmap_clear(W(i), c);
+	return pub ? cpumask_test_and_clear_cpu(c, m[i]) : _pcpu_bitmap_clear(W(i), c);
 }
 
 static void op_fill(int i, bool fill)
 {
 	if (!pub)
-		pcpu_bitmap_fill(W(i), nb, fill);
+		_pcpu_bitmap_fill(W(i), nb, fill);
 	else if (fill)
 		cpumask_setall(m[i]);
 	else
@@ -68,7 +68,7 @@ static void op_fill(int i, bool fill)
 static bool op_combine(int d, int a, int b, enum pcpu_bitmap_op op)
 {
 	if (!pub)
-		return pcpu_bitmap_combine(W(d), W(a), W(b), op, nb);
+		return _pcpu_bitmap_combine(W(d), W(a), W(b), op, nb);
 	switch (op) {
 	case PCPU_BM_AND: return cpumask_and(m[d], m[a], m[b]);
 	case PCPU_BM_OR: cpumask_or(m[d], m[a], m[b]); break;
@@ -84,7 +84,7 @@ static unsigned int op_find(int a, int b, enum pcpu_bitmap_op op, int n)
 	unsigned int start = n < -1 ? ~0u : (unsigned int)(n + 1);
 
 	if (!pub)
-		return pcpu_bitmap_find(W(a), W(b), op, nb, start);
+		return _pcpu_bitmap_find(W(a), W(b), op, nb, start);
 	switch (op) {
 	case PCPU_BM_A: return n == -1 && tu_rand() % 2 ? cpumask_first(m[a]) : cpumask_next(n, m[a]);
 	case PCPU_BM_NOT_A: return cpumask_next_zero(n, m[a]);
@@ -181,11 +181,11 @@ static void check_same(int i, const char *what)
 static bool pred(int a, int b, int which)
 {
 	switch (which) {
-	case 0: return pub ? cpumask_equal(m[a], m[b]) : pcpu_bitmap_equal(W(a), W(b), nb);
-	case 1: return pub ? cpumask_empty(m[a]) : !pcpu_bitmap_any(W(a), NULL, PCPU_BM_A, nb);
-	case 2: return pub ? cpumask_full(m[a]) : !pcpu_bitmap_any(W(a), NULL, PCPU_BM_NOT_A, nb);
-	case 3: return pub ? cpumask_subset(m[a], m[b]) : !pcpu_bitmap_any(W(a), W(b), PCPU_BM_ANDNOT, nb);
-	default: return pub ? cpumask_intersects(m[a], m[b]) : pcpu_bitmap_any(W(a), W(b), PCPU_BM_AND, nb);
+	case 0: return pub ? cpumask_equal(m[a], m[b]) : _pcpu_bitmap_equal(W(a), W(b), nb);
+	case 1: return pub ? cpumask_empty(m[a]) : !_pcpu_bitmap_any(W(a), NULL, PCPU_BM_A, nb);
+	case 2: return pub ? cpumask_full(m[a]) : !_pcpu_bitmap_any(W(a), NULL, PCPU_BM_NOT_A, nb);
+	case 3: return pub ? cpumask_subset(m[a], m[b]) : !_pcpu_bitmap_any(W(a), W(b), PCPU_BM_ANDNOT, nb);
+	default: return pub ? cpumask_intersects(m[a], m[b]) : _pcpu_bitmap_any(W(a), W(b), PCPU_BM_AND, nb);
 	}
 }
 
@@ -231,7 +231,7 @@ static void random_ops(long n)
 			m[i]->bits[w] = tu_rand();
 		op_fill(i, false);
 		if (pub)
-			for (size_t w = 0; w < pcpu_bitmap_words(nb); w++)
+			for (size_t w = 0; w < _pcpu_bitmap_words(nb); w++)
 				CHECK_EQ(m[i]->bits[w], 0); /* the tail of the last word cleared */
 		memset(model[i], 0, sizeof(model[i]));
 	}
@@ -290,7 +290,7 @@ static void random_ops(long n)
 			CHECK_EQ(op_find(a, b, op, s), mfind(a, b, op, s));
 			break;
 		case 9:
-			CHECK_EQ(pub ? cpumask_weight(m[a]) : pcpu_bitmap_weight(W(a), nb), mweight(a));
+			CHECK_EQ(pub ? cpumask_weight(m[a]) : _pcpu_bitmap_weight(W(a), nb), mweight(a));
 			break;
 		case 10: {
 			int which = (int)(tu_rand() % 5);
@@ -317,7 +317,7 @@ static void check_print_parse(void)
 			if (pub)
 				len = cpumap_print_to_pagebuf(list, got, m[i]);
 			else
-				len = (int)pcpu_bitmap_print(list, got, sizeof(got), W(i), nb);
+				len = (int)_pcpu_bitmap_print(list, got, sizeof(got), W(i), nb);
 			if (list)
 				mlist(i, want, sizeof(want));
 			else
@@ -357,7 +357,7 @@ static void run_widths(void)
 		/* alternating bits: a list longer than the page at 4,096 bits */
 		for (unsigned int c = 0; c < nb; c++) {
 			model[0][c] = c % 2 == 0;
-			(model[0][c] ? pcpu_bitmap_set : pcpu_bitmap_clear)(W(0), c);
+			(model[0][c] ? _pcpu_bitmap_set : _pcpu_bitmap_clear)(W(0), c);
 		}
 		check_print_parse();
 	}

@@ -285,6 +285,8 @@ static void test_all(void)
 		expect_size("LIBPERCPU_ATOM_SIZE", v, "atom", page);
 	}
 	expect_size("LIBPERCPU_ATOM_SIZE", "2m", "atom", 2u << 20);
+	/* G counts where the limit reaches a GiB, as in percpu-info's sizes */
+	expect_size("LIBPERCPU_ATOM_SIZE", "1g", "atom", MAX_ATOM);
 	/* past the maximum: the message names the limit itself, however large the value */
 	snprintf(v, sizeof(v), "%zu", MAX_ATOM * 2);
 	snprintf(limit, sizeof(limit), "more than the limit of %zuM", MAX_ATOM >> 20);

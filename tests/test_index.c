@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "alloc_state.h"
 #include "percpu/kernel.h"
 #include "testutil.h"
 
@@ -197,21 +197,21 @@ static void fallback_child(void *arg)
 
 static void old_kernel(void *arg)
 {
-	pcpu_index_test_feature_size = 1; /* no AT_RSEQ_FEATURE_SIZE: before 6.3 */
+	_pcpu_index_test_feature_size = 1; /* no AT_RSEQ_FEATURE_SIZE: before 6.3 */
 	fallback_want = "the kernel has no mm_cid";
 	fallback_child(arg);
 }
 
 static void small_feature(void *arg)
 {
-	pcpu_index_test_feature_size = 20;
+	_pcpu_index_test_feature_size = 20;
 	fallback_want = "the kernel's rseq feature size 20 has no mm_cid";
 	fallback_child(arg);
 }
 
 static void small_area(void *arg)
 {
-	pcpu_index_test_area_size = 24;
+	_pcpu_index_test_area_size = 24;
 	fallback_want = "the registered rseq area is 24 bytes, mm_cid needs 28";
 	fallback_child(arg);
 }
@@ -408,12 +408,12 @@ static void huge_when_full(void *arg)
 {
 	(void)arg;
 	CHECK_EQ(pcpu_init(), 0);
-	if (pcpu.ai->atom_size > pcpu.page_size) {
+	if (_pcpu_geo->ai->atom_size > _pcpu_geo->page_size) {
 		fprintf(stderr, "  %s mode, unit %zu KiB holding %zu KiB: first chunk %s\n",
-			tu_index_cid() ? "cid" : "cpu", pcpu.unit_size >> 10,
-			(pcpu.static_size + pcpu.reserved_size + pcpu.dyn_size) >> 10,
-			pcpu.use_huge_first_chunk ? "on huge pages" : "on small pages");
-		CHECK_EQ(pcpu.use_huge_first_chunk, !tu_index_cid());
+			tu_index_cid() ? "cid" : "cpu", _pcpu_geo->unit_size >> 10,
+			(_pcpu_geo->static_size + _pcpu_geo->reserved_size + _pcpu_geo->dyn_size) >> 10,
+			_pcpu_alloc.use_huge_first_chunk ? "on huge pages" : "on small pages");
+		CHECK_EQ(_pcpu_alloc.use_huge_first_chunk, !tu_index_cid());
 	}
 }
 

@@ -189,6 +189,18 @@ static void test_arguments(void)
 	CHECK(strstr(r.out, "\n  page_size           :        16384\n") != NULL);
 	run(&r, "LIBPERCPU_PAGE_SIZE=12K", NULL, 20, ARGS("stats"));
 	expect(&r, "stats, 12 KiB pages", 1, ARGS("libpercpu: LIBPERCPU_PAGE_SIZE=12K: not a power"));
+	/* sizes in the library's grammar: one layout whatever the notation */
+	static struct result dec;
+	run(&dec, NULL, NULL, 20, ARGS("layout", "--dyn", "20480", "--atom", "2097152"));
+	expect(&dec, "layout, decimal sizes", 0, ARGS(""));
+	run(&r, NULL, NULL, 20, ARGS("layout", "--dyn", "0x5000", "--atom", "2m"));
+	expect(&r, "layout, hexadecimal and suffixed sizes", 0, ARGS(""));
+	CHECK(dec.out[0] != '\0' && strcmp(r.out, dec.out) == 0);
+	run(&r, NULL, NULL, 20, ARGS("layout", "--dyn", "050000", "--atom", "0x200000"));
+	expect(&r, "layout, octal sizes", 0, ARGS(""));
+	CHECK(strcmp(r.out, dec.out) == 0);
+	run(&r, NULL, NULL, 20, ARGS("layout", "--dyn", "20480", "--atom", "2Mi"));
+	expect(&r, "layout, bad size", 2, ARGS("percpu-info: --atom: invalid size '2Mi'"));
 	run(&r, NULL, NULL, 20, ARGS("frobnicate"));
 	expect(&r, "unknown command", 2, ARGS("percpu-info: unknown command 'frobnicate'"));
 	run(&r, NULL, NULL, 20, ARGS("topology", "extra"));

@@ -195,7 +195,7 @@ static int parse_options(int argc, char **argv, bool layout, struct options *o)
 		}
 		if (!layout)
 			return bad_usage("option '%s' applies to the layout command only", name);
-		if (_pcpu_parse_cli_size(optarg, dst))
+		if (_pcpu_parse_size(optarg, SIZE_MAX, dst))
 			return bad_usage("%s: invalid size '%s'", name, optarg);
 	}
 	if (optind < argc)
@@ -368,13 +368,13 @@ static int snapshot(pid_t pid, struct pcpu_snapshot *s)
 	char err[512];
 
 	if (!pid) {
-		if (pcpu_snap_take_self(s) == 0)
+		if (_pcpu_snap_take_self(s) == 0)
 			return 0;
 		fprintf(stderr, "%s: cannot read the allocator statistics: %s\n", prog,
 			strerror(errno));
 		return 1;
 	}
-	if (pcpu_remote_snapshot(pid, s, err, sizeof(err)) == 0)
+	if (_pcpu_remote_snapshot(pid, s, err, sizeof(err)) == 0)
 		return 0;
 	fprintf(stderr, "%s: %s\n", prog, err);
 	return 1;
@@ -391,8 +391,8 @@ static int cmd_stats(int argc, char **argv)
 		return ret < 0 ? 0 : ret;
 	if (snapshot(pid, &s))
 		return 1;
-	ret = pcpu_snap_print(stdout, &s);
-	pcpu_snap_free(&s);
+	ret = _pcpu_snap_print(stdout, &s);
+	_pcpu_snap_free(&s);
 	if (ret && errno == ENOMEM) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
@@ -421,11 +421,11 @@ static int cmd_map(int argc, char **argv)
 			pcpu_map_svg(f, &s, who);
 		if (!f || fclose(f) != 0) {
 			fprintf(stderr, "%s: --svg %s: %s\n", prog, svg, strerror(errno));
-			pcpu_snap_free(&s);
+			_pcpu_snap_free(&s);
 			return 1;
 		}
 	}
-	pcpu_snap_free(&s);
+	_pcpu_snap_free(&s);
 	return finish_output();
 }
 

@@ -153,14 +153,14 @@ static int read_chunk(struct target *t, const struct pcpu_alloc_state *st,
 
 	if (r)
 		return r;
-	bytes = pcpu_snap_map_meta_bytes(&chunk.map);
+	bytes = _pcpu_snap_map_meta_bytes(&chunk.map);
 	if (!bytes)
 		return 1;
 	meta = malloc(bytes);
 	if (!meta)
 		return fail(t, "out of memory");
 	r = peek(t, (uintptr_t)chunk.map.meta, meta, bytes);
-	if (r == 0 && pcpu_snap_map_rebase(&sc->map, &chunk.map, meta) != 0)
+	if (r == 0 && _pcpu_snap_map_rebase(&sc->map, &chunk.map, meta) != 0)
 		r = 1;
 	if (r) {
 		free(meta);
@@ -238,16 +238,16 @@ static int try_snapshot(struct target *t, const struct pcpu_anchor *a, struct pc
 	s->st.nr_populate_calls = st.nr_populate_calls;
 	s->st.nr_depopulate_calls = st.nr_depopulate_calls;
 	s->alloc_size = a->alloc_size;
-	pcpu_snap_totals(s);
-	pcpu_snap_sort(s);
+	_pcpu_snap_totals(s);
+	_pcpu_snap_sort(s);
 out:
 	free(table);
 	if (r)
-		pcpu_snap_free(s);
+		_pcpu_snap_free(s);
 	return r;
 }
 
-int pcpu_remote_snapshot(pid_t pid, struct pcpu_snapshot *s, char *err, size_t errlen)
+int _pcpu_remote_snapshot(pid_t pid, struct pcpu_snapshot *s, char *err, size_t errlen)
 {
 	struct target t = { pid, err, errlen };
 	struct pcpu_anchor a;

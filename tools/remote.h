@@ -12,6 +12,6 @@
 /* Takes a consistent snapshot of process @pid's allocator.  0, or -1 with a one-line
  * reason in @err (no such process, not permitted, not using libpercpu, exited while
  * being read, another libpercpu's layout, a state that would not hold still). */
-int pcpu_remote_snapshot(pid_t pid, struct pcpu_snapshot *s, char *err, size_t errlen);
+int _pcpu_remote_snapshot(pid_t pid, struct pcpu_snapshot *s, char *err, size_t errlen);
 
 #endif
