@@ -349,6 +349,9 @@ $(PEER_DIR)/%: bench/%.c bench/bench.h bench/this_cpu_loops.h tests/testutil.h $
 	$(CC) $(ALL_CFLAGS) -Itests -I$(PEER_DIR)/librseq/include $(ALL_LDFLAGS) -o $@ $< $(AR_LIB) \
 		$(PEER_DIR)/librseq.a $(LIBS)
 
+# peer_alloc.c is bench_alloc.c built against librseq
+$(PEER_DIR)/peer_alloc: bench/bench_alloc.c
+
 bench-peer: $(PEER_BENCHES)
 	@h=0; for b in $(PEER_BENCHES); do BENCH_NO_HEADER=$$h $$b || exit 1; h=1; done
 

@@ -60,6 +60,18 @@
  * runs on the slow paths of alloc and free (there is no hidden thread) or when the
  * application calls pcpu_balance().
  *
+ * Reuse (beyond the kernel).  A churn of allocations should neither fault pages in again
+ * nor scan the bitmap each time, so freed memory is kept for reuse, within bounds:
+ * pages that frees leave empty stay populated up to pa->reserve_pages per unit (the
+ * reserve, PCPU_RESERVE_BYTES over all units, instead of the kernel's
+ * PCPU_EMPTY_POP_PAGES_HIGH), and freed areas of up to 1 KiB wait in a cache, a list per
+ * size, for the next allocation of that size.  pcpu_balance() trims both back to the
+ * kernel's pool; so does the allocator call that finds them idle for
+ * PCPU_RESERVE_IDLE_MS (no thread: a program that stops calling keeps them until it
+ * calls pcpu_balance()).  And an allocation zeroes its copies only where an area was
+ * freed since the page was populated (the dirty map): fresh pages read as zero, and
+ * at 1,024 CPUs zeroing them anyway was most of an allocation's time.
+ *
  * Locking.  pcpu_lock (pa->lock) guards the maps, slots and counters and is never held
  * across a system call; alloc_mutex serializes what does make system calls (creating,
  * populating, depopulating, destroying chunks).  Atomic allocations take only pcpu_lock.
@@ -203,8 +215,10 @@ static void account_empty(struct pcpu_chunk *c, int before)
 	int delta = c->map.nr_empty_pop_pages - before;
 
 	ASSERT_LOCKED();
-	if (delta && !c->isolated && c != pa->reserved_chunk)
+	if (delta && !c->isolated && c != pa->reserved_chunk) {
 		pa->nr_empty_pop_pages += delta;
+		pa->reserve_active = true;
+	}
 }
 
 static void chunk_isolate(struct pcpu_chunk *c)
@@ -228,8 +242,9 @@ static void chunk_reintegrate(struct pcpu_chunk *c)
 
 /* Should @c give its empty pages back?  Not the first or reserved chunk; an isolated
  * chunk that gained an empty page; or one that is a quarter empty while the pool of
- * empty pages elsewhere is large enough without it. */
-static bool should_reclaim(const struct pcpu_chunk *c)
+ * empty pages elsewhere is above @high without it: the kernel's
+ * PCPU_EMPTY_POP_PAGES_HIGH when the reserve is trimmed, pa->reserve_pages otherwise. */
+static bool should_reclaim(const struct pcpu_chunk *c, int high)
 {
 	int pool_without = pa->nr_empty_pop_pages - (c->isolated ? 0 : c->map.nr_empty_pop_pages);
 
@@ -241,17 +256,24 @@ static bool should_reclaim(const struct pcpu_chunk *c)
 	 * work then tops the pool up to PCPU_EMPTY_POP_PAGES_HIGH again.  The kernel
 	 * leaves them. */
 	if (c->map.free_bytes == (int)_pcpu_geo->unit_size)
-		return c->isolated ||
-		       pool_without + c->map.nr_empty_pop_pages > PCPU_EMPTY_POP_PAGES_HIGH;
-	return c->isolated || (pool_without > PCPU_EMPTY_POP_PAGES_HIGH &&
+		return c->isolated || pool_without + c->map.nr_empty_pop_pages > high;
+	return c->isolated || (pool_without > high &&
 			       c->map.nr_empty_pop_pages >= c->map.nr_pages / 4);
+}
+
+/* Whether a pool bound of @high is a reserve beyond the kernel's, which keeps whole free
+ * chunks with their pages too.  With the kernel's pool alone, every surplus free chunk
+ * goes, as in the kernel. */
+static bool reserve_keeps_chunks(int high)
+{
+	return high > PCPU_EMPTY_POP_PAGES_HIGH;
 }
 
 /* After an area of @c was freed (lock held): does the balance work have work to do? */
 static bool after_free(struct pcpu_chunk *c)
 {
 	ASSERT_LOCKED();
-	if (should_reclaim(c)) {
+	if (should_reclaim(c, pa->reserve_pages)) {
 		/* The kernel's balance work runs later from a workqueue and so reclaims many
 		 * pages at a time; without a thread, batch instead: an already isolated
 		 * chunk waits until it has PCPU_RECLAIM_BATCH empty pages, or is empty. */
@@ -261,9 +283,12 @@ static bool after_free(struct pcpu_chunk *c)
 		return now;
 	}
 	if (!c->isolated && c->map.free_bytes == (int)_pcpu_geo->unit_size) {
-		/* more than one entirely free chunk: free the surplus */
+		/* more than one entirely free chunk: free the surplus (beyond what the
+		 * reserve keeps, see balance_free) */
 		struct pcpu_list *head = &pa->slots[pa->free_slot];
-		return head->next != &c->list || head->next->next != head;
+		return (head->next != &c->list || head->next->next != head) &&
+		       (!reserve_keeps_chunks(pa->reserve_pages) ||
+			pa->nr_empty_pop_pages > pa->reserve_pages);
 	}
 	return false;
 }
@@ -275,6 +300,33 @@ static void debug_verify(const struct pcpu_chunk *c, const char *when)
 	if (pa->debug && _pcpu_chunk_map_verify(&c->map, err, sizeof(err)) != 0)
 		_pcpu_fatal("LIBPERCPU_DEBUG", "chunk %d inconsistent after %s: %s", c->index, when,
 			   err);
+}
+
+/* The dirty map (lock held).  Bytes that no allocation has held since their page was
+ * populated read as zero, so an allocation needs zeroing only where an earlier area was
+ * freed since: a free sets the bits of its pages; populating a page clears its bit (the
+ * kernel gives zeroed pages), and so does depopulating it (its bytes go). */
+static void dirty_set(struct pcpu_chunk *c, int ps, int pe, bool dirty)
+{
+	const int bpl = (int)(sizeof(long) * 8);
+
+	ASSERT_LOCKED();
+	for (int p = ps; p < pe; p++) {
+		if (dirty)
+			c->dirty[p / bpl] |= 1ul << (p % bpl);
+		else
+			c->dirty[p / bpl] &= ~(1ul << (p % bpl));
+	}
+}
+
+static bool dirty_any(const struct pcpu_chunk *c, int ps, int pe)
+{
+	const int bpl = (int)(sizeof(long) * 8);
+
+	for (int p = ps; p < pe; p++)
+		if ((c->dirty[p / bpl] >> (p % bpl)) & 1)
+			return true;
+	return false;
 }
 
 /* ---------------------------------------------------------------------------------
@@ -294,7 +346,10 @@ static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
 static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
 {
 	ASSERT_ALLOC_MUTEX();
-	_pcpu_chunk_vm_depopulate(c, rs, re);
+	if (_pcpu_chunk_vm_depopulate(c, rs, re) != 0)
+		/* the pages may keep their bytes (mlock()ed memory refuses MADV_DONTNEED)
+		 * and show them once populated again: zero every allocation from now on */
+		__atomic_store_n(&pa->always_zero, true, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&pa->nr_depopulate_calls, 1, __ATOMIC_RELAXED);
 }
 
@@ -412,8 +467,9 @@ static bool page_populated(const struct pcpu_chunk_map *m, int page)
 }
 
 /* Destroys every entirely free chunk but one (with @empty_only, only those with no
- * populated page). */
-static void balance_free(bool empty_only)
+ * populated page); a reserve beyond the kernel's pool (@high) keeps those whose pages it
+ * has room for. */
+static void balance_free(bool empty_only, int high)
 {
 	struct pcpu_list doomed, *head = &pa->slots[pa->free_slot], *pos, *next;
 
@@ -425,6 +481,9 @@ static void balance_free(bool empty_only)
 		next = pos->next;
 		if (pos == head->next || c->immutable)
 			continue; /* spare the first one */
+		if (!empty_only && c->map.nr_populated && reserve_keeps_chunks(high) &&
+		    pa->nr_empty_pop_pages <= high)
+			continue;
 		if (!empty_only || c->map.nr_populated == 0) {
 			pa->nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
 			chunk_unlink(c);
@@ -444,7 +503,7 @@ static void balance_free(bool empty_only)
 /* Gives back the empty pages of isolated chunks, scanning from the end so that the
  * populated pages stay near the start; then returns each chunk to the slots, or
  * sidelines it until it empties further. */
-static void reclaim_populated(void)
+static void reclaim_populated(int high)
 {
 	struct pcpu_list *head = &pa->slots[pa->to_depopulate_slot];
 
@@ -461,17 +520,19 @@ static void reclaim_populated(void)
 			 * kernel compares only the other chunks' pool with the high mark, so a
 			 * chunk reintegrated when the pool is short keeps every empty page it
 			 * has; counting this chunk's pages too keeps the pool near the mark. */
-			if (pa->nr_empty_pop_pages + c->map.nr_empty_pop_pages <=
-			    PCPU_EMPTY_POP_PAGES_HIGH) {
+			if (pa->nr_empty_pop_pages + c->map.nr_empty_pop_pages <= high) {
 				reintegrate = true;
 				break;
 			}
 			if (_pcpu_chunk_page_empty(&c->map, i) && page_populated(&c->map, i)) {
 				if (end == -1)
 					end = i;
-				if (i > 0)
+				/* Beyond the kernel, which gives back whole runs: the run stops
+				 * where the pool comes down to @high exactly. */
+				if (i > 0 && end - i + 1 < pa->nr_empty_pop_pages +
+								c->map.nr_empty_pop_pages - high)
 					continue;
-				i--; /* the range reaches page 0: depopulate it now */
+				i--; /* the run reaches page 0 or the bound: depopulate it now */
 			}
 			if (end == -1)
 				continue;
@@ -480,6 +541,7 @@ static void reclaim_populated(void)
 			chunk_depopulate(c, i + 1, end + 1);
 			lock();
 			_pcpu_chunk_mark_depopulated(&c->map, i + 1, end + 1);
+			dirty_set(c, i + 1, end + 1, false);
 			debug_verify(c, "depopulate");
 			end = -1;
 		}
@@ -527,6 +589,7 @@ retry:
 			}
 			before = c->map.nr_empty_pop_pages;
 			_pcpu_chunk_mark_populated(&c->map, rs, rs + nr);
+			dirty_set(c, rs, rs + nr, false);
 			account_empty(c, before);
 			nr_to_pop -= nr;
 			re = rs + nr;
@@ -538,41 +601,227 @@ retry:
 		goto retry;
 }
 
-/* Sends the entirely free chunks that should give pages back to reclaim. */
-static void isolate_free_chunks(void)
+/* ---------------------------------------------------------------------------------
+ * The cache of freed small areas (lock held)
+ *
+ * Beyond the kernel: a bitmap free and the next bitmap allocation cost several times a
+ * list push and pop (librseq's mempool is a free list), so a freed area of up to
+ * PCPU_CACHE_MAX_BITS bits waits on a list per size for the next allocation of that
+ * size, linked through its first used unit's copy: it stays allocated in the maps, its
+ * pages populated.  A bit per map bit marks it, so that freeing it again is caught as
+ * a double free, and a link that leads to no cached area (the area was written after
+ * pcpu_free()) is reported instead of followed.  At most
+ * cache_max_bytes per unit; the balance work gives every cached area back to its chunk
+ * when it trims the reserve.
+ * --------------------------------------------------------------------------------- */
+
+static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp);
+static int chunk_free_locked(struct pcpu_chunk *c, int off);
+
+static bool bit_test(const unsigned long *map, int bit)
+{
+	const int bpl = (int)(sizeof(long) * 8);
+	return (map[bit / bpl] >> (bit % bpl)) & 1;
+}
+
+static void bit_assign(unsigned long *map, int bit, bool v)
+{
+	const int bpl = (int)(sizeof(long) * 8);
+
+	if (v)
+		map[bit / bpl] |= 1ul << (bit % bpl);
+	else
+		map[bit / bpl] &= ~(1ul << (bit % bpl));
+}
+
+/* The first set bit of @map in [from, end), or -1. */
+static int next_set_bit(const unsigned long *map, int from, int end)
+{
+	const int bpl = (int)(sizeof(long) * 8);
+
+	while (from < end) {
+		unsigned long w = map[from / bpl] >> (from % bpl);
+
+		if (w) {
+			int b = from + __builtin_ctzl(w);
+			return b < end ? b : -1;
+		}
+		from = (from / bpl + 1) * bpl;
+	}
+	return -1;
+}
+
+static bool area_cached(const struct pcpu_chunk *c, int off)
+{
+	return bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE);
+}
+
+/* The size in bits of the live area at byte @off of @c if the cache takes it, else -1
+ * (too small to hold a link, too large, in the reserved chunk, or no live area starts
+ * there: the bitmap's free says which). */
+static int cacheable_bits(const struct pcpu_chunk *c, int off)
+{
+	const struct pcpu_chunk_map *m = &c->map;
+	int bit = off / PCPU_MIN_ALLOC_SIZE, end, next;
+
+	if (c == pa->reserved_chunk || off % PCPU_MIN_ALLOC_SIZE || off < m->start_offset ||
+	    bit >= m->map_bits - m->end_offset / PCPU_MIN_ALLOC_SIZE ||
+	    !bit_test(m->alloc_map, bit) || !bit_test(m->bound_map, bit))
+		return -1;
+	/* an allocated bit with a boundary starts an area; the next boundary ends it */
+	end = bit + PCPU_CACHE_MAX_BITS + 1;
+	next = next_set_bit(m->bound_map, bit + 1, end < m->map_bits + 1 ? end : m->map_bits + 1);
+	if (next < 0 || (size_t)(next - bit) * PCPU_MIN_ALLOC_SIZE < sizeof(void *))
+		return -1;
+	return next - bit;
+}
+
+/* Caches the area of @bits bits at @off of @c instead of freeing it; false if the cache
+ * is full (the caller frees it). */
+static bool cache_put(struct pcpu_chunk *c, int off, int bits)
+{
+	size_t bytes = (size_t)bits * PCPU_MIN_ALLOC_SIZE;
+	char *p = c->base + off;
+
+	if (pa->cache_bytes + bytes > pa->cache_max_bytes)
+		return false;
+	memcpy(p + _pcpu_geo->used_unit_base[0], &pa->cache[bits], sizeof(void *));
+	_pcpu_san_free(p, bytes); /* the link too: only the allocator reads it */
+	pa->cache[bits] = p;
+	bit_assign(c->cached, off / PCPU_MIN_ALLOC_SIZE, true);
+	c->nr_cached++;
+	pa->cache_bytes += bytes;
+	pa->reserve_active = true;
+	return true;
+}
+
+/* A cached area of @bits bits aligned to @align, taken out of the cache, or NULL;
+ * *@cp and *@offp say where it is. */
+static char *cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
+{
+	char *p = pa->cache[bits], *next;
+	struct pcpu_chunk *c, *nc;
+	int off, noff;
+
+	if (!p || ((uintptr_t)p & (align - 1)))
+		return NULL;
+	c = chunk_lookup((uintptr_t)p, &off); /* checked when it was linked */
+	_pcpu_san_alloc(p, (size_t)bits * PCPU_MIN_ALLOC_SIZE); /* it is taken: readable */
+	memcpy(&next, p + _pcpu_geo->used_unit_base[0], sizeof(next));
+	if (next && (!(nc = chunk_lookup((uintptr_t)next, &noff)) || !area_cached(nc, noff)))
+		_pcpu_fatal("pcpu_alloc", "the freed %d-byte area %p was written after pcpu_free(): "
+			   "its cache link %p leads to no freed area",
+			   bits * PCPU_MIN_ALLOC_SIZE, (void *)p, (void *)next);
+	pa->cache[bits] = next;
+	bit_assign(c->cached, off / PCPU_MIN_ALLOC_SIZE, false);
+	c->nr_cached--;
+	pa->cache_bytes -= (size_t)bits * PCPU_MIN_ALLOC_SIZE;
+	pa->reserve_active = true;
+	*cp = c;
+	*offp = off;
+	return p;
+}
+
+/* Gives every cached area back to its chunk. */
+static void cache_drain(void)
+{
+	for (int bits = 1; bits <= PCPU_CACHE_MAX_BITS; bits++) {
+		struct pcpu_chunk *c;
+		int off;
+
+		while (cache_get(bits, 1, &c, &off)) {
+			(void)chunk_free_locked(c, off);
+			(void)after_free(c); /* isolates it if it should give pages back */
+		}
+	}
+}
+
+/* Sends the entirely free chunks that should give pages back to reclaim; when the
+ * reserve is trimmed (@trim, @high the kernel's pool), every chunk that should: the free
+ * path isolated only those beyond the reserve. */
+static void isolate_reclaimable(int high, bool trim)
 {
 	struct pcpu_list *head = &pa->slots[pa->free_slot], *pos, *next;
 
 	lock();
 	for (pos = head->next; pos != head; pos = next) {
 		next = pos->next;
-		if (should_reclaim(chunk_of(pos)))
+		if (should_reclaim(chunk_of(pos), high))
 			chunk_isolate(chunk_of(pos));
+	}
+	for (int i = 1; trim && reserve_keeps_chunks(pa->reserve_pages) && i < pa->chunk_hwm; i++) {
+		struct pcpu_chunk *c = pa->chunks[i];
+
+		if (c && !c->isolated && should_reclaim(c, high))
+			chunk_isolate(c);
 	}
 	unlock();
 }
 
-static void balance_locked(void)
+/* The balance work.  With @trim (pcpu_balance(), or the reserve found idle) the cache
+ * goes back to the chunks and the pool of empty populated pages down to the kernel's
+ * PCPU_EMPTY_POP_PAGES_HIGH; without (the slow paths of alloc and free), the pool down
+ * to the reserve's bound. */
+static void balance_locked(bool trim)
 {
+	int high;
+
 	ASSERT_ALLOC_MUTEX();
-	lock(); /* balance_pending is read and set under it */
+	lock(); /* balance_pending and trim_pending are read and set under it */
 	pa->balance_pending = false;
+	trim |= pa->trim_pending;
+	pa->trim_pending = false;
+	if (trim)
+		cache_drain();
 	unlock();
-	balance_free(false);
-	isolate_free_chunks();
-	reclaim_populated();
+	high = trim ? PCPU_EMPTY_POP_PAGES_HIGH : pa->reserve_pages;
+	balance_free(false, high);
+	isolate_reclaimable(high, trim);
+	reclaim_populated(high);
 	/* reclaim may have put entirely free chunks back: free the surplus now rather
 	 * than on the next run (the kernel's workqueue would simply run again) */
-	balance_free(false);
+	balance_free(false, high);
 	balance_populated();
-	balance_free(true);
+	balance_free(true, high);
 }
 
-void _pcpu_alloc_balance(void)
+static void balance_run(bool trim)
 {
 	lock_alloc_mutex();
-	balance_locked();
+	balance_locked(trim);
 	unlock_alloc_mutex();
+}
+
+/* pcpu_balance(): everything kept for reuse goes back. */
+void _pcpu_alloc_balance(void)
+{
+	balance_run(true);
+}
+
+/* Every allocator call counts down (lock held); one in PCPU_RESERVE_CHECK_CALLS reads
+ * the clock.  If nothing entered or left the pool or the cache for PCPU_RESERVE_IDLE_MS
+ * and the pool holds more than the kernel's, the reserve is idle: true, and the balance
+ * work that the caller runs trims it. */
+static bool reserve_idle(void)
+{
+	uint64_t now;
+
+	ASSERT_LOCKED();
+	if (--pa->calls_to_check > 0)
+		return false;
+	pa->calls_to_check = PCPU_RESERVE_CHECK_CALLS;
+	now = _pcpu_vm->now_ms();
+	if (pa->reserve_active) {
+		pa->reserve_active = false;
+		pa->reserve_stamp_ms = now;
+		return false;
+	}
+	if ((pa->nr_empty_pop_pages <= PCPU_EMPTY_POP_PAGES_HIGH && !pa->cache_bytes) ||
+	    now - pa->reserve_stamp_ms < PCPU_RESERVE_IDLE_MS)
+		return false;
+	pa->trim_pending = true;
+	pa->reserve_active = true; /* the trim starts the next period */
+	return true;
 }
 
 /* ---------------------------------------------------------------------------------
@@ -639,6 +888,17 @@ static void page_range(int off, size_t bytes, int *page_start, int *page_end)
 	*page_end = (int)((off + bytes + _pcpu_geo->page_size - 1) / _pcpu_geo->page_size);
 }
 
+/* Whether some page of [off, off + bytes) of @c held an area freed since it was
+ * populated (lock held): the area's bytes there may not be zero. */
+static bool area_dirty(const struct pcpu_chunk *c, int off, size_t bytes)
+{
+	int ps, pe;
+
+	ASSERT_LOCKED();
+	page_range(off, bytes, &ps, &pe);
+	return dirty_any(c, ps, pe);
+}
+
 /* Whether every page of [off, off + bytes) is populated (lock held). */
 static bool area_populated(const struct pcpu_chunk *c, int off, size_t bytes)
 {
@@ -670,6 +930,7 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 		lock();
 		before = c->map.nr_empty_pop_pages;
 		_pcpu_chunk_mark_populated(&c->map, rs, re);
+		dirty_set(c, rs, re, false);
 		account_empty(c, before);
 		unlock();
 	}
@@ -680,7 +941,8 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 static void count_alloc(struct pcpu_chunk *c, int off, size_t size)
 {
 	ASSERT_LOCKED();
-	_pcpu_san_alloc(c->base + off, size);
+	if (off >= 0) /* < 0: an area from the cache, which cache_get() marked already */
+		_pcpu_san_alloc(c->base + off, size);
 	if (size > c->max_alloc_size)
 		c->max_alloc_size = size;
 	pa->stats.nr_alloc++;
@@ -709,9 +971,10 @@ static bool reintegrate_sidelined(void)
 
 /* No chunk had room: reuse sidelined chunks, else make a chunk and take the area from
  * it before any other thread can see it.  alloc_mutex serializes creators.  Sets
- * *populated: whether the area's pages are all populated already. */
+ * *populated: whether the area's pages are all populated already; *dirty: whether it
+ * needs zeroing. */
 static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, int *offp,
-					  bool *populated)
+					  bool *populated, bool *dirty)
 {
 	struct pcpu_chunk *c;
 
@@ -741,6 +1004,7 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 	if (c) {
 		count_alloc(c, *offp, size);
 		*populated = area_populated(c, *offp, size);
+		*dirty = area_dirty(c, *offp, size);
 		debug_verify(c, "alloc");
 	} else {
 		pa->stats.nr_alloc_failed++;
@@ -765,7 +1029,7 @@ int _pcpu_alloc_check(size_t size, size_t align, unsigned int gfp)
  * whose pages are all populated (_pcpu_chunk_find_fit's pop_only). */
 void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp)
 {
-	bool atomic = gfp & PCPU_GFP_ATOMIC, populated = true, need_balance;
+	bool atomic = gfp & PCPU_GFP_ATOMIC, populated = true, dirty = false, need_balance;
 	struct pcpu_chunk *c;
 	int bits, off = -1;
 	char *ptr;
@@ -782,22 +1046,34 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 	bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
 
 	lock();
+	if (!reserved && bits <= PCPU_CACHE_MAX_BITS && cache_get(bits, align, &c, &off)) {
+		count_alloc(c, -1, size);
+		need_balance = reserve_idle() && !atomic;
+		unlock();
+		if (need_balance)
+			balance_run(false);
+		ptr = c->base + off; /* its copies hold what its last user left there */
+		_pcpu_chunk_vm_zero(ptr, size);
+		return ptr;
+	}
 	c = reserved ? alloc_reserved(bits, align, &off) :
 		       alloc_from_slots(bits, align, atomic, &off);
 	if (c) {
 		count_alloc(c, off, size);
 		populated = atomic || area_populated(c, off, size);
+		dirty = area_dirty(c, off, size);
 		debug_verify(c, "alloc");
 	} else if (atomic) {
 		pa->stats.nr_alloc_failed++;
 		pa->balance_pending = true; /* the next blocking call tops the pool up */
 	}
+	need_balance = reserve_idle();
 	need_balance = !atomic && (pa->nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_LOW ||
-				   pa->balance_pending);
+				   pa->balance_pending || need_balance);
 	unlock();
 
 	if (!c && !atomic && !reserved)
-		c = alloc_new_chunk(bits, align, size, &off, &populated);
+		c = alloc_new_chunk(bits, align, size, &off, &populated, &dirty);
 	if (!c) {
 		errno = ENOMEM;
 		return NULL;
@@ -818,15 +1094,16 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 		pa->stats.nr_alloc_failed++;
 		unlock();
 		if (need_balance)
-			_pcpu_alloc_balance();
+			balance_run(false);
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (need_balance)
-		_pcpu_alloc_balance();
+		balance_run(false);
 
 	ptr = c->base + off;
-	_pcpu_chunk_vm_zero(ptr, size);
+	if (dirty || __atomic_load_n(&pa->always_zero, __ATOMIC_RELAXED))
+		_pcpu_chunk_vm_zero(ptr, size);
 	return ptr;
 }
 
@@ -866,11 +1143,30 @@ static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 	return c;
 }
 
+/* Frees the area at byte @off of @c in its maps: the bytes freed, or -1 if no live area
+ * starts there (lock held). */
+static int chunk_free_locked(struct pcpu_chunk *c, int off)
+{
+	int oslot = chunk_slot(c), before = c->map.nr_empty_pop_pages, freed, ps, pe;
+
+	ASSERT_LOCKED();
+	freed = _pcpu_chunk_free_area(&c->map, off);
+	if (freed < 0)
+		return -1;
+	_pcpu_san_free(c->base + off, (size_t)freed);
+	page_range(off, (size_t)freed, &ps, &pe);
+	dirty_set(c, ps, pe, true);
+	account_empty(c, before);
+	chunk_relocate(c, oslot);
+	debug_verify(c, "free");
+	return freed;
+}
+
 void _pcpu_free_internal(void *ptr, const char *caller)
 {
 	struct pcpu_chunk *c;
-	bool need_balance = false;
-	int off, oslot, before, freed;
+	bool need_balance = false, cached;
+	int off, bits;
 
 	if (!ptr)
 		return;
@@ -880,26 +1176,22 @@ void _pcpu_free_internal(void *ptr, const char *caller)
 		unlock();
 		_pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
 	}
-	oslot = chunk_slot(c);
-	before = c->map.nr_empty_pop_pages;
-	freed = _pcpu_chunk_free_area(&c->map, off);
-	if (freed < 0) {
+	bits = area_cached(c, off) ? -1 : cacheable_bits(c, off);
+	cached = bits > 0 && cache_put(c, off, bits);
+	if (!cached && (area_cached(c, off) || chunk_free_locked(c, off) < 0)) {
 		unlock();
 		_pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
 			   ptr);
 	}
-	_pcpu_san_free(ptr, (size_t)freed);
-	account_empty(c, before);
-	chunk_relocate(c, oslot);
-	debug_verify(c, "free");
 	pa->stats.nr_dealloc++;
 	pa->stats.nr_cur_alloc--;
 
-	need_balance = after_free(c);
+	need_balance = reserve_idle();
+	need_balance = (!cached && after_free(c)) || need_balance;
 	unlock();
 
 	if (need_balance)
-		_pcpu_alloc_balance();
+		balance_run(false);
 }
 
 /* Whether @p lies in the arena, without the lock: the arena may grow meanwhile. */
@@ -963,6 +1255,12 @@ int _pcpu_alloc_setup(bool debug)
 	pa->nr_empty_pop_pages = pa->first_chunk->map.nr_empty_pop_pages;
 	_pcpu_san_poison_area(g->arena, g->static_size, g->reserved_size + g->dyn_size);
 	chunk_relocate(pa->first_chunk, -1);
+	size_t reserve = PCPU_RESERVE_BYTES / (g->page_size * (size_t)g->nr_used);
+	pa->reserve_pages = reserve > PCPU_EMPTY_POP_PAGES_HIGH ? (int)reserve :
+			    PCPU_EMPTY_POP_PAGES_HIGH;
+	pa->calls_to_check = PCPU_RESERVE_CHECK_CALLS;
+	pa->reserve_stamp_ms = _pcpu_vm->now_ms();
+	pa->cache_max_bytes = PCPU_CACHE_BYTES / (size_t)g->nr_used;
 
 	pa->stats.unit_size = g->unit_size;
 	pa->stats.static_size = g->static_size;

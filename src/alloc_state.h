@@ -17,6 +17,19 @@
 #define PCPU_RECLAIM_BATCH 16 /* empty pages an isolated chunk gathers before reclaim */
 #define PCPU_SLOT_BASE_SHIFT 5
 #define PCPU_SLOT_FAIL_HINT 3
+/* The reserve: empty populated pages kept for reuse beyond the kernel's pool, up to this
+ * much memory over all used units (and at least PCPU_EMPTY_POP_PAGES_HIGH pages per
+ * unit), until pcpu_balance(), or until the allocator has been idle (no page
+ * populated, emptied or reused, no area cached or taken from the cache) for
+ * PCPU_RESERVE_IDLE_MS, which one allocator call in PCPU_RESERVE_CHECK_CALLS looks at. */
+#define PCPU_RESERVE_BYTES ((size_t)64 << 20)
+#define PCPU_RESERVE_IDLE_MS 1000
+#define PCPU_RESERVE_CHECK_CALLS 64
+/* The cache: freed areas of up to PCPU_CACHE_MAX_BITS bits (1 KiB) wait on a list per
+ * size for the next allocation of that size, at most PCPU_CACHE_BYTES of them over all
+ * used units, and go back to their chunks when the reserve is trimmed. */
+#define PCPU_CACHE_MAX_BITS 256
+#define PCPU_CACHE_BYTES ((size_t)64 << 20)
 
 /*
  * The allocator's state.  Two locks (order: alloc_mutex, then lock; sections.c's
@@ -49,6 +62,21 @@ struct pcpu_alloc_state {
 
 	int nr_empty_pop_pages;      /* lock: over non-isolated, non-reserved chunks */
 	bool balance_pending;        /* lock */
+
+	int reserve_pages;           /* lock (setup; tests change it): most empty populated
+				      * pages per unit kept between trims, PCPU_RESERVE_BYTES' */
+	bool reserve_active;         /* lock: a page entered or left the pool, or an area the
+				      * cache, since the last idle check */
+	bool trim_pending;           /* lock: the next balance work trims the reserve */
+	int calls_to_check;          /* lock: allocator calls until the next idle check */
+	uint64_t reserve_stamp_ms;   /* lock: _pcpu_vm->now_ms() when last seen active */
+	/* lock: cache[b] lists the freed areas of b bits, linked through the copy of their
+	 * first used unit; cache_bytes of them per unit, at most cache_max_bytes (setup,
+	 * PCPU_CACHE_BYTES'; tests change it) */
+	void *cache[PCPU_CACHE_MAX_BITS + 1];
+	size_t cache_bytes, cache_max_bytes;
+	bool always_zero;            /* atomic: a depopulation failed, so pages populated
+				      * again may hold old bytes: every allocation zeroes */
 
 	struct pcpu_stats stats;     /* lock, but for the two counts below */
 	/* Counted outside the lock (population runs under alloc_mutex only): atomic

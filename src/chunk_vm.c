@@ -56,13 +56,23 @@ int _pcpu_chunk_vm_populate(struct pcpu_chunk *c, int rs, int re)
 	return 0;
 }
 
-void _pcpu_chunk_vm_depopulate(struct pcpu_chunk *c, int rs, int re)
+int _pcpu_chunk_vm_depopulate(struct pcpu_chunk *c, int rs, int re)
 {
 	const struct pcpu_geometry *g = _pcpu_geo;
 	size_t off = (size_t)rs * g->page_size, len = (size_t)(re - rs) * g->page_size;
+	int ret = 0;
 
 	for (int u = 0; u < g->nr_used; u++)
-		(void)_pcpu_vm->depopulate(c->base + g->used_unit_base[u] + off, len);
+		if (_pcpu_vm->depopulate(c->base + g->used_unit_base[u] + off, len) != 0)
+			ret = -1;
+	return ret;
+}
+
+static unsigned long *page_bits(int nr_pages)
+{
+	const int bpl = (int)(sizeof(long) * 8);
+
+	return calloc((size_t)(nr_pages + bpl - 1) / (size_t)bpl, sizeof(long));
 }
 
 static bool all_zero(const char *p, size_t size)
@@ -114,12 +124,18 @@ struct pcpu_chunk *_pcpu_chunk_vm_create(int index)
 	if (_pcpu_vm->commit(c->meta, meta_bytes(), false) != 0 ||
 	    _pcpu_chunk_map_init_mem(&c->map, g->unit_size, g->page_size, 0, 0, c->meta) != 0)
 		goto out_meta;
-	if (_pcpu_vm->commit(c->base, g->chunk_bytes, false) != 0)
+	/* the allocator's maps, made now: its free path, which signal handlers may run
+	 * once the library is initialized, then allocates nothing */
+	c->dirty = page_bits(c->map.nr_pages);
+	c->cached = page_bits(c->map.map_bits);
+	if (!c->dirty || !c->cached || _pcpu_vm->commit(c->base, g->chunk_bytes, false) != 0)
 		goto out_map;
 	_pcpu_chunk_vm_bind(c->base);
 	return c;
 
 out_map:
+	free(c->dirty);
+	free(c->cached);
 	_pcpu_chunk_map_destroy(&c->map);
 out_meta:
 	_pcpu_vm->release(c->meta, meta_bytes());
@@ -134,6 +150,8 @@ void _pcpu_chunk_vm_free(struct pcpu_chunk *c)
 {
 	_pcpu_chunk_map_destroy(&c->map);
 	_pcpu_vm->release(c->meta, meta_bytes());
+	free(c->dirty);
+	free(c->cached);
 	free(c);
 }
 
@@ -155,6 +173,15 @@ struct pcpu_chunk *_pcpu_chunk_vm_first_part(size_t start, size_t bytes)
 	c->base = _pcpu_geo->arena + aligned;
 	if (_pcpu_chunk_map_init(&c->map, region, page, (int)head,
 				 (int)(region - head - bytes)) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->dirty = page_bits(c->map.nr_pages);
+	c->cached = page_bits(c->map.map_bits);
+	if (!c->dirty || !c->cached) {
+		free(c->dirty);
+		free(c->cached);
+		_pcpu_chunk_map_destroy(&c->map);
 		free(c);
 		return NULL;
 	}

@@ -17,6 +17,14 @@ struct pcpu_chunk {
 	struct pcpu_chunk_map map;
 	char *base;                 /* map offset 0 of the unit at offset 0; fixed */
 	void *meta;                 /* dynamic chunks: the mapping holding the maps; fixed */
+	unsigned long *dirty;       /* nr_pages bits (pcpu_lock): an area of the page was
+				     * freed since it was populated, so its free bytes may
+				     * not be zero; made with the chunk */
+	unsigned long *cached;      /* map_bits bits (pcpu_lock): the area starting at this
+				     * bit waits in alloc.c's cache */
+	int nr_cached;              /* pcpu_lock: areas of it in the cache (allocated in its
+				     * map, freed by their user: percpu_stats' nr_alloc
+				     * leaves them out) */
 	int index;                  /* arena slot; fixed */
 	int slot;                   /* allocator slot list it is on, -1 if none */
 	bool isolated;              /* off the slot lists, awaiting depopulation */
@@ -32,7 +40,8 @@ void _pcpu_chunk_vm_free(struct pcpu_chunk *c) PCPU_HIDDEN;       /* after decom
 int _pcpu_chunk_vm_first_commit(bool *huge_pages) PCPU_HIDDEN;     /* 0, -1 errno */
 struct pcpu_chunk *_pcpu_chunk_vm_first_part(size_t start, size_t bytes) PCPU_HIDDEN;
 int _pcpu_chunk_vm_populate(struct pcpu_chunk *c, int rs, int re) PCPU_HIDDEN; /* 0, -1 errno */
-void _pcpu_chunk_vm_depopulate(struct pcpu_chunk *c, int rs, int re) PCPU_HIDDEN;
+/* 0, or -1 if a unit refused (its pages may keep their bytes: mlock()ed memory) */
+int _pcpu_chunk_vm_depopulate(struct pcpu_chunk *c, int rs, int re) PCPU_HIDDEN;
 void _pcpu_chunk_vm_zero(char *ptr, size_t size) PCPU_HIDDEN; /* a new object, every unit */
 extern bool _pcpu_bind_simulated_nodes PCPU_HIDDEN;   /* test hook: bind simulated nodes */
 

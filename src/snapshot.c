@@ -130,8 +130,12 @@ int _pcpu_snap_chunk_stats(const struct pcpu_snap_chunk *c, struct pcpu_chunk_st
 		if (-sizes[nfree] > out->max_frag)
 			out->max_frag = -sizes[nfree];
 	}
+	/* the cache's areas are allocated in the map, but their users freed them: the
+	 * counts of live allocations (nr_cur_alloc) leave them out, and so does this one */
 	out->nr_alloc = n - nfree;
-	if (out->nr_alloc) {
+	if (c->nr_cached > 0) /* from another process: not trusted beyond the map's count */
+		out->nr_alloc -= c->nr_cached < out->nr_alloc ? c->nr_cached : out->nr_alloc;
+	if (n - nfree) {
 		out->cur_min_alloc = sizes[nfree];
 		out->cur_med_alloc = sizes[nfree + (n - nfree - 1) / 2];
 		out->cur_max_alloc = sizes[n - 1];

@@ -24,6 +24,8 @@ struct pcpu_snap_chunk {
 	enum pcpu_snap_list list;
 	size_t unit_start;         /* unit offset of the map's byte 0 */
 	size_t max_alloc_size;     /* largest allocation ever made in it */
+	int nr_cached;             /* of the areas its map holds, those freed into the
+				    * allocator's cache (pcpu_alloc(3)): not counted as live */
 	struct pcpu_chunk_map map; /* the pointers point into meta, the snapshot's copy */
 };
 

@@ -95,6 +95,7 @@ static int take_snapshot(struct pcpu_snapshot *s)
 		sc->unit_start = (size_t)(c->base - _pcpu_geo->arena) -
 				 (size_t)c->index * _pcpu_geo->chunk_bytes;
 		sc->max_alloc_size = c->max_alloc_size;
+		sc->nr_cached = c->nr_cached;
 		s->nr_chunks++;
 	}
 	_pcpu_mutex_unlock(&_pcpu_alloc.lock);

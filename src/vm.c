@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vm.h"
@@ -183,6 +184,14 @@ static void *os_roomy_address(size_t align)
 #endif
 }
 
+static uint64_t os_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* the vDSO's cheapest clock */
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 const struct pcpu_vm_ops _pcpu_vm_os = {
 	.reserve = os_reserve,
 	.commit = os_commit,
@@ -193,6 +202,7 @@ const struct pcpu_vm_ops _pcpu_vm_os = {
 	.release = os_release,
 	.reserve_at = os_reserve_at,
 	.roomy_address = os_roomy_address,
+	.now_ms = os_now_ms,
 };
 
 const struct pcpu_vm_ops *_pcpu_vm = &_pcpu_vm_os;

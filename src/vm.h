@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct pcpu_vm_ops {
 	/* Reserves @size bytes of address space aligned to @align, inaccessible and costing
@@ -31,6 +32,9 @@ struct pcpu_vm_ops {
 	/* An address aligned to @align in the middle of the largest unmapped range of the
 	 * address space, where a reservation can grow upward for long; NULL if unknown. */
 	void *(*roomy_address)(size_t align);
+	/* Milliseconds on a monotonic clock (a coarse one is fine): how long the allocator's
+	 * reserve has been idle.  Tests swap it to move time on without waiting. */
+	uint64_t (*now_ms)(void);
 };
 
 extern const struct pcpu_vm_ops _pcpu_vm_os;  /* the real one: mmap, madvise, mbind */

@@ -565,6 +565,12 @@ static void test_boundaries(char *self)
 static void test_all(char *self)
 {
 	CHECK_EQ(pcpu_init(), 0);
+	/* The kernel's policy, step by step: no reserve beyond its pool of
+	 * PCPU_EMPTY_POP_PAGES_HIGH empty pages, no cache of freed areas (test_reserve
+	 * checks those). */
+	pcpu_balance();
+	_pcpu_alloc.reserve_pages = PCPU_EMPTY_POP_PAGES_HIGH;
+	_pcpu_alloc.cache_max_bytes = 0;
 	counting_vm = _pcpu_vm_os;
 	counting_vm.reserve = counting_reserve;
 	counting_vm.release = counting_release;

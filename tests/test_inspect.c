@@ -100,6 +100,10 @@ static void child_allocate(struct report *rep, int n, void **ptrs)
 		else
 			rep->live[rep->nr++] = rep->live[i];
 	}
+	/* freed areas of up to 1 KiB wait in the allocator's cache, allocated in their
+	 * chunk's map, until pcpu_balance() gives them back (pcpu_alloc(3)): the model
+	 * counts every freed area free */
+	pcpu_balance();
 	unit0 = (char *)pcpu_ptr(ptrs[0], cpu0) - (char *)ptrs[0];
 	if (rep->nr == 0 || rep->g.unit_size / rep->g.page_size >= sizeof(rep->resident[0]))
 		_exit(6);

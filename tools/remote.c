@@ -175,6 +175,7 @@ static int read_chunk(struct target *t, const struct pcpu_alloc_state *st,
 	sc->unit_start = (size_t)((uintptr_t)chunk.base - (uintptr_t)g->arena) -
 			 (size_t)chunk.index * g->chunk_bytes;
 	sc->max_alloc_size = chunk.max_alloc_size;
+	sc->nr_cached = chunk.nr_cached;
 	return 0;
 }
 
