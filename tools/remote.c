@@ -79,6 +79,24 @@ static bool exited(struct target *t)
 	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
 
+/* Whether /proc/PID/maps lists at least one mapping now.  A process killed while its maps
+ * were read can end the read early (the kernel reads the maps a page at a time, and its
+ * memory goes before it becomes a zombie): a second read then finds none. */
+static bool has_mappings(struct target *t)
+{
+	char path[64], line[512];
+	bool any;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	any = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	return any;
+}
+
 /* The address of the anchor mapping, from /proc/PID/maps; 0 with the reason if none. */
 static uint64_t find_anchor(struct target *t)
 {
@@ -108,7 +126,7 @@ static uint64_t find_anchor(struct target *t)
 			permission_error(t);
 		else
 			fail(t, "cannot read %s: %s", path, strerror(errno));
-	} else if (!addr && (!lines || exited(t))) {
+	} else if (!addr && (!lines || exited(t) || !has_mappings(t))) {
 		/* a live process has mappings: none means its memory is gone already */
 		fail(t, "has exited");
 	} else if (!addr) {
