@@ -226,9 +226,11 @@ static void test_fallbacks(void)
 {
 	char buf[4096];
 
-	in_child_with("old kernel", NULL, old_kernel, buf, sizeof(buf));
-	in_child_with("small feature size", NULL, small_feature, buf, sizeof(buf));
+	/* without rseq (qemu-user, seccomp) that is the reason given, whatever the kernel's
+	 * feature size: the first three cases need rseq to reach their own reason */
 	if (tu_rseq_available()) {
+		in_child_with("old kernel", NULL, old_kernel, buf, sizeof(buf));
+		in_child_with("small feature size", NULL, small_feature, buf, sizeof(buf));
 		in_child_with("small area", NULL, small_area, buf, sizeof(buf));
 		in_child_with("small area, own registration", "GLIBC_TUNABLES=glibc.pthread.rseq=0",
 			      small_area, buf, sizeof(buf));
