@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* alloc.c - the per-CPU allocator: chunks, slots, alloc and free, population and the
- * balance work.  The design follows the kernel's mm/percpu.c.  It owns its state
+/* alloc.c - the per-CPU allocator: chunks, slots, alloc and free, population.  The
+ * balance work is in balance.c and the cache of freed small areas in alloc_cache.c
+ * (alloc_internal.h joins the three).  The design follows the kernel's mm/percpu.c.  It owns its state
  * (alloc_state.h) and calls only down (chunk.c, vm.c, the geometry); init.c sets it
  * up, and the entry points (api.c) call it once the library is initialized.
  *
@@ -82,7 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc_state.h"
+#include "alloc_internal.h"
 #include "anchor.h"
 #include "vm.h"
 
@@ -90,43 +91,6 @@ struct pcpu_alloc_state _pcpu_alloc = {
 	.alloc_mutex = PCPU_MUTEX_INITIALIZER,
 	.lock = PCPU_MUTEX_INITIALIZER,
 };
-
-static struct pcpu_alloc_state *const pa = &_pcpu_alloc;
-
-/* ---------------------------------------------------------------------------------
- * Locks (order: alloc_mutex, then lock; see alloc_state.h)
- * --------------------------------------------------------------------------------- */
-
-/* pcpu_lock with the sequence count around it that percpu-info --pid reads (anchor.h) */
-static void lock(void)
-{
-	_pcpu_state_lock();
-}
-
-static void unlock(void)
-{
-	_pcpu_state_unlock();
-}
-
-static void lock_alloc_mutex(void)
-{
-	_pcpu_mutex_lock(&pa->alloc_mutex);
-}
-
-static void unlock_alloc_mutex(void)
-{
-	_pcpu_mutex_unlock(&pa->alloc_mutex);
-}
-
-static void assert_held(const struct pcpu_mutex *l, const char *name, const char *fn)
-{
-	if (pa->debug && !_pcpu_mutex_held(l))
-		_pcpu_fatal("LIBPERCPU_DEBUG", "%s() runs without %s held", fn, name);
-}
-
-/* CONTEXT: pcpu_lock, or alloc_mutex: the caller holds it (checked with LIBPERCPU_DEBUG). */
-#define ASSERT_LOCKED() assert_held(&pa->lock, "pcpu_lock", __func__)
-#define ASSERT_ALLOC_MUTEX() assert_held(&pa->alloc_mutex, "alloc_mutex", __func__)
 
 void _pcpu_alloc_lock_all(void)
 {
@@ -144,11 +108,6 @@ void _pcpu_alloc_unlock_all(void)
  * Lists and slots
  * --------------------------------------------------------------------------------- */
 
-static struct pcpu_chunk *chunk_of(struct pcpu_list *l)
-{
-	return (struct pcpu_chunk *)l; /* list is the first member */
-}
-
 static int fls_size(size_t v)
 {
 	return v ? (int)(sizeof(long) * 8) - __builtin_clzl(v) : 0;
@@ -160,7 +119,7 @@ static int size_to_slot_raw(size_t bytes)
 	return s > 1 ? s : 1;
 }
 
-static int size_to_slot(size_t bytes)
+int _pcpu_alloc_size_to_slot(size_t bytes)
 {
 	return bytes == _pcpu_geo->unit_size ? pa->free_slot : size_to_slot_raw(bytes);
 }
@@ -171,11 +130,11 @@ static int chunk_slot(const struct pcpu_chunk *c)
 
 	if (c->map.free_bytes < PCPU_MIN_ALLOC_SIZE || md->contig_hint == 0)
 		return 0;
-	return size_to_slot((size_t)md->contig_hint * PCPU_MIN_ALLOC_SIZE);
+	return _pcpu_alloc_size_to_slot((size_t)md->contig_hint * PCPU_MIN_ALLOC_SIZE);
 }
 
 /* Takes @c off its slot list, keeping the mask of non-empty slots right. */
-static void chunk_unlink(struct pcpu_chunk *c)
+void _pcpu_alloc_chunk_unlink(struct pcpu_chunk *c)
 {
 	list_del_init(&c->list);
 	if (c->slot >= 0 && list_empty(&pa->slots[c->slot]))
@@ -183,12 +142,12 @@ static void chunk_unlink(struct pcpu_chunk *c)
 	c->slot = -1;
 }
 
-static void chunk_move(struct pcpu_chunk *c, int slot, bool front)
+void _pcpu_alloc_chunk_move(struct pcpu_chunk *c, int slot, bool front)
 {
 	ASSERT_LOCKED();
 	if (c == pa->reserved_chunk)
 		return;
-	chunk_unlink(c);
+	_pcpu_alloc_chunk_unlink(c);
 	if (front)
 		list_add_front(&c->list, &pa->slots[slot]);
 	else
@@ -198,19 +157,19 @@ static void chunk_move(struct pcpu_chunk *c, int slot, bool front)
 }
 
 /* Moves @c to the slot its largest free area calls for; @oslot is where it was. */
-static void chunk_relocate(struct pcpu_chunk *c, int oslot)
+void _pcpu_alloc_chunk_relocate(struct pcpu_chunk *c, int oslot)
 {
 	int nslot = chunk_slot(c);
 
 	if (c->isolated || c == pa->reserved_chunk)
 		return;
 	if (oslot != nslot)
-		chunk_move(c, nslot, oslot < nslot);
+		_pcpu_alloc_chunk_move(c, nslot, oslot < nslot);
 }
 
 /* Keeps the global count of empty populated pages in step with a chunk's.  Isolated
  * chunks and the reserved chunk do not count: atomic allocations cannot use them. */
-static void account_empty(struct pcpu_chunk *c, int before)
+void _pcpu_alloc_account_empty(struct pcpu_chunk *c, int before)
 {
 	int delta = c->map.nr_empty_pop_pages - before;
 
@@ -221,22 +180,22 @@ static void account_empty(struct pcpu_chunk *c, int before)
 	}
 }
 
-static void chunk_isolate(struct pcpu_chunk *c)
+void _pcpu_alloc_chunk_isolate(struct pcpu_chunk *c)
 {
 	ASSERT_LOCKED();
 	if (!c->isolated) {
 		c->isolated = true;
 		pa->nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
 	}
-	chunk_move(c, pa->to_depopulate_slot, true);
+	_pcpu_alloc_chunk_move(c, pa->to_depopulate_slot, true);
 }
 
-static void chunk_reintegrate(struct pcpu_chunk *c)
+void _pcpu_alloc_chunk_reintegrate(struct pcpu_chunk *c)
 {
 	if (c->isolated) {
 		c->isolated = false;
 		pa->nr_empty_pop_pages += c->map.nr_empty_pop_pages;
-		chunk_relocate(c, -1);
+		_pcpu_alloc_chunk_relocate(c, -1);
 	}
 }
 
@@ -244,7 +203,7 @@ static void chunk_reintegrate(struct pcpu_chunk *c)
  * chunk that gained an empty page; or one that is a quarter empty while the pool of
  * empty pages elsewhere is above @high without it: the kernel's
  * PCPU_EMPTY_POP_PAGES_HIGH when the reserve is trimmed, pa->reserve_pages otherwise. */
-static bool should_reclaim(const struct pcpu_chunk *c, int high)
+bool _pcpu_alloc_should_reclaim(const struct pcpu_chunk *c, int high)
 {
 	int pool_without = pa->nr_empty_pop_pages - (c->isolated ? 0 : c->map.nr_empty_pop_pages);
 
@@ -264,22 +223,22 @@ static bool should_reclaim(const struct pcpu_chunk *c, int high)
 /* Whether a pool bound of @high is a reserve beyond the kernel's, which keeps whole free
  * chunks with their pages too.  With the kernel's pool alone, every surplus free chunk
  * goes, as in the kernel. */
-static bool reserve_keeps_chunks(int high)
+bool _pcpu_alloc_reserve_keeps_chunks(int high)
 {
 	return high > PCPU_EMPTY_POP_PAGES_HIGH;
 }
 
 /* After an area of @c was freed (lock held): does the balance work have work to do? */
-static bool after_free(struct pcpu_chunk *c)
+bool _pcpu_alloc_after_free(struct pcpu_chunk *c)
 {
 	ASSERT_LOCKED();
-	if (should_reclaim(c, pa->reserve_pages)) {
+	if (_pcpu_alloc_should_reclaim(c, pa->reserve_pages)) {
 		/* The kernel's balance work runs later from a workqueue and so reclaims many
 		 * pages at a time; without a thread, batch instead: an already isolated
 		 * chunk waits until it has PCPU_RECLAIM_BATCH empty pages, or is empty. */
 		bool now = !c->isolated || c->map.nr_empty_pop_pages >= PCPU_RECLAIM_BATCH ||
 			   c->map.free_bytes == (int)_pcpu_geo->unit_size;
-		chunk_isolate(c);
+		_pcpu_alloc_chunk_isolate(c);
 		return now;
 	}
 	if (!c->isolated && c->map.free_bytes == (int)_pcpu_geo->unit_size) {
@@ -287,13 +246,13 @@ static bool after_free(struct pcpu_chunk *c)
 		 * reserve keeps, see balance_free) */
 		struct pcpu_list *head = &pa->slots[pa->free_slot];
 		return (head->next != &c->list || head->next->next != head) &&
-		       (!reserve_keeps_chunks(pa->reserve_pages) ||
+		       (!_pcpu_alloc_reserve_keeps_chunks(pa->reserve_pages) ||
 			pa->nr_empty_pop_pages > pa->reserve_pages);
 	}
 	return false;
 }
 
-static void debug_verify(const struct pcpu_chunk *c, const char *when)
+void _pcpu_alloc_debug_verify(const struct pcpu_chunk *c, const char *when)
 {
 	char err[256];
 
@@ -306,7 +265,7 @@ static void debug_verify(const struct pcpu_chunk *c, const char *when)
  * populated read as zero, so an allocation needs zeroing only where an earlier area was
  * freed since: a free sets the bits of its pages; populating a page clears its bit (the
  * kernel gives zeroed pages), and so does depopulating it (its bytes go). */
-static void dirty_set(struct pcpu_chunk *c, int ps, int pe, bool dirty)
+void _pcpu_alloc_dirty_set(struct pcpu_chunk *c, int ps, int pe, bool dirty)
 {
 	const int bpl = (int)(sizeof(long) * 8);
 
@@ -334,7 +293,7 @@ static bool dirty_any(const struct pcpu_chunk *c, int ps, int pe)
  * memory work itself is chunk_vm.c's
  * --------------------------------------------------------------------------------- */
 
-static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
+int _pcpu_alloc_chunk_populate(struct pcpu_chunk *c, int rs, int re)
 {
 	ASSERT_ALLOC_MUTEX();
 	if (_pcpu_chunk_vm_populate(c, rs, re) != 0)
@@ -343,7 +302,7 @@ static int chunk_populate(struct pcpu_chunk *c, int rs, int re)
 	return 0;
 }
 
-static void chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
+void _pcpu_alloc_chunk_depopulate(struct pcpu_chunk *c, int rs, int re)
 {
 	ASSERT_ALLOC_MUTEX();
 	if (_pcpu_chunk_vm_depopulate(c, rs, re) != 0)
@@ -398,7 +357,7 @@ static int arena_grow(void)
 /* Makes a chunk, in the lowest free slot of the arena, growing it if none is free.
  * With @listed it goes on its slot list at once; without, the caller gets it off every
  * list (under pa->lock) to allocate from first. */
-static struct pcpu_chunk *chunk_create(bool listed)
+struct pcpu_chunk *_pcpu_alloc_chunk_create(bool listed)
 {
 	struct pcpu_chunk *c;
 	int index = -1;
@@ -432,7 +391,7 @@ static struct pcpu_chunk *chunk_create(bool listed)
 	if (pa->stats.nr_chunks > pa->stats.nr_max_chunks)
 		pa->stats.nr_max_chunks = pa->stats.nr_chunks;
 	if (listed) {
-		chunk_relocate(c, -1);
+		_pcpu_alloc_chunk_relocate(c, -1);
 	} else {
 		c->isolated = true; /* off the lists until the caller has its area */
 	}
@@ -441,7 +400,7 @@ static struct pcpu_chunk *chunk_create(bool listed)
 }
 
 /* @c is already off every list and out of the count of empty pages. */
-static void chunk_destroy(struct pcpu_chunk *c)
+void _pcpu_alloc_chunk_destroy(struct pcpu_chunk *c)
 {
 	ASSERT_ALLOC_MUTEX();
 	lock();
@@ -452,377 +411,10 @@ static void chunk_destroy(struct pcpu_chunk *c)
 	/* Back to PROT_NONE: every page of every unit is freed in one call. */
 	if (_pcpu_vm->decommit(c->base, _pcpu_geo->chunk_bytes) != 0)
 		for (int rs = 0, re; _pcpu_chunk_next_pop(&c->map, &rs, &re, c->map.nr_pages); rs = re)
-			chunk_depopulate(c, rs, re);
+			_pcpu_alloc_chunk_depopulate(c, rs, re);
 	_pcpu_chunk_vm_free(c);
 }
 
-/* ---------------------------------------------------------------------------------
- * Balance (alloc_mutex held, lock not held)
- * --------------------------------------------------------------------------------- */
-
-static bool page_populated(const struct pcpu_chunk_map *m, int page)
-{
-	const int bpl = (int)(sizeof(long) * 8);
-	return (m->populated[page / bpl] >> (page % bpl)) & 1;
-}
-
-/* Destroys every entirely free chunk but one (with @empty_only, only those with no
- * populated page); a reserve beyond the kernel's pool (@high) keeps those whose pages it
- * has room for. */
-static void balance_free(bool empty_only, int high)
-{
-	struct pcpu_list doomed, *head = &pa->slots[pa->free_slot], *pos, *next;
-
-	list_init(&doomed);
-	lock();
-	for (pos = head->next; pos != head; pos = next) {
-		struct pcpu_chunk *c = chunk_of(pos);
-
-		next = pos->next;
-		if (pos == head->next || c->immutable)
-			continue; /* spare the first one */
-		if (!empty_only && c->map.nr_populated && reserve_keeps_chunks(high) &&
-		    pa->nr_empty_pop_pages <= high)
-			continue;
-		if (!empty_only || c->map.nr_populated == 0) {
-			pa->nr_empty_pop_pages -= c->map.nr_empty_pop_pages;
-			chunk_unlink(c);
-			list_add_tail(&c->list, &doomed);
-		}
-	}
-	unlock();
-
-	while (!list_empty(&doomed)) {
-		struct pcpu_chunk *c = chunk_of(doomed.next);
-
-		list_del_init(&c->list);
-		chunk_destroy(c);
-	}
-}
-
-/* Gives back the empty pages of isolated chunks, scanning from the end so that the
- * populated pages stay near the start; then returns each chunk to the slots, or
- * sidelines it until it empties further. */
-static void reclaim_populated(int high)
-{
-	struct pcpu_list *head = &pa->slots[pa->to_depopulate_slot];
-
-	lock();
-	while (!list_empty(head)) {
-		struct pcpu_chunk *c = chunk_of(head->next);
-		bool reintegrate = false;
-		int end = -1;
-
-		for (int i = c->map.nr_pages - 1; i >= 0; i--) {
-			if (c->map.nr_empty_pop_pages == 0)
-				break;
-			/* Keep enough for atomic allocations: put the chunk back instead.  The
-			 * kernel compares only the other chunks' pool with the high mark, so a
-			 * chunk reintegrated when the pool is short keeps every empty page it
-			 * has; counting this chunk's pages too keeps the pool near the mark. */
-			if (pa->nr_empty_pop_pages + c->map.nr_empty_pop_pages <= high) {
-				reintegrate = true;
-				break;
-			}
-			if (_pcpu_chunk_page_empty(&c->map, i) && page_populated(&c->map, i)) {
-				if (end == -1)
-					end = i;
-				/* Beyond the kernel, which gives back whole runs: the run stops
-				 * where the pool comes down to @high exactly. */
-				if (i > 0 && end - i + 1 < pa->nr_empty_pop_pages +
-								c->map.nr_empty_pop_pages - high)
-					continue;
-				i--; /* the run reaches page 0 or the bound: depopulate it now */
-			}
-			if (end == -1)
-				continue;
-			/* isolated: no allocation can land in [i + 1, end] meanwhile */
-			unlock();
-			chunk_depopulate(c, i + 1, end + 1);
-			lock();
-			_pcpu_chunk_mark_depopulated(&c->map, i + 1, end + 1);
-			dirty_set(c, i + 1, end + 1, false);
-			debug_verify(c, "depopulate");
-			end = -1;
-		}
-		if (reintegrate || c->map.free_bytes == (int)_pcpu_geo->unit_size)
-			chunk_reintegrate(c);
-		else
-			chunk_move(c, pa->sidelined_slot, false);
-	}
-	unlock();
-}
-
-/* Tops the pool of empty populated pages up to PCPU_EMPTY_POP_PAGES_HIGH. */
-static void balance_populated(void)
-{
-	int nr_to_pop, tries = 0;
-
-retry:
-	lock();
-	nr_to_pop = PCPU_EMPTY_POP_PAGES_HIGH - pa->nr_empty_pop_pages;
-	for (int slot = size_to_slot(_pcpu_geo->page_size); slot <= pa->free_slot && nr_to_pop > 0;
-	     slot++) {
-		struct pcpu_list *head = &pa->slots[slot], *pos;
-		struct pcpu_chunk *c = NULL;
-
-		for (pos = head->next; pos != head; pos = pos->next) {
-			if (chunk_of(pos)->map.nr_populated < chunk_of(pos)->map.nr_pages) {
-				c = chunk_of(pos);
-				break;
-			}
-		}
-		if (!c)
-			continue;
-		/* the chunk cannot go away: destroying takes alloc_mutex, which we hold */
-		for (int rs = 0, re; nr_to_pop > 0 && _pcpu_chunk_next_unpop(&c->map, &rs, &re,
-									    c->map.nr_pages);
-		     rs = re) {
-			int nr = re - rs < nr_to_pop ? re - rs : nr_to_pop, ret, before;
-
-			unlock();
-			ret = chunk_populate(c, rs, rs + nr);
-			lock();
-			if (ret != 0) {
-				nr_to_pop = 0;
-				break;
-			}
-			before = c->map.nr_empty_pop_pages;
-			_pcpu_chunk_mark_populated(&c->map, rs, rs + nr);
-			dirty_set(c, rs, rs + nr, false);
-			account_empty(c, before);
-			nr_to_pop -= nr;
-			re = rs + nr;
-		}
-	}
-	unlock();
-	/* every chunk is fully populated: make a new one, as the kernel does */
-	if (nr_to_pop > 0 && tries++ == 0 && chunk_create(true))
-		goto retry;
-}
-
-/* ---------------------------------------------------------------------------------
- * The cache of freed small areas (lock held)
- *
- * Beyond the kernel: a bitmap free and the next bitmap allocation cost several times a
- * list push and pop (librseq's mempool is a free list), so a freed area of up to
- * PCPU_CACHE_MAX_BITS bits waits on a list per size for the next allocation of that
- * size, linked through its first used unit's copy: it stays allocated in the maps, its
- * pages populated.  A bit per map bit marks it, so that freeing it again is caught as
- * a double free, and a link that leads to no cached area (the area was written after
- * pcpu_free()) is reported instead of followed.  At most
- * cache_max_bytes per unit; the balance work gives every cached area back to its chunk
- * when it trims the reserve.
- * --------------------------------------------------------------------------------- */
-
-static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp);
-static int chunk_free_locked(struct pcpu_chunk *c, int off);
-
-static bool bit_test(const unsigned long *map, int bit)
-{
-	const int bpl = (int)(sizeof(long) * 8);
-	return (map[bit / bpl] >> (bit % bpl)) & 1;
-}
-
-static void bit_assign(unsigned long *map, int bit, bool v)
-{
-	const int bpl = (int)(sizeof(long) * 8);
-
-	if (v)
-		map[bit / bpl] |= 1ul << (bit % bpl);
-	else
-		map[bit / bpl] &= ~(1ul << (bit % bpl));
-}
-
-/* The first set bit of @map in [from, end), or -1. */
-static int next_set_bit(const unsigned long *map, int from, int end)
-{
-	const int bpl = (int)(sizeof(long) * 8);
-
-	while (from < end) {
-		unsigned long w = map[from / bpl] >> (from % bpl);
-
-		if (w) {
-			int b = from + __builtin_ctzl(w);
-			return b < end ? b : -1;
-		}
-		from = (from / bpl + 1) * bpl;
-	}
-	return -1;
-}
-
-static bool area_cached(const struct pcpu_chunk *c, int off)
-{
-	return bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE);
-}
-
-/* The size in bits of the live area at byte @off of @c if the cache takes it, else -1
- * (too small to hold a link, too large, in the reserved chunk, or no live area starts
- * there: the bitmap's free says which). */
-static int cacheable_bits(const struct pcpu_chunk *c, int off)
-{
-	const struct pcpu_chunk_map *m = &c->map;
-	int bit = off / PCPU_MIN_ALLOC_SIZE, end, next;
-
-	if (c == pa->reserved_chunk || off % PCPU_MIN_ALLOC_SIZE || off < m->start_offset ||
-	    bit >= m->map_bits - m->end_offset / PCPU_MIN_ALLOC_SIZE ||
-	    !bit_test(m->alloc_map, bit) || !bit_test(m->bound_map, bit))
-		return -1;
-	/* an allocated bit with a boundary starts an area; the next boundary ends it */
-	end = bit + PCPU_CACHE_MAX_BITS + 1;
-	next = next_set_bit(m->bound_map, bit + 1, end < m->map_bits + 1 ? end : m->map_bits + 1);
-	if (next < 0 || (size_t)(next - bit) * PCPU_MIN_ALLOC_SIZE < sizeof(void *))
-		return -1;
-	return next - bit;
-}
-
-/* Caches the area of @bits bits at @off of @c instead of freeing it; false if the cache
- * is full (the caller frees it). */
-static bool cache_put(struct pcpu_chunk *c, int off, int bits)
-{
-	size_t bytes = (size_t)bits * PCPU_MIN_ALLOC_SIZE;
-	char *p = c->base + off;
-
-	if (pa->cache_bytes + bytes > pa->cache_max_bytes)
-		return false;
-	memcpy(p + _pcpu_geo->used_unit_base[0], &pa->cache[bits], sizeof(void *));
-	_pcpu_san_free(p, bytes); /* the link too: only the allocator reads it */
-	pa->cache[bits] = p;
-	bit_assign(c->cached, off / PCPU_MIN_ALLOC_SIZE, true);
-	c->nr_cached++;
-	pa->cache_bytes += bytes;
-	pa->reserve_active = true;
-	return true;
-}
-
-/* A cached area of @bits bits aligned to @align, taken out of the cache, or NULL;
- * *@cp and *@offp say where it is. */
-static char *cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
-{
-	char *p = pa->cache[bits], *next;
-	struct pcpu_chunk *c, *nc;
-	int off, noff;
-
-	if (!p || ((uintptr_t)p & (align - 1)))
-		return NULL;
-	c = chunk_lookup((uintptr_t)p, &off); /* checked when it was linked */
-	_pcpu_san_alloc(p, (size_t)bits * PCPU_MIN_ALLOC_SIZE); /* it is taken: readable */
-	memcpy(&next, p + _pcpu_geo->used_unit_base[0], sizeof(next));
-	if (next && (!(nc = chunk_lookup((uintptr_t)next, &noff)) || !area_cached(nc, noff)))
-		_pcpu_fatal("pcpu_alloc", "the freed %d-byte area %p was written after pcpu_free(): "
-			   "its cache link %p leads to no freed area",
-			   bits * PCPU_MIN_ALLOC_SIZE, (void *)p, (void *)next);
-	pa->cache[bits] = next;
-	bit_assign(c->cached, off / PCPU_MIN_ALLOC_SIZE, false);
-	c->nr_cached--;
-	pa->cache_bytes -= (size_t)bits * PCPU_MIN_ALLOC_SIZE;
-	pa->reserve_active = true;
-	*cp = c;
-	*offp = off;
-	return p;
-}
-
-/* Gives every cached area back to its chunk. */
-static void cache_drain(void)
-{
-	for (int bits = 1; bits <= PCPU_CACHE_MAX_BITS; bits++) {
-		struct pcpu_chunk *c;
-		int off;
-
-		while (cache_get(bits, 1, &c, &off)) {
-			(void)chunk_free_locked(c, off);
-			(void)after_free(c); /* isolates it if it should give pages back */
-		}
-	}
-}
-
-/* Sends the entirely free chunks that should give pages back to reclaim; when the
- * reserve is trimmed (@trim, @high the kernel's pool), every chunk that should: the free
- * path isolated only those beyond the reserve. */
-static void isolate_reclaimable(int high, bool trim)
-{
-	struct pcpu_list *head = &pa->slots[pa->free_slot], *pos, *next;
-
-	lock();
-	for (pos = head->next; pos != head; pos = next) {
-		next = pos->next;
-		if (should_reclaim(chunk_of(pos), high))
-			chunk_isolate(chunk_of(pos));
-	}
-	for (int i = 1; trim && reserve_keeps_chunks(pa->reserve_pages) && i < pa->chunk_hwm; i++) {
-		struct pcpu_chunk *c = pa->chunks[i];
-
-		if (c && !c->isolated && should_reclaim(c, high))
-			chunk_isolate(c);
-	}
-	unlock();
-}
-
-/* The balance work.  With @trim (pcpu_balance(), or the reserve found idle) the cache
- * goes back to the chunks and the pool of empty populated pages down to the kernel's
- * PCPU_EMPTY_POP_PAGES_HIGH; without (the slow paths of alloc and free), the pool down
- * to the reserve's bound. */
-static void balance_locked(bool trim)
-{
-	int high;
-
-	ASSERT_ALLOC_MUTEX();
-	lock(); /* balance_pending and trim_pending are read and set under it */
-	pa->balance_pending = false;
-	trim |= pa->trim_pending;
-	pa->trim_pending = false;
-	if (trim)
-		cache_drain();
-	unlock();
-	high = trim ? PCPU_EMPTY_POP_PAGES_HIGH : pa->reserve_pages;
-	balance_free(false, high);
-	isolate_reclaimable(high, trim);
-	reclaim_populated(high);
-	/* reclaim may have put entirely free chunks back: free the surplus now rather
-	 * than on the next run (the kernel's workqueue would simply run again) */
-	balance_free(false, high);
-	balance_populated();
-	balance_free(true, high);
-}
-
-static void balance_run(bool trim)
-{
-	lock_alloc_mutex();
-	balance_locked(trim);
-	unlock_alloc_mutex();
-}
-
-/* pcpu_balance(): everything kept for reuse goes back. */
-void _pcpu_alloc_balance(void)
-{
-	balance_run(true);
-}
-
-/* Every allocator call counts down (lock held); one in PCPU_RESERVE_CHECK_CALLS reads
- * the clock.  If nothing entered or left the pool or the cache for PCPU_RESERVE_IDLE_MS
- * and the pool holds more than the kernel's, the reserve is idle: true, and the balance
- * work that the caller runs trims it. */
-static bool reserve_idle(void)
-{
-	uint64_t now;
-
-	ASSERT_LOCKED();
-	if (--pa->calls_to_check > 0)
-		return false;
-	pa->calls_to_check = PCPU_RESERVE_CHECK_CALLS;
-	now = _pcpu_vm->now_ms();
-	if (pa->reserve_active) {
-		pa->reserve_active = false;
-		pa->reserve_stamp_ms = now;
-		return false;
-	}
-	if ((pa->nr_empty_pop_pages <= PCPU_EMPTY_POP_PAGES_HIGH && !pa->cache_bytes) ||
-	    now - pa->reserve_stamp_ms < PCPU_RESERVE_IDLE_MS)
-		return false;
-	pa->trim_pending = true;
-	pa->reserve_active = true; /* the trim starts the next period */
-	return true;
-}
 
 /* ---------------------------------------------------------------------------------
  * Allocation and free
@@ -831,7 +423,7 @@ static bool reserve_idle(void)
 /* Tries the chunks of the slots from the one @bytes needs upwards (lock held). */
 static struct pcpu_chunk *alloc_from_slots(int bits, size_t align, bool atomic, int *offp)
 {
-	int first = size_to_slot((size_t)bits * PCPU_MIN_ALLOC_SIZE);
+	int first = _pcpu_alloc_size_to_slot((size_t)bits * PCPU_MIN_ALLOC_SIZE);
 	/* non-empty slots from the first that can fit up to the free slot */
 	uint64_t mask = pa->slot_mask & (~0ull << first) & (~0ull >> (63 - pa->free_slot));
 
@@ -848,7 +440,7 @@ static struct pcpu_chunk *alloc_from_slots(int bits, size_t align, bool atomic, 
 			off = _pcpu_chunk_find_fit(&c->map, bits, align, atomic);
 			if (off < 0) {
 				if (slot < PCPU_SLOT_FAIL_HINT)
-					chunk_move(c, 0, false);
+					_pcpu_alloc_chunk_move(c, 0, false);
 				continue;
 			}
 			oslot = chunk_slot(c);
@@ -856,8 +448,8 @@ static struct pcpu_chunk *alloc_from_slots(int bits, size_t align, bool atomic, 
 			off = _pcpu_chunk_alloc_area(&c->map, bits, align, off);
 			if (off < 0)
 				continue;
-			account_empty(c, before);
-			chunk_relocate(c, oslot);
+			_pcpu_alloc_account_empty(c, before);
+			_pcpu_alloc_chunk_relocate(c, oslot);
 			*offp = off;
 			return c;
 		}
@@ -923,15 +515,15 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 	for (int rs = ps, re; _pcpu_chunk_next_unpop(&c->map, &rs, &re, pe); rs = re) {
 		int before;
 
-		if (chunk_populate(c, rs, re) != 0) {
+		if (_pcpu_alloc_chunk_populate(c, rs, re) != 0) {
 			ret = -1;
 			break;
 		}
 		lock();
 		before = c->map.nr_empty_pop_pages;
 		_pcpu_chunk_mark_populated(&c->map, rs, re);
-		dirty_set(c, rs, re, false);
-		account_empty(c, before);
+		_pcpu_alloc_dirty_set(c, rs, re, false);
+		_pcpu_alloc_account_empty(c, before);
 		unlock();
 	}
 	unlock_alloc_mutex();
@@ -941,7 +533,7 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 static void count_alloc(struct pcpu_chunk *c, int off, size_t size)
 {
 	ASSERT_LOCKED();
-	if (off >= 0) /* < 0: an area from the cache, which cache_get() marked already */
+	if (off >= 0) /* < 0: an area from the cache, which _pcpu_cache_get() marked already */
 		_pcpu_san_alloc(c->base + off, size);
 	if (size > c->max_alloc_size)
 		c->max_alloc_size = size;
@@ -965,7 +557,7 @@ static bool reintegrate_sidelined(void)
 
 	ASSERT_LOCKED();
 	while (!list_empty(head))
-		chunk_reintegrate(chunk_of(head->next));
+		_pcpu_alloc_chunk_reintegrate(chunk_of(head->next));
 	return any;
 }
 
@@ -985,7 +577,7 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 		c = alloc_from_slots(bits, align, false, offp);
 	unlock();
 	if (!c) {
-		c = chunk_create(false);
+		c = _pcpu_alloc_chunk_create(false);
 		lock();
 		if (c) {
 			int off = _pcpu_chunk_find_fit(&c->map, bits, align, false);
@@ -993,7 +585,7 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 			if (off >= 0)
 				off = _pcpu_chunk_alloc_area(&c->map, bits, align, off);
 			c->isolated = false;
-			chunk_relocate(c, -1);
+			_pcpu_alloc_chunk_relocate(c, -1);
 			if (off < 0) /* a new chunk fits any valid request: cannot happen */
 				c = NULL;
 			*offp = off;
@@ -1005,7 +597,7 @@ static struct pcpu_chunk *alloc_new_chunk(int bits, size_t align, size_t size, i
 		count_alloc(c, *offp, size);
 		*populated = area_populated(c, *offp, size);
 		*dirty = area_dirty(c, *offp, size);
-		debug_verify(c, "alloc");
+		_pcpu_alloc_debug_verify(c, "alloc");
 	} else {
 		pa->stats.nr_alloc_failed++;
 	}
@@ -1046,12 +638,12 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 	bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
 
 	lock();
-	if (!reserved && bits <= PCPU_CACHE_MAX_BITS && cache_get(bits, align, &c, &off)) {
+	if (!reserved && bits <= PCPU_CACHE_MAX_BITS && _pcpu_cache_get(bits, align, &c, &off)) {
 		count_alloc(c, -1, size);
-		need_balance = reserve_idle() && !atomic;
+		need_balance = _pcpu_alloc_reserve_idle() && !atomic;
 		unlock();
 		if (need_balance)
-			balance_run(false);
+			_pcpu_alloc_balance_run(false);
 		ptr = c->base + off; /* its copies hold what its last user left there */
 		_pcpu_chunk_vm_zero(ptr, size);
 		return ptr;
@@ -1062,12 +654,12 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 		count_alloc(c, off, size);
 		populated = atomic || area_populated(c, off, size);
 		dirty = area_dirty(c, off, size);
-		debug_verify(c, "alloc");
+		_pcpu_alloc_debug_verify(c, "alloc");
 	} else if (atomic) {
 		pa->stats.nr_alloc_failed++;
 		pa->balance_pending = true; /* the next blocking call tops the pool up */
 	}
-	need_balance = reserve_idle();
+	need_balance = _pcpu_alloc_reserve_idle();
 	need_balance = !atomic && (pa->nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_LOW ||
 				   pa->balance_pending || need_balance);
 	unlock();
@@ -1086,20 +678,20 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 		before = c->map.nr_empty_pop_pages;
 		_pcpu_chunk_free_area(&c->map, off);
 		_pcpu_san_free(c->base + off, size);
-		account_empty(c, before);
-		chunk_relocate(c, oslot);
-		need_balance = c != pa->reserved_chunk && after_free(c);
+		_pcpu_alloc_account_empty(c, before);
+		_pcpu_alloc_chunk_relocate(c, oslot);
+		need_balance = c != pa->reserved_chunk && _pcpu_alloc_after_free(c);
 		pa->stats.nr_alloc--;
 		pa->stats.nr_cur_alloc--;
 		pa->stats.nr_alloc_failed++;
 		unlock();
 		if (need_balance)
-			balance_run(false);
+			_pcpu_alloc_balance_run(false);
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (need_balance)
-		balance_run(false);
+		_pcpu_alloc_balance_run(false);
 
 	ptr = c->base + off;
 	if (dirty || __atomic_load_n(&pa->always_zero, __ATOMIC_RELAXED))
@@ -1108,7 +700,7 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 }
 
 /* The chunk that owns @a and the map offset of @a in it, or NULL (lock held). */
-static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
+struct pcpu_chunk *_pcpu_alloc_chunk_lookup(uintptr_t a, int *offp)
 {
 	size_t index, in_chunk;
 	uintptr_t rel;
@@ -1145,7 +737,7 @@ static struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 
 /* Frees the area at byte @off of @c in its maps: the bytes freed, or -1 if no live area
  * starts there (lock held). */
-static int chunk_free_locked(struct pcpu_chunk *c, int off)
+int _pcpu_alloc_chunk_free_locked(struct pcpu_chunk *c, int off)
 {
 	int oslot = chunk_slot(c), before = c->map.nr_empty_pop_pages, freed, ps, pe;
 
@@ -1155,10 +747,10 @@ static int chunk_free_locked(struct pcpu_chunk *c, int off)
 		return -1;
 	_pcpu_san_free(c->base + off, (size_t)freed);
 	page_range(off, (size_t)freed, &ps, &pe);
-	dirty_set(c, ps, pe, true);
-	account_empty(c, before);
-	chunk_relocate(c, oslot);
-	debug_verify(c, "free");
+	_pcpu_alloc_dirty_set(c, ps, pe, true);
+	_pcpu_alloc_account_empty(c, before);
+	_pcpu_alloc_chunk_relocate(c, oslot);
+	_pcpu_alloc_debug_verify(c, "free");
 	return freed;
 }
 
@@ -1171,14 +763,14 @@ void _pcpu_free_internal(void *ptr, const char *caller)
 	if (!ptr)
 		return;
 	lock();
-	c = chunk_lookup((uintptr_t)ptr, &off);
+	c = _pcpu_alloc_chunk_lookup((uintptr_t)ptr, &off);
 	if (!c) {
 		unlock();
 		_pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
 	}
-	bits = area_cached(c, off) ? -1 : cacheable_bits(c, off);
-	cached = bits > 0 && cache_put(c, off, bits);
-	if (!cached && (area_cached(c, off) || chunk_free_locked(c, off) < 0)) {
+	bits = _pcpu_cache_holds(c, off) ? -1 : _pcpu_cache_bits(c, off);
+	cached = bits > 0 && _pcpu_cache_put(c, off, bits);
+	if (!cached && (_pcpu_cache_holds(c, off) || _pcpu_alloc_chunk_free_locked(c, off) < 0)) {
 		unlock();
 		_pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
 			   ptr);
@@ -1186,12 +778,12 @@ void _pcpu_free_internal(void *ptr, const char *caller)
 	pa->stats.nr_dealloc++;
 	pa->stats.nr_cur_alloc--;
 
-	need_balance = reserve_idle();
-	need_balance = (!cached && after_free(c)) || need_balance;
+	need_balance = _pcpu_alloc_reserve_idle();
+	need_balance = (!cached && _pcpu_alloc_after_free(c)) || need_balance;
 	unlock();
 
 	if (need_balance)
-		balance_run(false);
+		_pcpu_alloc_balance_run(false);
 }
 
 /* Whether @p lies in the arena, without the lock: the arena may grow meanwhile. */
@@ -1254,7 +846,7 @@ int _pcpu_alloc_setup(bool debug)
 		list_init(&pa->slots[i]);
 	pa->nr_empty_pop_pages = pa->first_chunk->map.nr_empty_pop_pages;
 	_pcpu_san_poison_area(g->arena, g->static_size, g->reserved_size + g->dyn_size);
-	chunk_relocate(pa->first_chunk, -1);
+	_pcpu_alloc_chunk_relocate(pa->first_chunk, -1);
 	size_t reserve = PCPU_RESERVE_BYTES / (g->page_size * (size_t)g->nr_used);
 	pa->reserve_pages = reserve > PCPU_EMPTY_POP_PAGES_HIGH ? (int)reserve :
 			    PCPU_EMPTY_POP_PAGES_HIGH;
@@ -1271,7 +863,7 @@ int _pcpu_alloc_setup(bool debug)
 	pa->stats.nr_units = (unsigned int)g->ai->nr_units;
 	pa->stats.nr_groups = (unsigned int)g->ai->nr_groups;
 	pa->stats.max_chunks = (unsigned int)g->arena_limit_chunks;
-	/* last: chunk_lookup() and _pcpu_alloc_in_arena() see the arena from here on */
+	/* last: _pcpu_alloc_chunk_lookup() and _pcpu_alloc_in_arena() see the arena from here on */
 	__atomic_store_n(&pa->arena_bytes, g->chunk_bytes, __ATOMIC_RELEASE);
 	ret = 0;
 out:

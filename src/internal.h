@@ -36,8 +36,8 @@
  *        |         (each makes sure the library is initialized, then calls a layer below)
  *   init           init.c (topology choice, geometry, arena, once, atfork)
  *        |
- *   core           sections.c -> alloc.c;  cpu_source.c
- *        |
+ *   core           sections.c -> the allocator (alloc.c, balance.c, alloc_cache.c:
+ *        |         alloc_internal.h);  cpu_source.c
  *   leaves         geometry.c chunk_vm.c chunk.c layout.c topology.c vm.c options.c
  *                  size.c diag.c
  *

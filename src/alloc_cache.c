@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* alloc_cache.c - the allocator's cache of freed small areas (pcpu_lock held), split from
+ * alloc.c.
+ *
+ * Beyond the kernel: a bitmap free and the next bitmap allocation cost several times a
+ * list push and pop (librseq's mempool is a free list), so a freed area of up to
+ * PCPU_CACHE_MAX_BITS bits waits on a list per size for the next allocation of that
+ * size, linked through its first used unit's copy: it stays allocated in the maps, its
+ * pages populated.  A bit per map bit marks it, so that freeing it again is caught as
+ * a double free, and a link that leads to no cached area (the area was written after
+ * pcpu_free()) is reported instead of followed.  At most
+ * cache_max_bytes per unit; the balance work gives every cached area back to its chunk
+ * when it trims the reserve. */
+#include <string.h>
+
+#include "alloc_internal.h"
+#include "chunk_bitmap.h"
+
+bool _pcpu_cache_holds(const struct pcpu_chunk *c, int off)
+{
+	return bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE);
+}
+
+/* The size in bits of the live area at byte @off of @c if the cache takes it, else -1
+ * (too small to hold a link, too large, in the reserved chunk, or no live area starts
+ * there: the bitmap's free says which). */
+int _pcpu_cache_bits(const struct pcpu_chunk *c, int off)
+{
+	const struct pcpu_chunk_map *m = &c->map;
+	int bit = off / PCPU_MIN_ALLOC_SIZE, end, next;
+
+	if (c == pa->reserved_chunk || off % PCPU_MIN_ALLOC_SIZE || off < m->start_offset ||
+	    bit >= m->map_bits - m->end_offset / PCPU_MIN_ALLOC_SIZE ||
+	    !bit_test(m->alloc_map, bit) || !bit_test(m->bound_map, bit))
+		return -1;
+	/* an allocated bit with a boundary starts an area; the next boundary ends it */
+	end = bit + PCPU_CACHE_MAX_BITS + 1;
+	if (end > m->map_bits + 1)
+		end = m->map_bits + 1;
+	next = find_next_one(m->bound_map, end, bit + 1);
+	if (next >= end || (size_t)(next - bit) * PCPU_MIN_ALLOC_SIZE < sizeof(void *))
+		return -1;
+	return next - bit;
+}
+
+/* Caches the area of @bits bits at @off of @c instead of freeing it; false if the cache
+ * is full (the caller frees it). */
+bool _pcpu_cache_put(struct pcpu_chunk *c, int off, int bits)
+{
+	size_t bytes = (size_t)bits * PCPU_MIN_ALLOC_SIZE;
+	char *p = c->base + off;
+
+	if (pa->cache_bytes + bytes > pa->cache_max_bytes)
+		return false;
+	memcpy(p + _pcpu_geo->used_unit_base[0], &pa->cache[bits], sizeof(void *));
+	_pcpu_san_free(p, bytes); /* the link too: only the allocator reads it */
+	pa->cache[bits] = p;
+	bit_set(c->cached, off / PCPU_MIN_ALLOC_SIZE);
+	c->nr_cached++;
+	pa->cache_bytes += bytes;
+	pa->reserve_active = true;
+	return true;
+}
+
+/* A cached area of @bits bits aligned to @align, taken out of the cache, or NULL;
+ * *@cp and *@offp say where it is. */
+char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
+{
+	char *p = pa->cache[bits], *next;
+	struct pcpu_chunk *c, *nc;
+	int off, noff;
+
+	if (!p || ((uintptr_t)p & (align - 1)))
+		return NULL;
+	c = _pcpu_alloc_chunk_lookup((uintptr_t)p, &off); /* checked when it was linked */
+	_pcpu_san_alloc(p, (size_t)bits * PCPU_MIN_ALLOC_SIZE); /* it is taken: readable */
+	memcpy(&next, p + _pcpu_geo->used_unit_base[0], sizeof(next));
+	if (next && (!(nc = _pcpu_alloc_chunk_lookup((uintptr_t)next, &noff)) || !_pcpu_cache_holds(nc, noff)))
+		_pcpu_fatal("pcpu_alloc", "the freed %d-byte area %p was written after pcpu_free(): "
+			   "its cache link %p leads to no freed area",
+			   bits * PCPU_MIN_ALLOC_SIZE, (void *)p, (void *)next);
+	pa->cache[bits] = next;
+	bit_clear(c->cached, off / PCPU_MIN_ALLOC_SIZE);
+	c->nr_cached--;
+	pa->cache_bytes -= (size_t)bits * PCPU_MIN_ALLOC_SIZE;
+	pa->reserve_active = true;
+	*cp = c;
+	*offp = off;
+	return p;
+}
+
+/* Gives every cached area back to its chunk. */
+void _pcpu_cache_drain(void)
+{
+	for (int bits = 1; bits <= PCPU_CACHE_MAX_BITS; bits++) {
+		struct pcpu_chunk *c;
+		int off;
+
+		while (_pcpu_cache_get(bits, 1, &c, &off)) {
+			(void)_pcpu_alloc_chunk_free_locked(c, off);
+			(void)_pcpu_alloc_after_free(c); /* isolates it if it should give pages back */
+		}
+	}
+}
