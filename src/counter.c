@@ -85,6 +85,18 @@ int32_t pcpu_counter_batch(void)
 /* Every initialized counter, for _pcpu_counter_cpu_dead().  Lock order: the hotplug
  * registry's lock (cpuhp.c), then this, then a counter's own. */
 static pthread_mutex_t counters_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* fork(): held across it by init.c's handlers (the list is taken only for list updates
+ * and the hotplug fold, never while calling out). */
+void _pcpu_counter_fork_lock(void)
+{
+	pthread_mutex_lock(&counters_lock);
+}
+
+void _pcpu_counter_fork_unlock(void)
+{
+	pthread_mutex_unlock(&counters_lock);
+}
 static struct pcpu_counter *counters_head;
 
 static void list_add(struct pcpu_counter *fbc)
@@ -154,11 +166,15 @@ int pcpu_counter_init_many(struct pcpu_counter *fbc, int64_t amount, unsigned in
 		errno = EINVAL;
 		return -1;
 	}
+	if (nr > PCPU_MAX_ALLOC_SIZE / sizeof(int32_t)) {
+		errno = EINVAL; /* before any write: the array may be shorter than @nr */
+		return -1;
+	}
 	for (i = 0; i < nr; i++) {
 		fbc[i].counters = NULL; /* destroyable whatever happens below */
 		fbc[i].count = amount;
 	}
-	if (!nr || nr > PCPU_MAX_ALLOC_SIZE / sizeof(int32_t) || (gfp & ~PCPU_GFP_ATOMIC)) {
+	if (!nr || (gfp & ~PCPU_GFP_ATOMIC)) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -69,6 +69,24 @@ static void leave(void)
 	pthread_mutex_unlock(&hp_lock);
 }
 
+/* fork(): init.c's handlers hold the registry across it, so that the child never finds
+ * it taken by a thread it does not have.  A callback that forks holds it already. */
+static __thread bool fork_took_hp;
+
+void _pcpu_cpuhp_fork_lock(void)
+{
+	fork_took_hp = !in_hotplug;
+	if (fork_took_hp)
+		pthread_mutex_lock(&hp_lock);
+}
+
+void _pcpu_cpuhp_fork_unlock(void)
+{
+	if (fork_took_hp)
+		pthread_mutex_unlock(&hp_lock);
+	fork_took_hp = false;
+}
+
 static unsigned int next_cpu(const uint64_t *a, const uint64_t *b, enum pcpu_bitmap_op op,
 			     unsigned int from)
 {

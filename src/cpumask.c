@@ -140,6 +140,17 @@ const struct pcpu_cpumask *pcpu_cpu_online_mask(void)
 
 /* Masks made on first use, published with a release store once complete. */
 static pthread_mutex_t lazy_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* fork(): held across it by init.c's handlers. */
+void _pcpu_cpumask_fork_lock(void)
+{
+	pthread_mutex_lock(&lazy_lock);
+}
+
+void _pcpu_cpumask_fork_unlock(void)
+{
+	pthread_mutex_unlock(&lazy_lock);
+}
 static uint64_t *present_bits, *of_table, *node_table;
 
 uint64_t *_pcpu_cpus_present_bits(void)

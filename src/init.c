@@ -144,6 +144,9 @@ static int setup_arena(void)
 
 static void atfork_prepare(void)
 {
+	_pcpu_cpuhp_fork_lock();
+	_pcpu_counter_fork_lock();
+	_pcpu_cpumask_fork_lock();
 	_pcpu_sections_lock();
 	_pcpu_alloc_lock_all();
 }
@@ -152,6 +155,9 @@ static void atfork_release(void)
 {
 	_pcpu_alloc_unlock_all();
 	_pcpu_sections_unlock();
+	_pcpu_cpumask_fork_unlock();
+	_pcpu_counter_fork_unlock();
+	_pcpu_cpuhp_fork_unlock();
 }
 
 /* Registered when the library is loaded, before any of its locks can be taken, so that

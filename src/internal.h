@@ -42,7 +42,9 @@
  *                  size.c diag.c
  *
  * Lock order (a thread may take a later lock while holding an earlier one, never the
- * reverse): sec_mutex (sections.c) -> alloc_mutex (alloc.c) -> pcpu_lock (alloc.c).
+ * reverse): hp_lock (cpuhp.c, held across hotplug callbacks) -> counters_lock
+ * (counter.c) -> lazy_lock (cpumask.c) -> sec_mutex (sections.c) -> alloc_mutex (alloc.c)
+ * -> pcpu_lock (alloc.c).  init.c's atfork handlers take all of them in this order.
  * pcpu_lock is never held across a system call.  init.c holds sec_mutex while it
  * initializes, and all three across fork().
  */
@@ -182,5 +184,13 @@ bool _pcpu_cpu_rseq_thread_ok(void) PCPU_HIDDEN;
 unsigned int _pcpu_cpu_current_slow(void) PCPU_HIDDEN;
 unsigned int _pcpu_cpu_area_size(void) PCPU_HIDDEN;  /* registered rseq area, 0 if none */
 void _pcpu_cpu_set_index(bool cid) PCPU_HIDDEN;      /* index by mm_cid instead of cpu_id */
+
+/* the atfork handlers (init.c) hold these across fork(), in the lock order above */
+void _pcpu_cpuhp_fork_lock(void) PCPU_HIDDEN;
+void _pcpu_cpuhp_fork_unlock(void) PCPU_HIDDEN;
+void _pcpu_counter_fork_lock(void) PCPU_HIDDEN;
+void _pcpu_counter_fork_unlock(void) PCPU_HIDDEN;
+void _pcpu_cpumask_fork_lock(void) PCPU_HIDDEN;
+void _pcpu_cpumask_fork_unlock(void) PCPU_HIDDEN;
 
 #endif

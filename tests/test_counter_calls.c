@@ -41,6 +41,21 @@ static void test_many(void)
 	CHECK_EQ(percpu_counter_init_many(bad, 0, 99, 2), -EINVAL);
 	CHECK(!percpu_counter_initialized(&bad[0]) && !percpu_counter_initialized(&bad[1]));
 	CHECK_EQ(percpu_counter_init_many(NULL, 0, GFP_KERNEL, 1), -EINVAL);
+	{ /* too many: refused before a write, the array may be as short as this one */
+		struct {
+			struct percpu_counter c[2];
+			unsigned char after[64];
+		} small;
+		const unsigned char *b = (const unsigned char *)&small;
+		bool intact = true;
+
+		memset(&small, 0xa5, sizeof(small));
+		CHECK_EQ(percpu_counter_init_many(small.c, 0, GFP_KERNEL,
+						  PCPU_MAX_ALLOC_SIZE / sizeof(int32_t) + 1), -EINVAL);
+		for (size_t i = 0; i < sizeof(small); i++)
+			intact &= b[i] == 0xa5;
+		CHECK(intact);
+	}
 	percpu_counter_destroy_many(bad, 2);
 	/* the single forms are the many forms with one */
 	CHECK_EQ(percpu_counter_init_many(bad, 3, GFP_ATOMIC, 1), 0);
