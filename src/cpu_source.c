@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,14 +82,25 @@ static long rseq_syscall(struct pcpu_rseq_area *area, int flags)
 
 static void unregister_at_exit(void *arg)
 {
+	sigset_t all, old;
+
 	(void)arg;
-	/* The kernel writes to the area until unregistered; the area dies with the thread. */
-	if (own_state == 1 && rseq_syscall(&own_area, PCPU_RSEQ_FLAG_UNREGISTER) == 0) {
+	if (own_state != 1)
+		return;
+	/* The kernel writes to the area until unregistered; the area dies with the thread.
+	 * Unregistering leaves 0 in mm_cid, a valid ID: until it is put back out of range,
+	 * a signal handler's this_cpu operation in cid mode would run its section on ID 0's
+	 * copy unprotected (no abort on preemption) while another thread holds ID 0, and
+	 * lose an update.  Signals wait until the area says "unregistered" again. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (rseq_syscall(&own_area, PCPU_RSEQ_FLAG_UNREGISTER) == 0) {
 		own_state = 0;
-		/* the kernel leaves 0 there, a valid ID: a later this_cpu operation (another
-		 * key's destructor) must find none and register again */
+		/* a later this_cpu operation (a signal handler, another key's destructor)
+		 * finds no index and registers again */
 		__atomic_store_n(&own_area.mm_cid, PCPU_RSEQ_CPU_ID_UNINITIALIZED, __ATOMIC_RELAXED);
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static int register_own(void)
