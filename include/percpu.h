@@ -71,12 +71,16 @@ PCPU_API int pcpu_cpu_to_node(unsigned int cpu);
 PCPU_API int pcpu_next_possible_cpu(int cpu);
 PCPU_API int pcpu_next_online_cpu(int cpu);
 
+/* Loops setting @cpu (an int or unsigned int lvalue) to each possible / online CPU in
+ * increasing order.  Inline (no call per step once the library is initialized; the
+ * first step initializes it); the online CPUs are read as they are at each step, so a
+ * concurrent pcpu_cpus_refresh() may add or drop a CPU not yet reached. */
 #define pcpu_for_each_possible_cpu(cpu)                                                  \
-	for ((cpu) = pcpu_next_possible_cpu(-1); (unsigned int)(cpu) < pcpu_nr_cpu_ids(); \
-	     (cpu) = pcpu_next_possible_cpu((int)(cpu)))
+	for ((cpu) = __pcpu_next_cpu(0, false); (unsigned int)(cpu) < __pcpu_nr_cpu_ids(); \
+	     (cpu) = __pcpu_next_cpu((unsigned int)(cpu) + 1, false))
 #define pcpu_for_each_online_cpu(cpu)                                                    \
-	for ((cpu) = pcpu_next_online_cpu(-1); (unsigned int)(cpu) < pcpu_nr_cpu_ids();   \
-	     (cpu) = pcpu_next_online_cpu((int)(cpu)))
+	for ((cpu) = __pcpu_next_cpu(0, true); (unsigned int)(cpu) < __pcpu_nr_cpu_ids();  \
+	     (cpu) = __pcpu_next_cpu((unsigned int)(cpu) + 1, true))
 
 /* ------------------------------------------------------------------------------------
  * Initialization.  Optional: the library initializes itself on first use.  Calling it
@@ -351,10 +355,19 @@ struct __pcpu_fast {
 	 * inline pcpu_counter_add() then calls the library, as with a library of
 	 * version 1, where this word is reserved and 0). */
 	uintptr_t counter_batch;
+	/* Version 3: the possible and online CPU masks' words (nr_cpu_ids bits, CPU c at
+	 * bit c % 64 of word c / 64), for the inline iterators; set before nr_cpu_ids is
+	 * published, so valid once nr_cpu_ids is not 0.  0 in a library of an earlier
+	 * version (the iterators then call pcpu_next_possible_cpu() and
+	 * pcpu_next_online_cpu()).  Both pointers never change; the possible words never
+	 * change; the online words change under pcpu_cpus_refresh() (read them
+	 * atomically). */
+	const uint64_t *possible_bits;
+	const uint64_t *online_bits;
 	/* Room to grow within LIBPERCPU_FAST_1 (see above): 0 in this version. */
-	uintptr_t reserved[7];
+	uintptr_t reserved[5];
 };
-#define __PCPU_FAST_VERSION 2
+#define __PCPU_FAST_VERSION 3
 extern PCPU_API struct __pcpu_fast __pcpu_fast;
 
 /* A compile-time check that is a statement in C99, C11 and C++ alike (C99 has no
@@ -372,7 +385,7 @@ extern PCPU_API struct __pcpu_fast __pcpu_fast;
 
 /* The inline ABI's layout (see struct __pcpu_fast), the same on every data model. */
 __PCPU_STATIC_ASSERT(offsetof(struct __pcpu_fast, rseq_index_offset) == 16 &&
-			     offsetof(struct __pcpu_fast, reserved) == 16 + 6 * sizeof(void *) &&
+			     offsetof(struct __pcpu_fast, reserved) == 16 + 8 * sizeof(void *) &&
 			     sizeof(struct __pcpu_fast) == 16 + 13 * sizeof(void *),
 		     "struct __pcpu_fast is ABI: its layout must not change");
 
@@ -474,6 +487,56 @@ __PCPU_INLINE void *__pcpu_ptr(const void *__pcpu_p, unsigned int __pcpu_cpu)
 	if (__builtin_expect(__pcpu_c != (char *)0 && __pcpu_cpu < __pcpu_nr, 1))
 		return __pcpu_c + __pcpu_fast.unit_offsets[__pcpu_cpu];
 	return __pcpu_ptr_slow(__pcpu_p, __pcpu_cpu);
+}
+
+/* nr_cpu_ids as the inline iterators read it: 0 until initialized (their first step
+ * initializes the library), then the value pcpu_nr_cpu_ids() returns. */
+__PCPU_INLINE unsigned int __pcpu_nr_cpu_ids(void)
+{
+	return __atomic_load_n(&__pcpu_fast.nr_cpu_ids, __ATOMIC_ACQUIRE);
+}
+
+/* The first CPU at or above @__pcpu_n whose bit is set in @__pcpu_a (@__pcpu_op 0),
+ * in @__pcpu_a and @__pcpu_b (1), in @__pcpu_a and not @__pcpu_b (2); @__pcpu_nr,
+ * the number of bits, if none.  Words are loaded atomically: a mask may change while
+ * it is read (the online mask under pcpu_cpus_refresh(), any mask a cpumask call
+ * writes), as the library's own searches allow. */
+__PCPU_INLINE unsigned int __pcpu_bits_next(const uint64_t *__pcpu_a, const uint64_t *__pcpu_b,
+					    int __pcpu_op, unsigned int __pcpu_nr,
+					    unsigned int __pcpu_n)
+{
+	while (__pcpu_n < __pcpu_nr) {
+		uint64_t __pcpu_w = __atomic_load_n(&__pcpu_a[__pcpu_n / 64], __ATOMIC_RELAXED);
+
+		if (__pcpu_op == 1)
+			__pcpu_w &= __atomic_load_n(&__pcpu_b[__pcpu_n / 64], __ATOMIC_RELAXED);
+		else if (__pcpu_op == 2)
+			__pcpu_w &= ~__atomic_load_n(&__pcpu_b[__pcpu_n / 64], __ATOMIC_RELAXED);
+		__pcpu_w >>= __pcpu_n % 64;
+		if (__builtin_expect(__pcpu_w != 0, 1)) {
+			__pcpu_n += (unsigned int)__builtin_ctzll(__pcpu_w);
+			return __pcpu_n < __pcpu_nr ? __pcpu_n : __pcpu_nr;
+		}
+		__pcpu_n = (__pcpu_n | 63) + 1; /* nr_cpu_ids <= 65536: no overflow */
+	}
+	return __pcpu_nr;
+}
+
+/* The possible (@__pcpu_online false) or online CPU at or above @__pcpu_n, else
+ * nr_cpu_ids: inline from the published masks, or through the library before
+ * initialization (which it does) and with a library that publishes no masks
+ * (version < 3). */
+__PCPU_INLINE int __pcpu_next_cpu(unsigned int __pcpu_n, bool __pcpu_online)
+{
+	unsigned int __pcpu_nr = __pcpu_nr_cpu_ids();
+	const uint64_t *__pcpu_bits = !__pcpu_nr      ? (const uint64_t *)0
+				      : __pcpu_online ? __pcpu_fast.online_bits
+						      : __pcpu_fast.possible_bits;
+
+	if (__builtin_expect(__pcpu_bits != (const uint64_t *)0, 1))
+		return (int)__pcpu_bits_next(__pcpu_bits, __pcpu_bits, 0, __pcpu_nr, __pcpu_n);
+	return __pcpu_online ? pcpu_next_online_cpu((int)__pcpu_n - 1)
+			     : pcpu_next_possible_cpu((int)__pcpu_n - 1);
 }
 
 #ifdef __cplusplus

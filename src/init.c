@@ -227,6 +227,8 @@ static int do_init(void)
 	__pcpu_fast.arena_base = (uintptr_t)geo->arena;
 	__atomic_store_n(&__pcpu_fast.arena_size, geo->chunk_bytes, __ATOMIC_RELAXED);
 	__pcpu_fast.unit_offsets = geo->unit_offsets;
+	__pcpu_fast.possible_bits = geo->topo.possible;
+	__pcpu_fast.online_bits = geo->topo.online;
 	_pcpu_cpu_set_index(_pcpu_index_cid());
 	__atomic_store_n(&__pcpu_fast.nr_cpu_ids, geo->topo.nr_cpu_ids, __ATOMIC_RELEASE);
 	__atomic_store_n(&__pcpu_fast.rseq_index_bound, use_rseq ? geo->topo.nr_cpu_ids : 0,

@@ -4,8 +4,9 @@
  * the object the program's inline code reads; it says its size and field version;
  * its reserved words are zero; and its fields mean what include/percpu.h says they
  * do, in every CPU-source mode: the index is read at rseq_offset + 4 (cpu_id), below
- * rseq_index_bound (nr_cpu_ids, or 0 in the fallback mode), and counter_batch is
- * pcpu_counter_batch() once that was called. */
+ * rseq_index_bound (nr_cpu_ids, or 0 in the fallback mode), counter_batch is
+ * pcpu_counter_batch() once that was called, and possible_bits and online_bits are the
+ * words of the possible and online masks. */
 #include <dlfcn.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ static int run(const char *want)
 						       f->rseq_index_offset),
 			 pcpu_current_cpu());
 	CHECK((uintptr_t)p - f->arena_base < f->arena_size);
+	CHECK(f->possible_bits == pcpu_cpu_possible_mask()->bits);
+	CHECK(f->online_bits == pcpu_cpu_online_mask()->bits);
 	CHECK_EQ(f->counter_batch, 0); /* not computed before it is asked for */
 	batch = pcpu_counter_batch();
 	CHECK_EQ(f->counter_batch, (uintptr_t)batch);

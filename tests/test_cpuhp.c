@@ -58,7 +58,17 @@ static void write_set(const char *name, const bool *set)
 
 static void check_masks(const char *when)
 {
-	unsigned int n = 0;
+	unsigned int n = 0, want = 0, seen = 0;
+	int cpu;
+
+	/* the inline iterator reads the refreshed mask: the online CPUs, in order */
+	for_each_online_cpu(cpu) {
+		while (want < NCPUS && !online[want])
+			want++;
+		CHECK_EQ(cpu, want);
+		want++;
+		seen++;
+	}
 
 	for (unsigned int c = 0; c < NCPUS; c++) {
 		if (cpu_online(c) != online[c] || cpumask_test_cpu(c, cpu_online_mask) != online[c])
@@ -71,6 +81,7 @@ static void check_masks(const char *when)
 	}
 	CHECK_EQ(num_online_cpus(), n);
 	CHECK_EQ(cpumask_weight(cpu_online_mask), n);
+	CHECK_EQ(seen, n);
 }
 
 /* ---- callbacks that log what they see ---- */

@@ -115,18 +115,21 @@ PCPU_API unsigned int pcpu_cpumask_next_andnot(int n, const struct pcpu_cpumask 
 					       const struct pcpu_cpumask *b);
 
 /* Loops setting @cpu (an int or unsigned int lvalue) to each CPU of the mask(s), in
- * increasing order; the masks are evaluated on every step. */
+ * increasing order; the masks are evaluated on every step.  Inline: no call per step
+ * once the library is initialized (the first step initializes it). */
 #define pcpu_for_each_cpu(cpu, mask)                                                     \
-	for ((cpu) = pcpu_cpumask_next(-1, (mask)); (unsigned int)(cpu) < pcpu_nr_cpu_ids(); \
-	     (cpu) = pcpu_cpumask_next((int)(cpu), (mask)))
+	for ((cpu) = __pcpu_cpumask_next(0, (mask), (const struct pcpu_cpumask *)0, 0);   \
+	     (unsigned int)(cpu) < __pcpu_nr_cpu_ids();                                  \
+	     (cpu) = __pcpu_cpumask_next((unsigned int)(cpu) + 1, (mask),                \
+					 (const struct pcpu_cpumask *)0, 0))
 #define pcpu_for_each_cpu_and(cpu, a, b)                                                 \
-	for ((cpu) = pcpu_cpumask_next_and(-1, (a), (b));                                \
-	     (unsigned int)(cpu) < pcpu_nr_cpu_ids();                                    \
-	     (cpu) = pcpu_cpumask_next_and((int)(cpu), (a), (b)))
+	for ((cpu) = __pcpu_cpumask_next(0, (a), (b), 1);                                \
+	     (unsigned int)(cpu) < __pcpu_nr_cpu_ids();                                  \
+	     (cpu) = __pcpu_cpumask_next((unsigned int)(cpu) + 1, (a), (b), 1))
 #define pcpu_for_each_cpu_andnot(cpu, a, b)                                              \
-	for ((cpu) = pcpu_cpumask_next_andnot(-1, (a), (b));                             \
-	     (unsigned int)(cpu) < pcpu_nr_cpu_ids();                                    \
-	     (cpu) = pcpu_cpumask_next_andnot((int)(cpu), (a), (b)))
+	for ((cpu) = __pcpu_cpumask_next(0, (a), (b), 2);                                \
+	     (unsigned int)(cpu) < __pcpu_nr_cpu_ids();                                  \
+	     (cpu) = __pcpu_cpumask_next((unsigned int)(cpu) + 1, (a), (b), 2))
 #define pcpu_for_each_present_cpu(cpu) pcpu_for_each_cpu(cpu, pcpu_cpu_present_mask())
 
 /* Parses a CPU list in the kernel's format ("0-3,8", "0-15:2/4" for 2 of every 4;
@@ -180,6 +183,27 @@ PCPU_API int pcpu_cpuhp_setup_nocalls(const char *name, pcpu_cpuhp_cb online,
 PCPU_API int pcpu_cpuhp_remove(int id);
 /* As pcpu_cpuhp_remove(), without calling the offline callback. */
 PCPU_API int pcpu_cpuhp_remove_nocalls(int id);
+
+/* The iterators' step: the first CPU at or above @__pcpu_n in @__pcpu_a (@__pcpu_op
+ * 0; @__pcpu_b NULL), in both (1), in @__pcpu_a and not @__pcpu_b (2), else
+ * nr_cpu_ids; before initialization through the library's searches, which
+ * initialize it. */
+__PCPU_INLINE unsigned int __pcpu_cpumask_next(unsigned int __pcpu_n,
+					       const struct pcpu_cpumask *__pcpu_a,
+					       const struct pcpu_cpumask *__pcpu_b, int __pcpu_op)
+{
+	unsigned int __pcpu_nr = __pcpu_nr_cpu_ids();
+	int __pcpu_prev = (int)__pcpu_n - 1;
+
+	if (__builtin_expect(__pcpu_nr != 0, 1))
+		return __pcpu_bits_next(__pcpu_a->bits, __pcpu_op ? __pcpu_b->bits : __pcpu_a->bits,
+					__pcpu_op, __pcpu_nr, __pcpu_n);
+	if (__pcpu_op == 1)
+		return pcpu_cpumask_next_and(__pcpu_prev, __pcpu_a, __pcpu_b);
+	if (__pcpu_op == 2)
+		return pcpu_cpumask_next_andnot(__pcpu_prev, __pcpu_a, __pcpu_b);
+	return pcpu_cpumask_next(__pcpu_prev, __pcpu_a);
+}
 
 #ifdef __cplusplus
 }
