@@ -640,7 +640,7 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 	lock();
 	if (!reserved && bits <= PCPU_CACHE_MAX_BITS && _pcpu_cache_get(bits, align, &c, &off)) {
 		count_alloc(c, -1, size);
-		need_balance = _pcpu_alloc_reserve_idle() && !atomic;
+		need_balance = reserve_idle() && !atomic;
 		unlock();
 		if (need_balance)
 			_pcpu_alloc_balance_run(false);
@@ -659,7 +659,7 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 		pa->stats.nr_alloc_failed++;
 		pa->balance_pending = true; /* the next blocking call tops the pool up */
 	}
-	need_balance = _pcpu_alloc_reserve_idle();
+	need_balance = reserve_idle();
 	need_balance = !atomic && (pa->nr_empty_pop_pages < PCPU_EMPTY_POP_PAGES_LOW ||
 				   pa->balance_pending || need_balance);
 	unlock();
@@ -699,42 +699,6 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 	return ptr;
 }
 
-/* The chunk that owns @a and the map offset of @a in it, or NULL (lock held). */
-struct pcpu_chunk *_pcpu_alloc_chunk_lookup(uintptr_t a, int *offp)
-{
-	size_t index, in_chunk;
-	uintptr_t rel;
-	struct pcpu_chunk *c;
-
-	ASSERT_LOCKED();
-	/* arena_bytes is 0 until _pcpu_alloc_setup() is done: the geometry is read after */
-	if (!pa->arena_bytes)
-		return NULL;
-	rel = a - (uintptr_t)_pcpu_geo->arena;
-	if (rel >= pa->arena_bytes)
-		return NULL;
-	if (_pcpu_geo->chunk_shift) { /* the usual case: no division on the free path */
-		index = rel >> _pcpu_geo->chunk_shift;
-		in_chunk = rel & (_pcpu_geo->chunk_bytes - 1);
-	} else {
-		index = rel / _pcpu_geo->chunk_bytes;
-		in_chunk = rel % _pcpu_geo->chunk_bytes;
-	}
-	c = pa->chunks[index];
-	if (!c)
-		return NULL;
-	if (index == 0) {
-		if (in_chunk < _pcpu_geo->static_size)
-			return NULL; /* a static per-CPU variable */
-		if (pa->reserved_chunk && in_chunk < _pcpu_geo->static_size + _pcpu_geo->reserved_size)
-			c = pa->reserved_chunk;
-	}
-	if (a < (uintptr_t)c->base || a - (uintptr_t)c->base >= _pcpu_geo->unit_size)
-		return NULL; /* another CPU's copy, or a padding unit */
-	*offp = (int)(a - (uintptr_t)c->base);
-	return c;
-}
-
 /* Frees the area at byte @off of @c in its maps: the bytes freed, or -1 if no live area
  * starts there (lock held). */
 int _pcpu_alloc_chunk_free_locked(struct pcpu_chunk *c, int off)
@@ -757,20 +721,19 @@ int _pcpu_alloc_chunk_free_locked(struct pcpu_chunk *c, int off)
 void _pcpu_free_internal(void *ptr, const char *caller)
 {
 	struct pcpu_chunk *c;
-	bool need_balance = false, cached;
-	int off, bits;
+	bool need_balance = false;
+	int off, cached;
 
 	if (!ptr)
 		return;
 	lock();
-	c = _pcpu_alloc_chunk_lookup((uintptr_t)ptr, &off);
+	c = chunk_lookup((uintptr_t)ptr, &off);
 	if (!c) {
 		unlock();
 		_pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
 	}
-	bits = _pcpu_cache_holds(c, off) ? -1 : _pcpu_cache_bits(c, off);
-	cached = bits > 0 && _pcpu_cache_put(c, off, bits);
-	if (!cached && (_pcpu_cache_holds(c, off) || _pcpu_alloc_chunk_free_locked(c, off) < 0)) {
+	cached = _pcpu_cache_put(c, off);
+	if (cached < 0 || (!cached && _pcpu_alloc_chunk_free_locked(c, off) < 0)) {
 		unlock();
 		_pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
 			   ptr);
@@ -778,7 +741,7 @@ void _pcpu_free_internal(void *ptr, const char *caller)
 	pa->stats.nr_dealloc++;
 	pa->stats.nr_cur_alloc--;
 
-	need_balance = _pcpu_alloc_reserve_idle();
+	need_balance = reserve_idle();
 	need_balance = (!cached && _pcpu_alloc_after_free(c)) || need_balance;
 	unlock();
 
@@ -807,6 +770,7 @@ int _pcpu_alloc_setup(bool debug)
 	const struct pcpu_geometry *g = _pcpu_geo;
 	int ret = -1;
 
+	_pcpu_san_setup();
 	if (_pcpu_chunk_vm_first_commit(&pa->use_huge_first_chunk) != 0)
 		return -1;
 	lock_alloc_mutex();
@@ -863,7 +827,7 @@ int _pcpu_alloc_setup(bool debug)
 	pa->stats.nr_units = (unsigned int)g->ai->nr_units;
 	pa->stats.nr_groups = (unsigned int)g->ai->nr_groups;
 	pa->stats.max_chunks = (unsigned int)g->arena_limit_chunks;
-	/* last: _pcpu_alloc_chunk_lookup() and _pcpu_alloc_in_arena() see the arena from here on */
+	/* last: chunk_lookup() and _pcpu_alloc_in_arena() see the arena from here on */
 	__atomic_store_n(&pa->arena_bytes, g->chunk_bytes, __ATOMIC_RELEASE);
 	ret = 0;
 out:

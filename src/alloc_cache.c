@@ -8,7 +8,9 @@
  * size, linked through its first used unit's copy: it stays allocated in the maps, its
  * pages populated.  A bit per map bit marks it, so that freeing it again is caught as
  * a double free, and a link that leads to no cached area (the area was written after
- * pcpu_free()) is reported instead of followed.  At most
+ * pcpu_free()) is reported instead of followed (_pcpu_cache_get() says when).  Both
+ * paths touch no bitmap but the words of the area's own bits: a free and the next
+ * allocation of its size cost a lookup, a few bit tests and a list push or pop.  At most
  * cache_max_bytes per unit; the balance work gives every cached area back to its chunk
  * when it trims the reserve. */
 #include <string.h>
@@ -16,42 +18,55 @@
 #include "alloc_internal.h"
 #include "chunk_bitmap.h"
 
-bool _pcpu_cache_holds(const struct pcpu_chunk *c, int off)
-{
-	return bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE);
-}
-
 /* The size in bits of the live area at byte @off of @c if the cache takes it, else -1
  * (too small to hold a link, too large, in the reserved chunk, or no live area starts
- * there: the bitmap's free says which). */
-int _pcpu_cache_bits(const struct pcpu_chunk *c, int off)
+ * there: the bitmap's free says which).  Inline on pcpu_free()'s path: the boundary
+ * that ends a small area is most often in the word of the one that starts it. */
+static inline int cacheable_bits(const struct pcpu_chunk *c, int off)
 {
 	const struct pcpu_chunk_map *m = &c->map;
 	int bit = off / PCPU_MIN_ALLOC_SIZE, end, next;
+	unsigned long bounds;
 
 	if (c == pa->reserved_chunk || off % PCPU_MIN_ALLOC_SIZE || off < m->start_offset ||
-	    bit >= m->map_bits - m->end_offset / PCPU_MIN_ALLOC_SIZE ||
-	    !bit_test(m->alloc_map, bit) || !bit_test(m->bound_map, bit))
+	    bit >= m->map_bits - m->end_offset / PCPU_MIN_ALLOC_SIZE)
 		return -1;
+	bounds = m->bound_map[word_of(bit)];
 	/* an allocated bit with a boundary starts an area; the next boundary ends it */
-	end = bit + PCPU_CACHE_MAX_BITS + 1;
-	if (end > m->map_bits + 1)
-		end = m->map_bits + 1;
-	next = find_next_one(m->bound_map, end, bit + 1);
-	if (next >= end || (size_t)(next - bit) * PCPU_MIN_ALLOC_SIZE < sizeof(void *))
+	if (!((m->alloc_map[word_of(bit)] & bounds) >> shift_of(bit) & 1))
+		return -1;
+	bounds = bounds >> shift_of(bit) >> 1; /* the boundaries after @bit in its word */
+	if (bounds) {
+		next = bit + 1 + __builtin_ctzl(bounds);
+	} else {
+		end = bit + PCPU_CACHE_MAX_BITS + 1;
+		if (end > m->map_bits + 1)
+			end = m->map_bits + 1;
+		next = find_next_one(m->bound_map, end, bit + 1);
+	}
+	if (next - bit > PCPU_CACHE_MAX_BITS ||
+	    (size_t)(next - bit) * PCPU_MIN_ALLOC_SIZE < sizeof(void *))
 		return -1;
 	return next - bit;
 }
 
-/* Caches the area of @bits bits at @off of @c instead of freeing it; false if the cache
- * is full (the caller frees it). */
-bool _pcpu_cache_put(struct pcpu_chunk *c, int off, int bits)
+/* pcpu_free()'s first step: caches the live area at byte @off of @c instead of freeing
+ * it.  1 if cached; 0 if the cache does not take it (the caller frees it in the maps,
+ * which find whether it is live); -1 if it is in the cache already: a double free. */
+int _pcpu_cache_put(struct pcpu_chunk *c, int off)
 {
-	size_t bytes = (size_t)bits * PCPU_MIN_ALLOC_SIZE;
+	int bits;
+	size_t bytes;
 	char *p = c->base + off;
 
+	if (bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE))
+		return -1;
+	bits = cacheable_bits(c, off);
+	if (bits < 0)
+		return 0;
+	bytes = (size_t)bits * PCPU_MIN_ALLOC_SIZE;
 	if (pa->cache_bytes + bytes > pa->cache_max_bytes)
-		return false;
+		return 0;
 	memcpy(p + _pcpu_geo->used_unit_base[0], &pa->cache[bits], sizeof(void *));
 	_pcpu_san_free(p, bytes); /* the link too: only the allocator reads it */
 	pa->cache[bits] = p;
@@ -59,26 +74,41 @@ bool _pcpu_cache_put(struct pcpu_chunk *c, int off, int bits)
 	c->nr_cached++;
 	pa->cache_bytes += bytes;
 	pa->reserve_active = true;
-	return true;
+	return 1;
+}
+
+/* @p's link, or one read before it (when @p is NULL), was overwritten. */
+static _Noreturn void written_after_free(int bits, const void *p, const void *link)
+{
+	if (p)
+		_pcpu_fatal("pcpu_alloc", "the freed %d-byte area %p was written after "
+			   "pcpu_free(): its cache link %p leads to no freed area",
+			   bits * PCPU_MIN_ALLOC_SIZE, p, link);
+	_pcpu_fatal("pcpu_alloc", "a freed %d-byte area was written after pcpu_free(): a "
+		   "cache link leads to %p, no freed area", bits * PCPU_MIN_ALLOC_SIZE, link);
 }
 
 /* A cached area of @bits bits aligned to @align, taken out of the cache, or NULL;
- * *@cp and *@offp say where it is. */
+ * *@cp and *@offp say where it is.  A link is checked in two steps, each where it is
+ * cheap: when read, that it points into the arena (an overwritten link almost never
+ * does); when its area is taken, that a cached area starts there (its cached bit, which
+ * taking it clears anyway). */
 char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
 {
 	char *p = pa->cache[bits], *next;
-	struct pcpu_chunk *c, *nc;
-	int off, noff;
+	struct pcpu_chunk *c;
+	int off;
 
 	if (!p || ((uintptr_t)p & (align - 1)))
 		return NULL;
-	c = _pcpu_alloc_chunk_lookup((uintptr_t)p, &off); /* checked when it was linked */
+	c = chunk_lookup((uintptr_t)p, &off);
+	if (!c || !bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE))
+		written_after_free(bits, NULL, p);
 	_pcpu_san_alloc(p, (size_t)bits * PCPU_MIN_ALLOC_SIZE); /* it is taken: readable */
 	memcpy(&next, p + _pcpu_geo->used_unit_base[0], sizeof(next));
-	if (next && (!(nc = _pcpu_alloc_chunk_lookup((uintptr_t)next, &noff)) || !_pcpu_cache_holds(nc, noff)))
-		_pcpu_fatal("pcpu_alloc", "the freed %d-byte area %p was written after pcpu_free(): "
-			   "its cache link %p leads to no freed area",
-			   bits * PCPU_MIN_ALLOC_SIZE, (void *)p, (void *)next);
+	if (next && ((uintptr_t)next - (uintptr_t)_pcpu_geo->arena >= pa->arena_bytes ||
+		     (uintptr_t)next % PCPU_MIN_ALLOC_SIZE))
+		written_after_free(bits, p, next);
 	pa->cache[bits] = next;
 	bit_clear(c->cached, off / PCPU_MIN_ALLOC_SIZE);
 	c->nr_cached--;

@@ -48,6 +48,44 @@ static inline struct pcpu_chunk *chunk_of(struct pcpu_list *l)
 	return (struct pcpu_chunk *)l; /* list is the first member */
 }
 
+/* The chunk that owns @a and the map offset of @a in it, or NULL (pcpu_lock held).
+ * Inline: every free and every allocation from the cache looks an address up. */
+static inline struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
+{
+	const struct pcpu_geometry *g = _pcpu_geo;
+	size_t index, in_chunk;
+	uintptr_t rel;
+	struct pcpu_chunk *c;
+
+	ASSERT_LOCKED();
+	/* arena_bytes is 0 until _pcpu_alloc_setup() is done: the geometry is read after */
+	if (!pa->arena_bytes)
+		return NULL;
+	rel = a - (uintptr_t)g->arena;
+	if (rel >= pa->arena_bytes)
+		return NULL;
+	if (__builtin_expect(g->chunk_shift != 0, 1)) { /* the usual case: no division */
+		index = rel >> g->chunk_shift;
+		in_chunk = rel & (g->chunk_bytes - 1);
+	} else {
+		index = rel / g->chunk_bytes;
+		in_chunk = rel % g->chunk_bytes;
+	}
+	c = pa->chunks[index];
+	if (!c)
+		return NULL;
+	if (index == 0) {
+		if (in_chunk < g->static_size)
+			return NULL; /* a static per-CPU variable */
+		if (pa->reserved_chunk && in_chunk < g->static_size + g->reserved_size)
+			c = pa->reserved_chunk;
+	}
+	if (a < (uintptr_t)c->base || a - (uintptr_t)c->base >= g->unit_size)
+		return NULL; /* another CPU's copy, or a padding unit */
+	*offp = (int)(a - (uintptr_t)c->base);
+	return c;
+}
+
 /* alloc.c: slots (pcpu_lock) */
 int _pcpu_alloc_size_to_slot(size_t bytes) PCPU_HIDDEN;
 void _pcpu_alloc_chunk_unlink(struct pcpu_chunk *c) PCPU_HIDDEN;
@@ -61,7 +99,6 @@ bool _pcpu_alloc_reserve_keeps_chunks(int high) PCPU_HIDDEN;
 bool _pcpu_alloc_after_free(struct pcpu_chunk *c) PCPU_HIDDEN;
 void _pcpu_alloc_debug_verify(const struct pcpu_chunk *c, const char *when) PCPU_HIDDEN;
 void _pcpu_alloc_dirty_set(struct pcpu_chunk *c, int ps, int pe, bool dirty) PCPU_HIDDEN;
-struct pcpu_chunk *_pcpu_alloc_chunk_lookup(uintptr_t a, int *offp) PCPU_HIDDEN;
 int _pcpu_alloc_chunk_free_locked(struct pcpu_chunk *c, int off) PCPU_HIDDEN;
 /* alloc.c: chunks and their pages (alloc_mutex held, pcpu_lock not) */
 int _pcpu_alloc_chunk_populate(struct pcpu_chunk *c, int rs, int re) PCPU_HIDDEN;
@@ -71,12 +108,21 @@ void _pcpu_alloc_chunk_destroy(struct pcpu_chunk *c) PCPU_HIDDEN;
 
 /* balance.c */
 void _pcpu_alloc_balance_run(bool trim) PCPU_HIDDEN; /* takes alloc_mutex */
-bool _pcpu_alloc_reserve_idle(void) PCPU_HIDDEN;     /* pcpu_lock */
+bool _pcpu_alloc_reserve_check(void) PCPU_HIDDEN;    /* pcpu_lock */
+
+/* Every allocator call counts down (pcpu_lock held); one in PCPU_RESERVE_CHECK_CALLS
+ * reads the clock (_pcpu_alloc_reserve_check()): true if the reserve is idle and the
+ * balance work that the caller runs should trim it. */
+static inline bool reserve_idle(void)
+{
+	ASSERT_LOCKED();
+	if (__builtin_expect(--pa->calls_to_check > 0, 1))
+		return false;
+	return _pcpu_alloc_reserve_check();
+}
 
 /* alloc_cache.c (pcpu_lock) */
-bool _pcpu_cache_holds(const struct pcpu_chunk *c, int off) PCPU_HIDDEN;
-int _pcpu_cache_bits(const struct pcpu_chunk *c, int off) PCPU_HIDDEN;
-bool _pcpu_cache_put(struct pcpu_chunk *c, int off, int bits) PCPU_HIDDEN;
+int _pcpu_cache_put(struct pcpu_chunk *c, int off) PCPU_HIDDEN;
 char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp) PCPU_HIDDEN;
 void _pcpu_cache_drain(void) PCPU_HIDDEN;
 

@@ -212,17 +212,15 @@ void _pcpu_alloc_balance(void)
 	_pcpu_alloc_balance_run(true);
 }
 
-/* Every allocator call counts down (lock held); one in PCPU_RESERVE_CHECK_CALLS reads
- * the clock.  If nothing entered or left the pool or the cache for PCPU_RESERVE_IDLE_MS
- * and the pool holds more than the kernel's, the reserve is idle: true, and the balance
- * work that the caller runs trims it. */
-bool _pcpu_alloc_reserve_idle(void)
+/* The allocator call that counted down to zero (reserve_idle(), lock held) reads the
+ * clock.  If nothing entered or left the pool or the cache for PCPU_RESERVE_IDLE_MS and
+ * the pool holds more than the kernel's, the reserve is idle: true, and the balance work
+ * that the caller runs trims it. */
+bool _pcpu_alloc_reserve_check(void)
 {
 	uint64_t now;
 
 	ASSERT_LOCKED();
-	if (--pa->calls_to_check > 0)
-		return false;
 	pa->calls_to_check = PCPU_RESERVE_CHECK_CALLS;
 	now = _pcpu_vm->now_ms();
 	if (pa->reserve_active) {

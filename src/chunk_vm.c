@@ -80,15 +80,38 @@ static bool all_zero(const char *p, size_t size)
 	return p[0] == 0 && memcmp(p, p + 1, size - 1) == 0;
 }
 
+/* Zeroes @size bytes at @p, a multiple of PCPU_MIN_ALLOC_SIZE (4) up to 32, with at most
+ * four stores: overlapping ones cover the sizes between the powers of two. */
+static inline void zero_small(char *p, size_t size)
+{
+	static const uint64_t z[2];
+
+	if (size < 8) {
+		memcpy(p, z, 4);
+	} else if (size <= 16) {
+		memcpy(p, z, 8);
+		memcpy(p + size - 8, z, 8);
+	} else {
+		memcpy(p, z, 16);
+		memcpy(p + size - 16, z, 16);
+	}
+}
+
 /* Zeroes a new object's copy in every unit.  In cid mode only the copies that are not
  * zero already: reading an ID's untouched page maps the zero page, writing it would
  * make it resident (index.c). */
 void _pcpu_chunk_vm_zero(char *ptr, size_t size)
 {
+	const struct pcpu_geometry *g = _pcpu_geo;
 	bool cid = _pcpu_index_cid();
 
-	for (int u = 0; u < _pcpu_geo->nr_used; u++) {
-		char *copy = ptr + _pcpu_geo->used_unit_base[u];
+	if (!cid && size <= 32) { /* a churn of small objects: stores, not memset calls */
+		for (int u = 0; u < g->nr_used; u++)
+			zero_small(ptr + g->used_unit_base[u], size);
+		return;
+	}
+	for (int u = 0; u < g->nr_used; u++) {
+		char *copy = ptr + g->used_unit_base[u];
 
 		if (!cid || !all_zero(copy, size))
 			memset(copy, 0, size);

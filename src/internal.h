@@ -165,8 +165,23 @@ void _pcpu_counter_cpu_dead(unsigned int cpu) PCPU_HIDDEN;
 /* sanitizer.c: AddressSanitizer poisoning and valgrind client requests, no-ops unless
  * one of them watches (pcpu_lock held, or before the memory is published). */
 void _pcpu_san_poison_area(char *base, size_t off, size_t size) PCPU_HIDDEN; /* every unit */
-void _pcpu_san_alloc(char *p, size_t size) PCPU_HIDDEN;
-void _pcpu_san_free(char *p, size_t size) PCPU_HIDDEN;
+void _pcpu_san_setup(void) PCPU_HIDDEN; /* once, before the first call below */
+void _pcpu_san_mark(char *p, size_t size, bool live) PCPU_HIDDEN;
+extern bool _pcpu_san_watched PCPU_HIDDEN; /* ASan or valgrind: set by _pcpu_san_setup() */
+
+/* An object made accessible in every unit (allocated) or not (freed); a test inline, so
+ * that an unwatched process pays no call on the allocator's fast paths. */
+static inline void _pcpu_san_alloc(char *p, size_t size)
+{
+	if (__builtin_expect(_pcpu_san_watched, 0))
+		_pcpu_san_mark(p, size, true);
+}
+
+static inline void _pcpu_san_free(char *p, size_t size)
+{
+	if (__builtin_expect(_pcpu_san_watched, 0))
+		_pcpu_san_mark(p, size, false);
+}
 
 /* index.c: after the topology is read and _pcpu_cpu_init(), before the layout:
  * chooses the index mode, and in cid mode replaces the geometry's topology with the ID

@@ -35,7 +35,11 @@
 void __asan_poison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
 
-/* Whether anyone is watching: ASan in the process, or valgrind running it. */
+bool _pcpu_san_watched;
+
+/* Whether anyone is watching: ASan in the process, or valgrind running it.  Neither
+ * changes while the process runs, so _pcpu_san_setup() asks once and the allocator's
+ * fast paths test the answer inline (internal.h) instead of calling here. */
 static bool watched(void)
 {
 #ifdef PCPU_VALGRIND
@@ -88,12 +92,12 @@ static void mark_object(char *p, size_t size, bool live)
 	}
 }
 
-void _pcpu_san_alloc(char *p, size_t size)
+void _pcpu_san_setup(void)
 {
-	mark_object(p, size, true);
+	_pcpu_san_watched = watched();
 }
 
-void _pcpu_san_free(char *p, size_t size)
+void _pcpu_san_mark(char *p, size_t size, bool live)
 {
-	mark_object(p, size, false);
+	mark_object(p, size, live);
 }

@@ -316,6 +316,20 @@ static void written_after_free(int fd)
 	pcpu_alloc(64, 4);   /* takes q, follows its link */
 }
 
+/* The link overwritten with the address of a live area: it points into the arena, so
+ * taking q trusts it, and taking the live area (not a cached one) reports. */
+static void written_into_arena_after_free(int fd)
+{
+	void *p = pcpu_alloc(64, 4), *q = pcpu_alloc(64, 4), *live = pcpu_alloc(64, 4);
+
+	pcpu_free(p);
+	pcpu_free(q);
+	tu_say(fd, live);
+	memcpy(q, &live, sizeof(live)); /* the first CPU's copy, where the link is */
+	CHECK(pcpu_alloc(64, 4) == q);
+	pcpu_alloc(64, 4); /* would be live, which nobody freed */
+}
+
 static int run(const char *want)
 {
 	int n;
@@ -324,9 +338,12 @@ static int run(const char *want)
 	CHECK(strstr(pcpu_cpu_source(), want) != NULL || !tu_rseq_available());
 	tu_expect_abort("cached double free", cached_double_free, "double free");
 	/* under ASan the freed area is poisoned: ASan reports the write itself */
-	if (!UNDER_ASAN)
+	if (!UNDER_ASAN) {
 		tu_expect_abort("written after free", written_after_free,
 				"written after pcpu_free()");
+		tu_expect_abort("written into the arena after free",
+				written_into_arena_after_free, "written after pcpu_free()");
+	}
 	test_cache();
 	if (_pcpu_geo->page_size > PCPU_MAX_ALLOC_SIZE) {
 		fprintf(stderr, "SKIP the page tests: %zu-byte pages are more than one allocation "
