@@ -246,6 +246,45 @@ static void test_failed_depopulate(int n)
 
 /* ---- the cache of freed areas ------------------------------------------------------ */
 
+/* @n 64-byte objects allocated into @objs, the statistics then in *@st0, all freed. */
+static void cycle_64(void **objs, int n, struct pcpu_stats *st0)
+{
+	for (int i = 0; i < n; i++)
+		CHECK((objs[i] = pcpu_alloc(64, 4)) != NULL);
+	pcpu_get_stats(st0);
+	for (int i = 0; i < n; i++)
+		pcpu_free(objs[i]);
+}
+
+/* Beyond cache_keep_bytes the cache serves its sizes until an allocation comes that it
+ * cannot serve: that one first gives the excess back to the maps. */
+static void test_cache_keep(void)
+{
+	size_t keep = _pcpu_alloc.cache_keep_bytes;
+	struct pcpu_stats st0, st;
+	void *objs[6], *p, *q;
+
+	pcpu_balance();
+	_pcpu_alloc.cache_keep_bytes = 2 * 64;
+	cycle_64(objs, 6, &st0);
+	CHECK_EQ(_pcpu_alloc.cache_bytes, 6 * 64); /* all of them, beyond the 2 it keeps */
+	CHECK((p = pcpu_alloc(64, 4)) == objs[5]); /* served from the cache: nothing shrinks */
+	CHECK_EQ(_pcpu_alloc.cache_bytes, 5 * 64);
+	q = pcpu_alloc(12, 4); /* not in the cache: the maps serve it, after taking 3 back */
+	CHECK(q != NULL);
+	CHECK_EQ(_pcpu_alloc.cache_bytes, 2 * 64);
+	pcpu_get_stats(&st);
+	CHECK_EQ(st.free_bytes, st0.free_bytes + 3 * 64 - 12);
+	pcpu_free(p);
+	pcpu_free(q);
+	CHECK_EQ(_pcpu_alloc.cache_bytes, 3 * 64 + 12); /* a free never shrinks it */
+	pcpu_balance(); /* the rest goes back there */
+	CHECK_EQ(_pcpu_alloc.cache_bytes, 0);
+	pcpu_get_stats(&st);
+	CHECK_EQ(st.free_bytes, st0.free_bytes + 6 * 64);
+	_pcpu_alloc.cache_keep_bytes = keep;
+}
+
 static void test_cache(void)
 {
 	const size_t sizes[] = { 8, 12, 64, 1024 };
@@ -253,7 +292,8 @@ static void test_cache(void)
 	void *objs[5];
 
 	pcpu_balance();
-	_pcpu_alloc.cache_max_bytes = PCPU_CACHE_BYTES;
+	CHECK_EQ(_pcpu_alloc.cache_max_bytes, SIZE_MAX);
+	CHECK_EQ(_pcpu_alloc.cache_keep_bytes, PCPU_CACHE_BYTES / (size_t)_pcpu_geo->nr_used);
 	CHECK_EQ(_pcpu_alloc.cache_bytes, 0);
 	pcpu_get_stats(&st0);
 	/* the last freed area of a size is the next one given, zeroed */
@@ -280,11 +320,7 @@ static void test_cache(void)
 	pcpu_balance();
 	CHECK_EQ(_pcpu_alloc.cache_bytes, 0);
 	_pcpu_alloc.cache_max_bytes = 3 * 64;
-	for (int i = 0; i < 5; i++)
-		CHECK((objs[i] = pcpu_alloc(64, 4)) != NULL);
-	pcpu_get_stats(&st0);
-	for (int i = 0; i < 5; i++)
-		pcpu_free(objs[i]);
+	cycle_64(objs, 5, &st0);
 	CHECK_EQ(_pcpu_alloc.cache_bytes, 3 * 64);
 	pcpu_get_stats(&st);
 	CHECK_EQ(st.free_bytes, st0.free_bytes + 2 * 64);
@@ -293,7 +329,8 @@ static void test_cache(void)
 	CHECK_EQ(_pcpu_alloc.cache_bytes, 0);
 	pcpu_get_stats(&st);
 	CHECK_EQ(st.free_bytes, st0.free_bytes + 5 * 64);
-	_pcpu_alloc.cache_max_bytes = PCPU_CACHE_BYTES;
+	_pcpu_alloc.cache_max_bytes = SIZE_MAX;
+	test_cache_keep();
 }
 
 static void cached_double_free(int fd)
