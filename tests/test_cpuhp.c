@@ -288,9 +288,32 @@ static void *adder(void *arg)
 	return NULL;
 }
 
+/* Walks the online CPUs while the main thread refreshes them: every walk is strictly
+ * increasing, below nr_cpu_ids, and holds CPUs 0 and 1, which stay online throughout
+ * (the inline iterator reads the words the refresh stores; a torn walk would show). */
+static void *walker(void *arg)
+{
+	long *bad = (long *)arg;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		int cpu, last = -1, low = 0;
+
+		for_each_online_cpu(cpu) {
+			if (cpu <= last || (unsigned int)cpu >= nr_cpu_ids)
+				++*bad;
+			low += cpu < 2;
+			last = cpu;
+		}
+		if (low != 2)
+			++*bad;
+	}
+	return NULL;
+}
+
 static void test_counter_fold(long steps)
 {
-	pthread_t threads[2];
+	pthread_t threads[2], walk;
+	long walk_bad = 0;
 	int64_t totals[2] = { 0, 0 }, remote = 0, sum;
 
 	CHECK_EQ(percpu_counter_init(&counter, 1000, GFP_KERNEL), 0);
@@ -314,6 +337,7 @@ static void test_counter_fold(long steps)
 	 * offline and online again */
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(pthread_create(&threads[i], NULL, adder, &totals[i]), 0);
+	CHECK_EQ(pthread_create(&walk, NULL, walker, &walk_bad), 0);
 	for (long k = 0; k < steps; k++) {
 		unsigned int cpu = 2 + (unsigned int)(tu_rand() % (NCPUS - 2));
 		int32_t v = (int32_t)(tu_rand() % 20) - 10;
@@ -330,6 +354,8 @@ static void test_counter_fold(long steps)
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < 2; i++)
 		pthread_join(threads[i], NULL);
+	pthread_join(walk, NULL);
+	CHECK_EQ(walk_bad, 0);
 	sum = 1017 + totals[0] + totals[1] + remote;
 	CHECK_EQ(percpu_counter_sum(&counter), sum);
 
