@@ -39,7 +39,6 @@
  * every lock except the one that thread holds, which gets the child's new thread id.
  */
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,33 +86,6 @@ static inline void st_set(uint64_t s)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
-static void futex_wait(uint32_t *word, uint32_t val)
-{
-	int saved = errno; /* EAGAIN/EINTR are expected; a handler must not change errno */
-
-	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
-	errno = saved;
-}
-
-static void futex_wake_one(uint32_t *word)
-{
-	int saved = errno;
-
-	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	errno = saved;
-}
-
 static inline bool owned_by(uint32_t v, uint32_t tid)
 {
 	return (v & ~LOCK_WAITERS) == tid;
@@ -124,7 +96,7 @@ static __attribute__((noinline)) void lock_slow(uint32_t *word, uint32_t tid)
 	uint32_t v;
 
 	for (int i = 0; i < SPIN_TRIES; i++) {
-		cpu_relax();
+		_pcpu_cpu_relax();
 		v = __atomic_load_n(word, __ATOMIC_RELAXED);
 		if (owned_by(v, tid))
 			return;
@@ -150,7 +122,7 @@ static __attribute__((noinline)) void lock_slow(uint32_t *word, uint32_t tid)
 		    !__atomic_compare_exchange_n(word, &v, v | LOCK_WAITERS, false,
 						 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			continue;
-		futex_wait(word, v | LOCK_WAITERS);
+		_pcpu_futex_wait(word, v | LOCK_WAITERS, 0);
 	}
 }
 
@@ -180,7 +152,7 @@ static inline void lock_release(uint32_t *word, uint32_t tid)
 		if (__atomic_compare_exchange_n(word, &v, 0, false, __ATOMIC_RELEASE,
 						__ATOMIC_RELAXED)) {
 			if (v & LOCK_WAITERS)
-				futex_wake_one(word);
+				_pcpu_futex_wake(word, 1);
 			return;
 		}
 }

@@ -158,6 +158,23 @@ uint64_t *_pcpu_cpus_present_bits(void) PCPU_HIDDEN;
 extern const char *_pcpu_cpus_sysfs_root_hook PCPU_HIDDEN;
 const char *_pcpu_cpus_sysfs_root(void) PCPU_HIDDEN;
 
+/* A spin-wait hint to the processor (pause): for the loops that poll a lock word. */
+static inline void _pcpu_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* futex.c: sleeps while *@word is @val, at most @timeout_ns (0: no limit), or less (a
+ * wake, a signal, *@word already other); wakes up to @nr threads asleep on @word. */
+void _pcpu_futex_wait(uint32_t *word, uint32_t val, long timeout_ns) PCPU_HIDDEN;
+void _pcpu_futex_wake(uint32_t *word, int nr) PCPU_HIDDEN;
+
 /* counter.c: folds each counter's delta of @cpu, which went offline, into its count (the
  * kernel's percpu_counter_cpu_dead hotplug state). */
 void _pcpu_counter_cpu_dead(unsigned int cpu) PCPU_HIDDEN;
