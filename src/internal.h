@@ -175,6 +175,10 @@ static inline void _pcpu_cpu_relax(void)
 void _pcpu_futex_wait(uint32_t *word, uint32_t val, long timeout_ns) PCPU_HIDDEN;
 void _pcpu_futex_wake(uint32_t *word, int nr) PCPU_HIDDEN;
 
+/* counter.c: a counter's lock (the word in struct pcpu_counter; see counter.c). */
+void _pcpu_counter_lock(struct pcpu_counter *fbc) PCPU_HIDDEN;
+void _pcpu_counter_unlock(struct pcpu_counter *fbc) PCPU_HIDDEN;
+
 /* counter.c: folds each counter's delta of @cpu, which went offline, into its count (the
  * kernel's percpu_counter_cpu_dead hotplug state). */
 void _pcpu_counter_cpu_dead(unsigned int cpu) PCPU_HIDDEN;

@@ -12,8 +12,10 @@
  *     its positive and negative amounts started and done, which bound what any sum may
  *     see; the final sum is exact.  Then the same with the adders migrating between
  *     CPUs (sched_setaffinity), and with all of them pinned to one CPU (contention on
- *     one delta).  These run in each CPU-source mode: glibc's rseq, the library's own
- *     rseq registration, and the sched_getcpu atomic fallback.
+ *     one delta).  Every read meanwhile is within (N + 1) * (batch - 1) of the window.
+ *     These run in each CPU-source mode: glibc's rseq, the library's own rseq
+ *     registration, and the sched_getcpu atomic fallback.  And folds that wait for a
+ *     lock holder that does not run: they sleep, then all complete.
  * (4) Lifecycle and errors: destroy on a zeroed counter and twice, init with bad
  *     arguments (EINVAL) and out of per-CPU memory (ENOMEM), each leaving the counter
  *     destroyable and re-initializable; the kernel names of <percpu/kernel.h>. */
@@ -253,13 +255,13 @@ static void check_cheap(struct pcpu_counter *c, int64_t rhs, int want)
 	cheap_c = c;
 	cheap_rhs = rhs;
 	memset(cheap_res, 0x55, sizeof(cheap_res));
-	CHECK_EQ(pthread_mutex_lock(&c->lock), 0);
+	_pcpu_counter_lock(c);
 	CHECK_EQ(pthread_create(&t, NULL, cheap_compare, NULL), 0);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 20;
 	int err = pthread_timedjoin_np(t, NULL, &deadline);
 	CHECK_EQ(err, 0); /* ETIMEDOUT: compare took the lock when it needed not */
-	pthread_mutex_unlock(&c->lock);
+	_pcpu_counter_unlock(c);
 	if (err)
 		pthread_join(t, NULL);
 	CHECK_EQ(cheap_res[0], want);
@@ -459,6 +461,13 @@ static void window_end(int64_t init, const int64_t done[2], int64_t *lo, int64_t
 	*hi = init + ps + done[1];
 }
 
+/* How far pcpu_counter_read() may be from the value while adds of batch at most
+ * dflt_batch run (pcpu_counter_read() in <percpu/counter.h>). */
+static int64_t read_slack(void)
+{
+	return ((int64_t)nr_possible + 1) * (dflt_batch - 1);
+}
+
 static void concurrent(enum mode mode, const char *name, long per_thread)
 {
 	int64_t init = (int64_t)(tu_rand() % 100000) - 50000;
@@ -489,6 +498,17 @@ static void concurrent(enum mode mode, const char *name, long per_thread)
 		CHECK(lo <= s && s <= hi);
 		sums++;
 		last = s;
+
+		/* the read, one load, within (N + 1) * (batch - 1) of a value in the window:
+		 * every delta below the batch (no add here uses a larger one), and at most
+		 * one more batch in the hands of a fold between its delta and the count */
+		window_start(done);
+		int64_t rd = pcpu_counter_read(&shared), slack = read_slack();
+		window_end(init, done, &lo, &hi);
+		if (!(lo - slack <= rd && rd <= hi + slack))
+			fprintf(stderr, "%s: read %lld outside [%lld, %lld] +- %lld\n", name,
+				(long long)rd, (long long)lo, (long long)hi, (long long)slack);
+		CHECK(lo - slack <= rd && rd <= hi + slack);
 
 		/* compare with a value near the last sum, or far from it */
 		int64_t rhs = last;
@@ -539,6 +559,58 @@ static void test_concurrency(long per_thread)
 	/* cheap (no migration, no contention on the lock): longer, for more preemptions
 	 * inside the updates of the one delta */
 	concurrent(SAME_CPU, "one CPU, one delta", per_thread * 4);
+}
+
+/* The counter's lock, held by a thread that does not run (here: sleeps): the folds of
+ * other threads wait for it without spinning (they sleep on the word; a spinning
+ * waiter would burn its CPU for as long as a preempted holder is off its own), take
+ * nothing while it is held, and all complete once it is released. */
+#define HOLD_WAITERS 3
+#define HOLD_ADDS 20000
+static struct pcpu_counter held_c;
+
+static void *hold_adder(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < HOLD_ADDS; i++)
+		pcpu_counter_inc(&held_c);
+	return NULL;
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_lock_holder_sleeps(void)
+{
+	pthread_t t[HOLD_WAITERS];
+	int64_t init = (int64_t)(tu_rand() % 1000);
+	struct timespec hold = { 0, 200 * 1000 * 1000 };
+	double cpu0, cpu1;
+
+	CHECK_EQ(pcpu_counter_init(&held_c, init, PCPU_GFP_KERNEL), 0);
+	_pcpu_counter_lock(&held_c);
+	for (int i = 0; i < HOLD_WAITERS; i++)
+		CHECK_EQ(pthread_create(&t[i], NULL, hold_adder, NULL), 0);
+	nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL); /* they reach the lock */
+	cpu0 = cpu_seconds();
+	nanosleep(&hold, NULL);
+	cpu1 = cpu_seconds();
+	/* no fold got past the lock: the count is untouched */
+	CHECK_EQ(pcpu_counter_read(&held_c), init);
+	_pcpu_counter_unlock(&held_c);
+	for (int i = 0; i < HOLD_WAITERS; i++)
+		CHECK_EQ(pthread_join(t[i], NULL), 0);
+	CHECK_EQ(pcpu_counter_sum(&held_c), init + HOLD_WAITERS * HOLD_ADDS);
+	/* asleep, not spinning: a spinner takes its share of a CPU whatever the load */
+	fprintf(stderr, "lock held %.0f ms: %d waiters used %.1f ms of CPU\n", hold.tv_nsec / 1e6,
+		HOLD_WAITERS, (cpu1 - cpu0) * 1e3);
+	CHECK(cpu1 - cpu0 < hold.tv_nsec / 1e9 / 10);
+	pcpu_counter_destroy(&held_c);
 }
 
 /* ---- (4) lifecycle and errors ------------------------------------------------------- */
@@ -728,6 +800,7 @@ int main(int argc, char **argv)
 	test_compare_slack();
 	test_model();
 	test_concurrency(tu_scaled(300000));
+	test_lock_holder_sleeps();
 
 	tu_spawn_modes(argv[0]);
 	tu_spawn_cid_modes(argv[0]);

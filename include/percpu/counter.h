@@ -4,8 +4,9 @@
  *
  * A pcpu_counter is a 64-bit shared count plus a 32-bit delta per possible CPU.  An add
  * goes to the delta of the CPU the thread runs on, without a lock, while that delta stays
- * within (-batch, batch); otherwise the thread takes the counter's lock and folds the
- * delta and the amount into the shared count.  So adds scale with the number of CPUs,
+ * within (-batch, batch); otherwise the thread takes the counter's lock (a lock word:
+ * one atomic exchange; a waiter spins briefly, then sleeps) and folds the delta and the
+ * amount into the shared count.  So adds scale with the number of CPUs,
  * pcpu_counter_read() is one load but approximate (off by less than batch per possible
  * CPU), and pcpu_counter_sum() is exact but takes the lock and visits every CPU.
  *
@@ -18,9 +19,10 @@
  * Thread-safety: unless a function says otherwise, every function may be called from any
  * number of threads at once on the same counter, between its pcpu_counter_init() and its
  * pcpu_counter_destroy().  None may be called from a signal handler (the slow paths take
- * a mutex), nor on a counter that is not initialized, except pcpu_counter_destroy():
+ * the counter's lock), nor on a counter that is not initialized, except pcpu_counter_destroy():
  * such a call (all-zero, destroyed or failed-init counter, or NULL) prints
- * "libpercpu: CALL: ADDRESS: counter not initialized ..." on stderr and aborts.
+ * "libpercpu: CALL: ADDRESS: counter not initialized ..." on stderr and aborts.  The
+ * lock is a member of the structure: do not copy or move an initialized counter.
  * A process that fork()s while another thread holds a counter's lock (inside a fold,
  * pcpu_counter_sum(), _set() or _compare()) must not use that counter in the child.
  *
@@ -41,7 +43,15 @@ extern "C" {
 #endif
 
 struct pcpu_counter {
-	pthread_mutex_t lock;       /* guards the folds of deltas into count, sum, set */
+	/* Guards the folds of deltas into count, sum, set: a lock word and a count of the
+	 * threads asleep on it (src/counter.c); the union keeps the size and layout of
+	 * libpercpu 0.1, where it was a mutex. */
+	union {
+		struct {
+			uint32_t __pcpu_held, __pcpu_sleepers;
+		} __pcpu_word;
+		pthread_mutex_t __pcpu_layout;
+	} lock;
 	int64_t count;              /* written under lock, read atomically without it */
 	int32_t __pcpu *counters;   /* per-CPU deltas from pcpu_alloc_gfp(); NULL when the
 				     * counter is not initialized */
@@ -53,8 +63,8 @@ struct pcpu_counter {
  * pcpu_alloc_gfp(4, 4, @gfp) (PCPU_GFP_KERNEL, or PCPU_GFP_ATOMIC, which never blocks on
  * page population but fails sooner) and initializes the lock.
  * Returns 0, or -1 with errno: EINVAL (@fbc NULL, or @gfp not a PCPU_GFP_* value),
- * ENOMEM (no per-CPU memory, or no resources for the mutex).  On failure @fbc is left
- * uninitialized but safe to pass to pcpu_counter_destroy() (and to init again).
+ * ENOMEM (no per-CPU memory).  On failure @fbc is left uninitialized but safe to pass
+ * to pcpu_counter_destroy() (and to init again).
  * Not thread-safe on the same @fbc (nothing else may use it during the call). */
 PCPU_API int pcpu_counter_init(struct pcpu_counter *fbc, int64_t amount, unsigned int gfp);
 
@@ -71,8 +81,8 @@ PCPU_API int pcpu_counter_init_many(struct pcpu_counter *fbc, int64_t amount, un
  * the first is not initialized).  Not thread-safe on the same counters. */
 PCPU_API void pcpu_counter_destroy_many(struct pcpu_counter *fbc, unsigned int nr);
 
-/* Frees the per-CPU deltas and destroys the lock.  A no-op on a counter that is not
- * initialized: all-zero (static or memset), after a failed init, or already destroyed.
+/* Frees the per-CPU deltas.  A no-op on a counter that is not initialized: all-zero
+ * (static or memset), after a failed init, or already destroyed.
  * Not thread-safe on the same @fbc: no other call on it may run or follow (but a new
  * pcpu_counter_init()). */
 PCPU_API void pcpu_counter_destroy(struct pcpu_counter *fbc);
@@ -154,40 +164,60 @@ PCPU_API int32_t pcpu_counter_batch(void);
  * of pcpu_this_add()); anything else (a fold, an uninitialized counter to report, the
  * batch not known yet, no rseq) calls the library's function of the same name, which
  * the parenthesized name (pcpu_counter_add)(...) also reaches directly. */
-#ifdef __PCPU_HAVE_RSEQ_OPS
-/* Whether @amount went to this CPU's delta of @fbc within @batch (0: use the library). */
-__PCPU_INLINE bool __pcpu_counter_add_fast(struct pcpu_counter *__pcpu_fbc, int64_t __pcpu_amount,
-					    int32_t __pcpu_batch)
-{
-	const void *__pcpu_p;
+/* Internal, for the inline adds below: moves this CPU's delta and @amount into the count,
+ * under the lock (the slow path of an add whose section found the batch passed). */
+PCPU_API void __pcpu_counter_fold(struct pcpu_counter *fbc, int64_t amount);
 
-	if (__builtin_expect(!__pcpu_fbc || !__pcpu_fbc->counters || __pcpu_batch <= 1 ||
-				     __pcpu_amount <= -(int64_t)__pcpu_batch ||
+#ifdef __PCPU_HAVE_RSEQ_OPS
+/* One attempt to add @amount to this CPU's delta of @fbc within @batch, with the stable
+ * (@f 0) or fresh (@f 1) fields of __pcpu_fast: a section's result, or NOCPU where no
+ * section ran (no counter, an amount outside the batch).  The deltas come from
+ * pcpu_alloc_gfp(), never from a static section, and unit offsets are the same in
+ * every chunk: so, unlike the this_cpu operations, no check that the object is per-CPU
+ * (the arena's bounds, a static section's): an initialized counter's deltas always
+ * are, and an uninitialized one has none (NULL, which the library reports).  A @batch
+ * of 0 or less (not known yet, or the caller's) fails the range test. */
+__PCPU_INLINE int __pcpu_counter_try(struct pcpu_counter *__pcpu_fbc, int64_t __pcpu_amount,
+				     int32_t __pcpu_batch, int __pcpu_f)
+{
+	char *__pcpu_c;
+
+	if (__builtin_expect(!__pcpu_fbc || __pcpu_amount <= -(int64_t)__pcpu_batch ||
 				     __pcpu_amount >= (int64_t)__pcpu_batch, 0))
-		return 0;
-	__pcpu_p = (const void *)__pcpu_fbc->counters;
-	{
-		__PCPU_RSEQ_TRY(__pcpu_rseq_add_within_4(__pcpu_c, (int32_t)__pcpu_amount,
-							 __pcpu_batch, __pcpu_f))
-		return __pcpu_r == __PCPU_RSEQ_DONE;
-	}
+		return __PCPU_RSEQ_NOCPU;
+	__pcpu_c = (char *)__pcpu_fbc->counters;
+	if (__builtin_expect(!__pcpu_c, 0))
+		return __PCPU_RSEQ_NOCPU;
+	return __pcpu_rseq_add_within_4(__pcpu_c, (int32_t)__pcpu_amount, __pcpu_batch, __pcpu_f);
 }
-/* The default batch once the library has computed it, else 0. */
-#define __pcpu_counter_default_batch() \
-	((int32_t)__atomic_load_n(&__pcpu_fast.counter_batch, __ATOMIC_RELAXED))
 #define pcpu_counter_add_batch(fbc, amount, batch) __pcpu_counter_add_x((fbc), (amount), (batch), 0)
 #define pcpu_counter_add(fbc, amount) __pcpu_counter_add_x((fbc), (amount), 0, 1)
 #define pcpu_counter_inc(fbc) __pcpu_counter_add_x((fbc), 1, 0, 2)
 #define pcpu_counter_dec(fbc) __pcpu_counter_add_x((fbc), -1, 0, 3)
 /* @call: 0 pcpu_counter_add_batch (with @batch), 1 _add, 2 _inc, 3 _dec (the default
- * batch); the library function it falls back on is that one, which reports misuse
- * under its own name. */
+ * batch, __pcpu_fast.counter_batch: 0 until the library computed it); the library
+ * function it falls back on is that one, which reports misuse under its own name.
+ * The first attempt reads only stable fields, which the compiler keeps in registers
+ * across a loop; past the batch (CMPFAIL) the library folds at once; an abort or
+ * stale fields (a batch or index bound read as 0) make a second attempt with fresh
+ * fields, retried while it aborts, out of the way of the first. */
 __PCPU_INLINE void __pcpu_counter_add_x(struct pcpu_counter *__pcpu_fbc, int64_t __pcpu_amount,
 					int32_t __pcpu_batch, int __pcpu_call)
 {
-	if (__builtin_expect(__pcpu_counter_add_fast(__pcpu_fbc, __pcpu_amount,
-						     __pcpu_call ? __pcpu_counter_default_batch()
-								 : __pcpu_batch), 1))
+	int __pcpu_r = __pcpu_counter_try(
+		__pcpu_fbc, __pcpu_amount,
+		__pcpu_call ? (int32_t)__pcpu_fld_counter_batch(0) : __pcpu_batch, 0);
+
+	if (__builtin_expect(__pcpu_r == __PCPU_RSEQ_DONE, 1))
+		return;
+	if (__pcpu_r == __PCPU_RSEQ_CMPFAIL) {
+		__pcpu_counter_fold(__pcpu_fbc, __pcpu_amount);
+		return;
+	}
+	if (__PCPU_RSEQ_RUN(__pcpu_counter_try(
+		    __pcpu_fbc, __pcpu_amount,
+		    __pcpu_call ? (int32_t)__pcpu_fld_counter_batch(1) : __pcpu_batch, 1)) ==
+	    __PCPU_RSEQ_DONE)
 		return;
 	switch (__pcpu_call) {
 	case 0: (pcpu_counter_add_batch)(__pcpu_fbc, __pcpu_amount, __pcpu_batch); break;

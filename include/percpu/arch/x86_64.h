@@ -181,6 +181,7 @@ __PCPU_FIELD(uintptr_t, arena_base)
 __PCPU_FIELD(uintptr_t, arena_size)
 __PCPU_FIELD(ptrdiff_t, rseq_index_offset)
 __PCPU_FIELD(ptrdiff_t, rseq_offset)
+__PCPU_FIELD(uintptr_t, counter_batch)
 
 /* This object's __pcpu_dso_delta, read the same way: 0 until its section is placed,
  * then fixed. */
@@ -352,32 +353,55 @@ __PCPU_RSEQ_WIDTH(4, uint32_t, "l", "ir")
 __PCPU_RSEQ_WIDTH(8, uint64_t, "q", "er")
 
 /* Adds @__pcpu_v to this CPU's 32-bit copy if the sum stays within (-@__pcpu_lim,
- * @__pcpu_lim) (the pcpu_counter batch rule); else CMPFAIL and nothing changes. */
+ * @__pcpu_lim) (the pcpu_counter batch rule); else CMPFAIL and nothing changes.  The
+ * caller has checked |@__pcpu_v| < @__pcpu_lim.  One unsigned comparison, in 64 bits
+ * (no overflow: the copy is any int32_t, |v| < lim <= INT32_MAX): with u = copy + v +
+ * (lim - 1), |copy + v| < lim exactly when u < 2 lim - 1.  The three constants are
+ * immediates for a constant batch and amount, else registers the compiler hoists. */
 __PCPU_INLINE int __pcpu_rseq_add_within_4(char *__pcpu_c, int32_t __pcpu_v, int32_t __pcpu_lim,
 					   int __pcpu_f)
 {
 	__PCPU_RSEQ_GET_INDEX(__pcpu_i);
-	int32_t *__pcpu_m = __PCPU_RSEQ_COPY(int32_t, __pcpu_c, __pcpu_i), __pcpu_t;
+	int32_t *__pcpu_m = __PCPU_RSEQ_COPY(int32_t, __pcpu_c, __pcpu_i);
+	int64_t __pcpu_lm1 = (int64_t)__pcpu_lim - 1, __pcpu_u;
 
 	__asm__ __volatile__(__PCPU_RSEQ_START
-			     "movl %[mem], %[t]\n\t"
-			     "addl %[v], %[t]\n\t"
-			     "jo 5f\n\t"
-			     "cmpl %[lim], %[t]\n\t"
-			     "jge 5f\n\t"
-			     "cmpl %[nlim], %[t]\n\t"
-			     "jle 5f\n\t"
-			     __PCPU_RSEQ_COMMIT("movl %[t], %[mem]")
+			     "movl %[mem], %k[u]\n\t"
+			     "movslq %k[u], %[u]\n\t"
+			     "addq %[vb], %[u]\n\t"
+			     "cmpq %[rng], %[u]\n\t"
+			     "jae 5f\n\t"
+			     "subq %[lm1], %[u]\n\t"
+			     __PCPU_RSEQ_COMMIT("movl %k[u], %[mem]")
 			     __PCPU_RSEQ_END
 			     ".pushsection __rseq_failure, \"ax\"\n\t"
 			     "5:\n\t"
 			     "movq $" __PCPU_STR(__PCPU_RSEQ_CMPFAILED) ", %[idx]\n\t"
 			     "jmp 2b\n\t"
 			     ".popsection\n\t"
-			     : [idx] "+r"(__pcpu_i), [t] "=&r"(__pcpu_t), [mem] "+m"(*__pcpu_m)
-			     : [v] "ir"(__pcpu_v), [lim] "r"(__pcpu_lim), [nlim] "r"(-__pcpu_lim),
-			       __PCPU_RSEQ_INPUTS(__pcpu_i)
+			     : [idx] "+r"(__pcpu_i), [u] "=&r"(__pcpu_u), [mem] "+m"(*__pcpu_m)
+			     : [vb] "er"(__pcpu_v + __pcpu_lm1), [rng] "er"(2 * __pcpu_lm1 + 1),
+			       [lm1] "er"(__pcpu_lm1), __PCPU_RSEQ_INPUTS(__pcpu_i)
 			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);
+	return __PCPU_RSEQ_RESULT(__pcpu_i);
+}
+
+/* Stores @__pcpu_v in this CPU's 32-bit copy and reports the value it replaced in
+ * *@__pcpu_old (valid when DONE): an exchange in one section (pcpu_counter's fold). */
+__PCPU_INLINE int __pcpu_rseq_swap_4(char *__pcpu_c, int32_t *__pcpu_old, int32_t __pcpu_v,
+				     int __pcpu_f)
+{
+	__PCPU_RSEQ_GET_INDEX(__pcpu_i);
+	int32_t *__pcpu_m = __PCPU_RSEQ_COPY(int32_t, __pcpu_c, __pcpu_i), __pcpu_t;
+
+	__asm__ __volatile__(__PCPU_RSEQ_START
+			     "movl %[mem], %[t]\n\t"
+			     __PCPU_RSEQ_COMMIT("movl %[v], %[mem]")
+			     __PCPU_RSEQ_END
+			     : [idx] "+r"(__pcpu_i), [t] "=&r"(__pcpu_t), [mem] "+m"(*__pcpu_m)
+			     : [v] "ir"(__pcpu_v), __PCPU_RSEQ_INPUTS(__pcpu_i)
+			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);
+	*__pcpu_old = __pcpu_t;
 	return __PCPU_RSEQ_RESULT(__pcpu_i);
 }
 
