@@ -5,7 +5,9 @@
  * minimal rseq section (store the descriptor, load cpu_id, index by cpu << 12, add: the
  * floor any rseq this_cpu operation can reach); the same loop compiled into a shared
  * object (unloadable sections clear rseq_cs) against the executable's; the atomic
- * fallback and pcpu_counter_add (default batch, and batch 4096) against this_cpu_add.  Exits 1 if any total is wrong.
+ * fallback and pcpu_counter_add (default batch, and batch 4096) against this_cpu_add, and
+ * the floor of pcpu_counter_add's folds (one atomic add per batch).  Exits 1 if any total
+ * is wrong.
  * Usage: bench_this_cpu [iterations]   (default 20,000,000; BENCH_REPS, see bench.h) */
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +59,28 @@ static void counter_add_big_batch(void *arg, long n)
 	for (long i = 0; i < n; i++)
 		pcpu_counter_add_batch(&fbc, 1, 4096);
 	expected_fbc += (uint64_t)n;
+}
+
+/* The floor of any fold: this_cpu_inc with one atomic add to a shared word every
+ * default-batch increments, what a fold of a delta into a shared count costs at least
+ * (on x86 any atomic read-modify-write is a full barrier).  Not a counter: its sum is
+ * this_cpu_inc's. */
+static int64_t fold_floor_word;
+
+static void dyn_one_fold_floor(void *arg, long n)
+{
+	uint64_t *c = dyn[0];
+	int32_t batch = pcpu_counter_batch(), k = 0;
+
+	(void)arg;
+	for (long i = 0; i < n; i++) {
+		pcpu_this_inc(*c);
+		if (++k == batch) {
+			k = 0;
+			__atomic_add_fetch(&fold_floor_word, 1, __ATOMIC_RELAXED);
+		}
+	}
+	count_dyn0 += (uint64_t)n;
 }
 
 /* ---- the hand-written floor: a minimal rseq section per increment ---- */
@@ -172,6 +196,8 @@ int main(int argc, char **argv)
 	bench_row("pcpu_counter_add (goal <= 2.00)", l, "ns", "this_cpu_inc", b);
 	bench_compare(counter_add_big_batch, NULL, dyn_one, NULL, n, 1, &l, &b);
 	bench_row("pcpu_counter_add_batch, batch 4096", l, "ns", "this_cpu_inc", b);
+	bench_compare(dyn_one_fold_floor, NULL, dyn_one, NULL, n, 1, &l, &b);
+	bench_row("this_cpu_inc + an atomic add per batch (a fold's floor)", l, "ns", "this_cpu_inc", b);
 
 	if (tu_sum_u64(dyn[0]) != count_dyn0 || tu_sum_u64(&st0) != count_st0 ||
 	    pcpu_counter_sum(&fbc) != (int64_t)expected_fbc) {
