@@ -170,6 +170,53 @@ static void distant_pair(int fd)
 	(void)pcpu_this_cmpxchg_double(bad_pair[0], bad_pair[2], 0, 0, 1, 2);
 }
 
+/* ---- objects that are not per-CPU ---------------------------------------------------- */
+
+/* Plain memory next to per-CPU objects: the inline check that an object is per-CPU
+ * (arena or this object's static section, x86_64.h's __pcpu_canon_at) must send each
+ * of these to the library, which reports it by name, instead of updating memory at its
+ * address plus a unit offset. */
+static uint64_t plain_q;
+static uint32_t plain_l;
+static uint64_t *loop_objs[8];
+
+static void plain_inc(int fd)
+{
+	tu_say(fd, &plain_q);
+	pcpu_this_inc(plain_q);
+}
+
+static void plain_read(int fd)
+{
+	tu_say(fd, &plain_l);
+	(void)pcpu_this_read(plain_l);
+}
+
+/* In a loop of eight objects, the sixth plain: the check is the sixth object's own,
+ * not one shared with the per-CPU objects beside it. */
+static void plain_in_loop(int fd)
+{
+	uint64_t *a = loop_objs[0], *b = loop_objs[1], *c = loop_objs[2], *d = loop_objs[3];
+	uint64_t *e = loop_objs[4], *f = &plain_q, *g = loop_objs[6], *h = loop_objs[7];
+
+	tu_say(fd, f);
+	for (int i = 0; i < 1000; i++) {
+		pcpu_this_inc(*a); pcpu_this_inc(*b); pcpu_this_inc(*c); pcpu_this_inc(*d);
+		pcpu_this_inc(*e); pcpu_this_inc(*f); pcpu_this_inc(*g); pcpu_this_inc(*h);
+	}
+}
+
+static void not_percpu(void)
+{
+	for (int i = 0; i < 8; i++)
+		CHECK((loop_objs[i] = pcpu_alloc_type(uint64_t)) != NULL);
+	tu_expect_abort("inc of plain memory", plain_inc, "this_cpu operation");
+	tu_expect_abort("read of plain memory", plain_read, "this_cpu operation");
+	tu_expect_abort("plain memory among per-CPU objects", plain_in_loop, "this_cpu operation");
+	for (int i = 0; i < 8; i++)
+		pcpu_free(loop_objs[i]);
+}
+
 /* Both abort with "libpercpu: this_cpu_cmpxchg_double: ADDRESS: ..." instead of running
  * the operation on the wrong words. */
 static void bad_double(void)
@@ -368,6 +415,7 @@ static int run_mode(const char *want)
 	pcpu_free(w);
 	definitions(&static_w, "static");
 	bad_double();
+	not_percpu();
 	iterations = tu_scaled(3000000);
 	exactness("dynamic counters");
 	/* again with wide sections: fewer iterations, each takes far longer */
