@@ -530,17 +530,23 @@ static int populate_area(struct pcpu_chunk *c, int off, size_t bytes)
 	return ret;
 }
 
-static void count_alloc(struct pcpu_chunk *c, int off, size_t size)
+/* Counts an allocation.  One from the cache needs only this: an area of its size was
+ * allocated in its chunk before, so the size statistics count it already. */
+static inline void count_alloc_cached(void)
 {
 	ASSERT_LOCKED();
-	if (off >= 0) /* < 0: an area from the cache, which _pcpu_cache_get() marked already */
-		_pcpu_san_alloc(c->base + off, size);
-	if (size > c->max_alloc_size)
-		c->max_alloc_size = size;
 	pa->stats.nr_alloc++;
 	pa->stats.nr_cur_alloc++;
 	if (pa->stats.nr_cur_alloc > pa->stats.nr_max_alloc)
 		pa->stats.nr_max_alloc = pa->stats.nr_cur_alloc;
+}
+
+static void count_alloc(struct pcpu_chunk *c, int off, size_t size)
+{
+	_pcpu_san_alloc(c->base + off, size);
+	if (size > c->max_alloc_size)
+		c->max_alloc_size = size;
+	count_alloc_cached();
 	if (!pa->stats.min_alloc_size || size < pa->stats.min_alloc_size)
 		pa->stats.min_alloc_size = size;
 	if (size > pa->stats.max_alloc_size)
@@ -639,7 +645,7 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 
 	lock();
 	if (!reserved && bits <= PCPU_CACHE_MAX_BITS && _pcpu_cache_get(bits, align, &c, &off)) {
-		count_alloc(c, -1, size);
+		count_alloc_cached();
 		need_balance = reserve_idle() && !atomic;
 		unlock();
 		if (need_balance)
@@ -778,6 +784,10 @@ int _pcpu_alloc_setup(bool debug)
 	lock_alloc_mutex();
 	lock();
 	pa->debug = debug;
+	pa->arena = g->arena;
+	pa->unit_size = g->unit_size;
+	pa->chunk_shift = g->chunk_shift;
+	pa->link_offset = g->used_unit_base[0];
 	pa->chunks_cap = 16;
 	pa->chunks = calloc((size_t)pa->chunks_cap, sizeof(*pa->chunks));
 	if (!pa->chunks)

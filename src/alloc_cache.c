@@ -68,7 +68,7 @@ int _pcpu_cache_put(struct pcpu_chunk *c, int off)
 	bytes = (size_t)bits * PCPU_MIN_ALLOC_SIZE;
 	if (pa->cache_bytes + bytes > pa->cache_max_bytes)
 		return 0;
-	memcpy(p + _pcpu_geo->used_unit_base[0], &pa->cache[bits], sizeof(void *));
+	memcpy(p + pa->link_offset, &pa->cache[bits], sizeof(void *));
 	_pcpu_san_free(p, bytes); /* the link too: only the allocator reads it */
 	pa->cache[bits] = p;
 	bit_set(c->cached, off / PCPU_MIN_ALLOC_SIZE);
@@ -106,8 +106,8 @@ char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
 	if (!c || !bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE))
 		written_after_free(bits, NULL, p);
 	_pcpu_san_alloc(p, (size_t)bits * PCPU_MIN_ALLOC_SIZE); /* it is taken: readable */
-	memcpy(&next, p + _pcpu_geo->used_unit_base[0], sizeof(next));
-	if (next && ((uintptr_t)next - (uintptr_t)_pcpu_geo->arena >= pa->arena_bytes ||
+	memcpy(&next, p + pa->link_offset, sizeof(next));
+	if (next && ((uintptr_t)next - (uintptr_t)pa->arena >= pa->arena_bytes ||
 		     (uintptr_t)next % PCPU_MIN_ALLOC_SIZE))
 		written_after_free(bits, p, next);
 	pa->cache[bits] = next;

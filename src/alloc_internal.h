@@ -61,12 +61,12 @@ static inline struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 	/* arena_bytes is 0 until _pcpu_alloc_setup() is done: the geometry is read after */
 	if (!pa->arena_bytes)
 		return NULL;
-	rel = a - (uintptr_t)g->arena;
+	rel = a - (uintptr_t)pa->arena;
 	if (rel >= pa->arena_bytes)
 		return NULL;
-	if (__builtin_expect(g->chunk_shift != 0, 1)) { /* the usual case: no division */
-		index = rel >> g->chunk_shift;
-		in_chunk = rel & (g->chunk_bytes - 1);
+	if (__builtin_expect(pa->chunk_shift != 0, 1)) { /* the usual case: no division */
+		index = rel >> pa->chunk_shift;
+		in_chunk = rel & (((size_t)1 << pa->chunk_shift) - 1);
 	} else {
 		index = rel / g->chunk_bytes;
 		in_chunk = rel % g->chunk_bytes;
@@ -74,13 +74,14 @@ static inline struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 	c = pa->chunks[index];
 	if (!c)
 		return NULL;
-	if (index == 0) {
+	if (__builtin_expect(index == 0, 0)) {
 		if (in_chunk < g->static_size)
 			return NULL; /* a static per-CPU variable */
 		if (pa->reserved_chunk && in_chunk < g->static_size + g->reserved_size)
 			c = pa->reserved_chunk;
 	}
-	if (a < (uintptr_t)c->base || a - (uintptr_t)c->base >= g->unit_size)
+	/* below the chunk's base, the difference wraps: larger than any unit */
+	if (a - (uintptr_t)c->base >= pa->unit_size)
 		return NULL; /* another CPU's copy, or a padding unit */
 	*offp = (int)(a - (uintptr_t)c->base);
 	return c;

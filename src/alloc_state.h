@@ -56,6 +56,14 @@ struct pcpu_alloc_state {
 	int chunk_hwm;               /* lock: highest arena slot ever used + 1 */
 	int nr_chunks;               /* lock */
 
+	/* setup: what every free and every allocation from the cache reads of the geometry,
+	 * copied here: one load each instead of two through _pcpu_geo */
+	char *arena;                 /* _pcpu_geo->arena */
+	size_t unit_size;            /* _pcpu_geo->unit_size */
+	int chunk_shift;             /* _pcpu_geo->chunk_shift */
+	ptrdiff_t link_offset;       /* _pcpu_geo->used_unit_base[0]: where the copy that
+				      * holds a cached area's link is */
+
 	struct pcpu_chunk *first_chunk;    /* setup */
 	struct pcpu_chunk *reserved_chunk; /* setup; NULL without a reserved region */
 

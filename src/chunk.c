@@ -47,7 +47,9 @@
  * Maintenance, in the kernel's shape:
  *   allocation - first_free moves on if the allocation took it; left/right_free shrink;
  *     a scan hint the allocation touched is dropped; if it touched the contig run, the
- *     block is rescanned from the scan run (or from first_free).  At chunk level the
+ *     block is rescanned from the scan run (or from first_free), unless that run was
+ *     the block's only one and the allocation took its front (a fresh block filling
+ *     up: the rest is the only run, no rescan; the kernel rescans).  At chunk level the
  *     same, where the rescan walks block hints instead of bits and skips over the two
  *     known pieces of the broken contig run, so filling a chunk from the front is O(1).
  *   free - the freed bits join the runs on either side into one new run; that run is

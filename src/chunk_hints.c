@@ -141,8 +141,21 @@ static void block_update_alloc(struct pcpu_chunk_map *m, int idx, int a, int b)
 {
 	struct pcpu_block_md *md = &m->md_blocks[idx];
 
-	if (a == 0 && b == m->block_bits) {
+	/* every bit before first_free is allocated: taking the rest fills the block */
+	if (a == md->first_free && b == m->block_bits) {
 		md_set_full(md);
+		return;
+	}
+	/* Beyond the kernel: the block's only run (starting at first_free, so no free bit
+	 * before it; reaching the block's end, so none after it) filled from its front, as
+	 * fresh blocks fill: the rest of it is the only run left, known without a rescan. */
+	if (a == md->first_free && a == md->contig_hint_start &&
+	    a + md->contig_hint == m->block_bits) {
+		md->first_free = b;
+		md->contig_hint_start = b;
+		md->contig_hint = m->block_bits - b;
+		md->right_free = md->contig_hint;
+		md->left_free = min_int(md->left_free, a);
 		return;
 	}
 	if (a == md->first_free)
