@@ -319,7 +319,8 @@ PCPU_API int pcpu_dump_layout(FILE *out);
  * - New fields take reserved words, in order.  A reserved word is 0 in every library
  *   that predates its use, so a new field must be defined so that 0 means "not
  *   available": inline code that finds 0 there takes the library's slow path, which is
- *   always correct.  __pcpu_fast.version counts the fields so added (1: none yet).
+ *   always correct.  __pcpu_fast.version counts the revisions that added fields (1:
+ *   none yet; a revision may add several).
  * - A change that cannot follow these rules (a field moved, resized or given another
  *   meaning) takes a new symbol version, LIBPERCPU_FAST_2, and a new structure; the
  *   library then keeps exporting the old one, filled in as before, for the programs

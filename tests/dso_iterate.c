@@ -2,7 +2,8 @@
 /* dso_iterate.c - the CPU iterators (pcpu_for_each_possible_cpu, _online_cpu,
  * pcpu_for_each_cpu, _and, _andnot) visit exactly the CPUs of their masks, in
  * increasing order, and once the library is initialized do it inline: not one call into
- * the library per loop (the old iterators made two per CPU).  The calls are counted by
+ * the library per loop (the old iterators made two per CPU), also for the kernel's
+ * for_each_cpu(cpu, cpu_online_mask), whose mask is evaluated at every step.  The calls are counted by
  * this program's own definitions of the library's search functions, which forward to
  * libpercpu.so's (RTLD_NEXT): a program linked with the shared library binds its own
  * calls to them.  The first loop of a process, before initialization, initializes the
@@ -58,6 +59,8 @@ FORWARD(unsigned int, pcpu_cpumask_next_and,
 	(int n, const struct pcpu_cpumask *a, const struct pcpu_cpumask *b), (n, a, b))
 FORWARD(unsigned int, pcpu_cpumask_next_andnot,
 	(int n, const struct pcpu_cpumask *a, const struct pcpu_cpumask *b), (n, a, b))
+FORWARD(const struct pcpu_cpumask *, pcpu_cpu_possible_mask, (void), ())
+FORWARD(const struct pcpu_cpumask *, pcpu_cpu_online_mask, (void), ())
 
 #define MAX_CPUS 4096
 static unsigned int seen[MAX_CPUS + 1];
@@ -130,6 +133,10 @@ static bool in_pair(unsigned int cpu, const void *arg)
 #define OF(c) for_each_cpu(c, pr.a)
 #define AND(c) for_each_cpu_and(c, pr.a, pr.b)
 #define ANDNOT(c) for_each_cpu_andnot(c, pr.a, pr.b)
+/* the kernel's idiom: the library's masks by their kernel names, evaluated each step */
+#define OF_POSSIBLE(c) for_each_cpu(c, cpu_possible_mask)
+#define OF_ONLINE(c) for_each_cpu(c, cpu_online_mask)
+#define POSSIBLE_AND_ONLINE(c) for_each_cpu_and(c, cpu_possible_mask, cpu_online_mask)
 
 /* A random mask, with garbage above nr_cpu_ids (which no iterator may read as CPUs). */
 static void random_mask(struct cpumask *m, unsigned int density)
@@ -173,6 +180,18 @@ static int run(const char *want)
 	CHECK_EQ(calls, 0);
 	check_visits("online", n, online, NULL);
 	CHECK_EQ(n, num_online_cpus());
+	VISIT(n, calls, OF_POSSIBLE);
+	CHECK_EQ(calls, 0);
+	check_visits("for_each_cpu(cpu_possible_mask)", n, possible, NULL);
+	VISIT(n, calls, OF_ONLINE);
+	CHECK_EQ(calls, 0);
+	check_visits("for_each_cpu(cpu_online_mask)", n, online, NULL);
+	VISIT(n, calls, POSSIBLE_AND_ONLINE);
+	CHECK_EQ(calls, 0);
+	check_visits("for_each_cpu_and(possible, online)", n, online, NULL);
+	/* the masks themselves, as the library hands them out */
+	CHECK(cpu_possible_mask == pcpu_cpu_possible_mask());
+	CHECK(cpu_online_mask == pcpu_cpu_online_mask());
 
 	for (int k = 0; k < 60; k++) {
 		random_mask(&ma, (unsigned int)(tu_rand() % 4));

@@ -205,6 +205,27 @@ __PCPU_INLINE unsigned int __pcpu_cpumask_next(unsigned int __pcpu_n,
 	return pcpu_cpumask_next(__pcpu_prev, __pcpu_a);
 }
 
+/* The possible / online mask without a call once the library is initialized (the
+ * words struct __pcpu_fast publishes are the masks': a mask is its words), else the
+ * library's call, which initializes it: what <percpu/kernel.h>'s cpu_possible_mask
+ * and cpu_online_mask expand to, so that for_each_cpu(cpu, cpu_online_mask), which
+ * evaluates the mask at every step as the kernel's does, makes no call per step. */
+__PCPU_INLINE const struct pcpu_cpumask *__pcpu_possible_mask(void)
+{
+	const uint64_t *__pcpu_w = __pcpu_nr_cpu_ids() ? __pcpu_fast.possible_bits : (const uint64_t *)0;
+
+	return __pcpu_w ? (const struct pcpu_cpumask *)(const void *)__pcpu_w
+			: pcpu_cpu_possible_mask();
+}
+
+__PCPU_INLINE const struct pcpu_cpumask *__pcpu_online_mask(void)
+{
+	const uint64_t *__pcpu_w = __pcpu_nr_cpu_ids() ? __pcpu_fast.online_bits : (const uint64_t *)0;
+
+	return __pcpu_w ? (const struct pcpu_cpumask *)(const void *)__pcpu_w
+			: pcpu_cpu_online_mask();
+}
+
 #ifdef __cplusplus
 }
 #endif
