@@ -80,9 +80,15 @@ static inline struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 		if (pa->reserved_chunk && in_chunk < g->static_size + g->reserved_size)
 			c = pa->reserved_chunk;
 	}
-	/* below the chunk's base, the difference wraps: larger than any unit */
-	if (a - (uintptr_t)c->base >= pa->unit_size)
-		return NULL; /* another CPU's copy, or a padding unit */
+	/* Only the part of unit 0 that the chunk's map shows holds allocations: the first
+	 * chunk's base is its region's (past the static area), so another unit's copy of a
+	 * static variable or of one of its areas, or the unused tail of a unit, lands
+	 * within unit_size of it but past its map.  Below the lower bound, the difference
+	 * wraps: larger than any map. */
+	rel = a - (uintptr_t)c->base - (uintptr_t)c->map.start_offset;
+	if (rel >= (uintptr_t)c->map.map_bits * PCPU_MIN_ALLOC_SIZE -
+		   (uintptr_t)c->map.end_offset - (uintptr_t)c->map.start_offset)
+		return NULL; /* another CPU's copy, a padding unit, or a hidden area */
 	*offp = (int)(a - (uintptr_t)c->base);
 	return c;
 }

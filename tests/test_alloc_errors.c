@@ -127,6 +127,82 @@ static void unit_end_free(int fd)
 	pcpu_free(p);
 }
 
+/* Copies in other units of the first chunk, where the chunk's base is its dynamic
+ * region's, not the unit's: a static variable's copy, an area's copy, and the unused tail
+ * of unit 0 (past the dynamic region) are within unit_size of that base but past the
+ * chunk's map, and are no area's per-CPU pointer. */
+PCPU_DEFINE(long, copied_static);
+static unsigned int copy_cpu; /* the CPU whose copy the children below free */
+
+static void static_copy_free(int fd)
+{
+	long *p = pcpu_ptr(&copied_static, copy_cpu);
+
+	tu_say(fd, p);
+	pcpu_free(p);
+}
+
+static void first_chunk_copy_free(int fd)
+{
+	char *p = pcpu_alloc(16, 8);
+
+	CHECK(p != NULL && (size_t)(p - _pcpu_geo->arena) < _pcpu_geo->chunk_bytes);
+	p = pcpu_ptr(p, copy_cpu);
+	tu_say(fd, p);
+	pcpu_free(p);
+}
+
+static size_t tail_off; /* the byte of unit 0 that unit_tail_free() frees */
+
+static void unit_tail_free(int fd)
+{
+	char *p = _pcpu_geo->arena + tail_off;
+
+	tu_say(fd, p);
+	pcpu_free(p);
+}
+
+static void test_first_chunk_copies(void)
+{
+	const struct pcpu_geometry *g = _pcpu_geo;
+	size_t end = g->static_size + g->reserved_size + g->dyn_size;
+	unsigned int cpu, first = pcpu_nr_cpu_ids(), n = 0, nr_possible = 0, cpus[3];
+
+	pcpu_for_each_possible_cpu(cpu) {
+		if (first == pcpu_nr_cpu_ids())
+			first = cpu;
+		nr_possible++;
+	}
+	/* CPUs other than the first (whose unit is unit 0): the second, one at random and
+	 * the last, a child each (there may be hundreds of CPUs) */
+	pcpu_for_each_possible_cpu(cpu) {
+		if (cpu == first)
+			continue;
+		if (!n++)
+			cpus[0] = cpus[1] = cpu;
+		else if (tu_rand() % nr_possible == 0)
+			cpus[1] = cpu;
+		cpus[2] = cpu;
+	}
+	for (unsigned int i = 0; n && i < 3; i++) {
+		if (i && (cpus[i] == cpus[i - 1] || cpus[i] == cpus[0]))
+			continue; /* fewer than four possible CPUs */
+		copy_cpu = cpus[i];
+		CHECK(pcpu_ptr(&copied_static, copy_cpu) != &copied_static);
+		tu_expect_abort("static copy free", static_copy_free, "is not a per-CPU pointer");
+		tu_expect_abort("first chunk copy free", first_chunk_copy_free,
+				"is not a per-CPU pointer");
+	}
+	/* the unit's tail past the dynamic region: its first byte, in the map's hidden end
+	 * unless page-aligned, and its last word, past the map */
+	if (end < g->unit_size) {
+		tail_off = end;
+		tu_expect_abort("unit tail free", unit_tail_free, "is not a per-CPU pointer");
+		tail_off = g->unit_size - PCPU_MIN_ALLOC_SIZE;
+		tu_expect_abort("unit tail free", unit_tail_free, "is not a per-CPU pointer");
+	}
+}
+
 static void bad_cpu(int fd)
 {
 	void *p = pcpu_alloc(16, 8);
@@ -356,6 +432,7 @@ int main(void)
 	CHECK_EQ(pcpu_init(), 0);
 	test_einval();
 	test_misuse();
+	test_first_chunk_copies();
 	test_atomic();
 	test_enomem();
 	test_fork();
