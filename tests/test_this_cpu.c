@@ -24,27 +24,30 @@
  * in `window` while it runs: a signal handler that finds itself delivered inside that
  * loop, instead of at an abort handler, has caught a commit window outside the section
  * (a misplaced commit), which loses no update when the commit is a single
- * read-modify-write instruction, and is counted as an escape. */
+ * read-modify-write instruction, and is counted as an escape.
+ * The loop is exactly WINDOW_BYTES long (decl %r10d: 3 bytes, jns: 2), so that no
+ * other code is taken for it: `window` stays set when the kernel aborts the section
+ * in the loop for a preemption, and the code after the section (the result test, the
+ * retry) lies a few bytes further on, where a signal then may land. */
 #include <stdint.h>
 #include <ucontext.h>
 static int widen;
 static __thread uintptr_t window;
 #define PCPU_RSEQ_INJECT_INPUT , [widen] "m"(widen), [window] "m"(window)
-#define PCPU_RSEQ_INJECT_CLOBBER , "r11"
+#define PCPU_RSEQ_INJECT_CLOBBER , "r10", "r11"
 #define PCPU_RSEQ_INJECT_ASM(n)                                                         \
+	"movl %[widen], %%r10d\n\t"                                                  \
 	".if " #n " == 2\n\t"                                                         \
 	"leaq 9f(%%rip), %%r11\n\t"                                                   \
 	"movq %%r11, %[window]\n\t"                                                   \
 	".endif\n\t"                                                                  \
 	"9:\n\t"                                                                      \
-	"movl %[widen], %%r11d\n\t"                                                   \
-	"8:\n\t"                                                                      \
-	"decl %%r11d\n\t"                                                             \
-	"jns 8b\n\t"                                                                  \
+	"decl %%r10d\n\t"                                                             \
+	"jns 9b\n\t"                                                                  \
 	".if " #n " == 2\n\t"                                                         \
 	"movq $0, %[window]\n\t"                                                      \
 	".endif\n\t"
-#define WINDOW_BYTES 48 /* more than the loop and the store that ends it */
+#define WINDOW_BYTES 5 /* the loop: decl %r10d (41 ff ca), jns 9b (79 fb) */
 
 #include "percpu.h"
 #include "testutil.h"
