@@ -654,8 +654,6 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 		_pcpu_chunk_vm_zero(ptr, size);
 		return ptr;
 	}
-	if (!reserved && pa->cache_bytes > pa->cache_keep_bytes)
-		_pcpu_cache_shrink();
 	c = reserved ? alloc_reserved(bits, align, &off) :
 		       alloc_from_slots(bits, align, atomic, &off);
 	if (c) {
@@ -828,8 +826,7 @@ int _pcpu_alloc_setup(bool debug)
 			    PCPU_EMPTY_POP_PAGES_HIGH;
 	pa->calls_to_check = PCPU_RESERVE_CHECK_CALLS;
 	pa->reserve_stamp_ms = _pcpu_vm->now_ms();
-	pa->cache_keep_bytes = PCPU_CACHE_BYTES / (size_t)g->nr_used;
-	pa->cache_max_bytes = SIZE_MAX;
+	pa->cache_max_bytes = PCPU_CACHE_BYTES / (size_t)g->nr_used;
 
 	pa->stats.unit_size = g->unit_size;
 	pa->stats.static_size = g->static_size;

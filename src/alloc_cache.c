@@ -11,9 +11,8 @@
  * pcpu_free()) is reported instead of followed (_pcpu_cache_get() says when).  Both
  * paths touch no bitmap but the words of the area's own bits: a free and the next
  * allocation of its size cost a lookup, a few bit tests and a list push or pop.  At most
- * cache_keep_bytes per unit once an allocation comes that the cache cannot serve
- * (_pcpu_cache_shrink()), and the balance work gives every cached area back to its
- * chunk when it trims the reserve. */
+ * cache_max_bytes per unit; the balance work gives every cached area back to its chunk
+ * when it trims the reserve. */
 #include <string.h>
 
 #include "alloc_internal.h"
@@ -120,37 +119,16 @@ char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
 	return p;
 }
 
-/* Gives cached areas back to their chunks until at most @keep bytes per unit are left;
- * true if a chunk should give pages back now (the balance work's to do). */
-static bool cache_drain_to(size_t keep)
-{
-	bool balance = false;
-
-	for (int bits = 1; bits <= PCPU_CACHE_MAX_BITS && pa->cache_bytes > keep; bits++) {
-		struct pcpu_chunk *c;
-		int off;
-
-		while (pa->cache_bytes > keep && _pcpu_cache_get(bits, 1, &c, &off)) {
-			(void)_pcpu_alloc_chunk_free_locked(c, off);
-			/* isolates it if it should give pages back */
-			balance |= _pcpu_alloc_after_free(c);
-		}
-	}
-	return balance;
-}
-
 /* Gives every cached area back to its chunk. */
 void _pcpu_cache_drain(void)
 {
-	(void)cache_drain_to(0);
-}
+	for (int bits = 1; bits <= PCPU_CACHE_MAX_BITS; bits++) {
+		struct pcpu_chunk *c;
+		int off;
 
-/* An allocation the cache cannot serve takes its area from the maps: first the cache
- * gives back what it holds beyond cache_keep_bytes, so that the maps find that memory
- * free rather than populate pages or make a chunk.  Each cached area goes back at most
- * once, so this costs a free per area cached, spread over the frees that cached them. */
-void _pcpu_cache_shrink(void)
-{
-	if (cache_drain_to(pa->cache_keep_bytes))
-		pa->balance_pending = true;
+		while (_pcpu_cache_get(bits, 1, &c, &off)) {
+			(void)_pcpu_alloc_chunk_free_locked(c, off);
+			(void)_pcpu_alloc_after_free(c); /* isolates it if it should give pages back */
+		}
+	}
 }

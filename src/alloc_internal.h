@@ -132,6 +132,5 @@ static inline bool reserve_idle(void)
 int _pcpu_cache_put(struct pcpu_chunk *c, int off) PCPU_HIDDEN;
 char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp) PCPU_HIDDEN;
 void _pcpu_cache_drain(void) PCPU_HIDDEN;
-void _pcpu_cache_shrink(void) PCPU_HIDDEN;
 
 #endif

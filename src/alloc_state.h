@@ -26,11 +26,8 @@
 #define PCPU_RESERVE_IDLE_MS 1000
 #define PCPU_RESERVE_CHECK_CALLS 64
 /* The cache: freed areas of up to PCPU_CACHE_MAX_BITS bits (1 KiB) wait on a list per
- * size for the next allocation of that size, and go back to their chunks when the
- * reserve is trimmed.  Beyond PCPU_CACHE_BYTES over all used units they wait only until
- * an allocation the cache cannot serve comes: it gives them back to the maps first, so
- * that memory freed is reused before pages are populated or chunks made (a churn of the
- * sizes it holds, however large, is served from the cache alone). */
+ * size for the next allocation of that size, at most PCPU_CACHE_BYTES of them over all
+ * used units, and go back to their chunks when the reserve is trimmed. */
 #define PCPU_CACHE_MAX_BITS 256
 #define PCPU_CACHE_BYTES ((size_t)64 << 20)
 
@@ -82,11 +79,10 @@ struct pcpu_alloc_state {
 	int calls_to_check;          /* lock: allocator calls until the next idle check */
 	uint64_t reserve_stamp_ms;   /* lock: _pcpu_vm->now_ms() when last seen active */
 	/* lock: cache[b] lists the freed areas of b bits, linked through the copy of their
-	 * first used unit; cache_bytes of them per unit, kept down to cache_keep_bytes
-	 * (setup, PCPU_CACHE_BYTES'; tests change it) by an allocation from the maps, and
-	 * never more than cache_max_bytes (setup: no bound; tests lower it) */
+	 * first used unit; cache_bytes of them per unit, at most cache_max_bytes (setup,
+	 * PCPU_CACHE_BYTES'; tests change it) */
 	void *cache[PCPU_CACHE_MAX_BITS + 1];
-	size_t cache_bytes, cache_keep_bytes, cache_max_bytes;
+	size_t cache_bytes, cache_max_bytes;
 	bool always_zero;            /* atomic: a depopulation failed, so pages populated
 				      * again may hold old bytes: every allocation zeroes */
 

@@ -5,10 +5,7 @@
  * live allocation, zero fill in every CPU's copy, and that every byte written to every
  * copy survives until it is freed.  Maps are verified against a full scan throughout
  * (_pcpu_alloc.debug, as LIBPERCPU_DEBUG sets it) for the first part of the run and every
- * 5000 operations after, slots and counters with them, and the cache of freed areas:
- * each cached area allocated in its map, overlapping no live one, the counts exact,
- * while the bound it is shrunk to by allocations it cannot serve changes at random and
- * pcpu_balance() drains it now and then. */
+ * 5000 operations after, slots and counters with them. */
 #include <errno.h>
 #include <string.h>
 
@@ -43,78 +40,11 @@ static size_t random_size(void)
 	}
 }
 
-/* The dynamic chunk whose unit at offset 0 holds @p (the cache never holds areas of
- * the reserved chunk). */
-static struct pcpu_chunk *chunk_holding(const unsigned char *p)
-{
-	for (int i = 0; i < _pcpu_alloc.max_chunks; i++) {
-		struct pcpu_chunk *c = _pcpu_alloc.chunks[i];
-
-		if (c && p >= (unsigned char *)c->base &&
-		    p < (unsigned char *)c->base + _pcpu_geo->unit_size)
-			return c;
-	}
-	return NULL;
-}
-
-static int bit_at(const unsigned long *map, int bit)
-{
-	return (map[bit / 64] >> (bit % 64)) & 1;
-}
-
-/* Every area in the cache, appended to @all from index @n (tag 0): each starts an
- * allocated area of its list's size and is marked cached, and the counts add up.  Under
- * ASan or valgrind the links are unaddressable: only the counts are checked then.
- * Returns the new count of @all, grown as needed. */
-static size_t add_cached(struct live **all, size_t n, size_t *cap)
-{
-	size_t bytes = 0;
-	int nr_cached = 0, counted = 0;
-
-	for (int i = 0; i < _pcpu_alloc.max_chunks; i++)
-		if (_pcpu_alloc.chunks[i])
-			nr_cached += _pcpu_alloc.chunks[i]->nr_cached;
-	if (_pcpu_san_watched) {
-		CHECK(nr_cached > 0 || _pcpu_alloc.cache_bytes == 0);
-		return n;
-	}
-	for (int bits = 1; bits <= PCPU_CACHE_MAX_BITS; bits++)
-		for (unsigned char *p = _pcpu_alloc.cache[bits]; p; counted++) {
-			struct pcpu_chunk *c = chunk_holding(p);
-			int bit;
-
-			CHECK(c != NULL);
-			bit = (int)(p - (unsigned char *)c->base) / 4;
-			CHECK(bit_at(c->cached, bit));
-			CHECK(bit_at(c->map.alloc_map, bit) && bit_at(c->map.bound_map, bit));
-			CHECK(bit_at(c->map.bound_map, bit + bits)); /* it ends where its size says */
-			if (n == *cap) {
-				*cap *= 2;
-				*all = realloc(*all, *cap * sizeof(**all));
-				CHECK(*all != NULL);
-			}
-			(*all)[n++] = (struct live){ p, (size_t)bits * 4, 0 };
-			bytes += (size_t)bits * 4;
-			memcpy(&p, p + _pcpu_geo->used_unit_base[0], sizeof(p));
-		}
-	CHECK_EQ(bytes, _pcpu_alloc.cache_bytes);
-	CHECK_EQ(counted, nr_cached);
-	return n;
-}
-
-/* No live area overlaps another, nor a cached one. */
 static void check_no_overlap(void)
 {
-	size_t cap = nr_live + 1024, n = nr_live;
-	struct live *all = malloc(cap * sizeof(*all));
-
-	CHECK(all != NULL);
-	memcpy(all, lives, nr_live * sizeof(*lives));
-	n = add_cached(&all, n, &cap);
-	qsort(all, n, sizeof(*all), cmp_live);
-	for (size_t i = 1; i < n; i++)
-		CHECK(all[i - 1].p + all[i - 1].size <= all[i].p);
-	free(all);
+	qsort(lives, nr_live, sizeof(*lives), cmp_live);
+	for (size_t i = 1; i < nr_live; i++)
+		CHECK(lives[i - 1].p + lives[i - 1].size <= lives[i].p);
 }
 
 static void check_global_state(void)
@@ -214,14 +144,9 @@ int main(void)
 			lives[i] = lives[--nr_live];
 		}
 		if (op % 5000 == 0) {
-			const size_t keep[3] = { 0, 4096, PCPU_CACHE_BYTES / (size_t)_pcpu_geo->nr_used };
-
 			check_no_overlap();
 			check_global_state();
-			_pcpu_alloc.cache_keep_bytes = keep[tu_rand() % 3];
 		}
-		if (tu_rand() % 2000 == 0)
-			pcpu_balance(); /* the cache drained in the middle of it all */
 	}
 	check_no_overlap();
 	for (size_t i = 0; i < nr_live; i++) {

@@ -246,43 +246,26 @@ static void test_failed_depopulate(int n)
 
 /* ---- the cache of freed areas ------------------------------------------------------ */
 
-/* @n 64-byte objects allocated into @objs, the statistics then in *@st0, all freed. */
-static void cycle_64(void **objs, int n, struct pcpu_stats *st0)
+/* The cache is bounded as set up, whatever comes: freeing more small areas than the
+ * bound holds sends the rest to their chunks at once (an unbounded cache kept them all,
+ * resident, and the first allocation it could not serve, an atomic one too, then gave
+ * back the excess in one pass under the lock). */
+static void test_cache_bounded(void)
 {
-	for (int i = 0; i < n; i++)
-		CHECK((objs[i] = pcpu_alloc(64, 4)) != NULL);
-	pcpu_get_stats(st0);
-	for (int i = 0; i < n; i++)
-		pcpu_free(objs[i]);
-}
+	size_t max = PCPU_CACHE_BYTES / (size_t)_pcpu_geo->nr_used, n = max / 1024 + 64;
+	void **objs = calloc(n, sizeof(*objs));
 
-/* Beyond cache_keep_bytes the cache serves its sizes until an allocation comes that it
- * cannot serve: that one first gives the excess back to the maps. */
-static void test_cache_keep(void)
-{
-	size_t keep = _pcpu_alloc.cache_keep_bytes;
-	struct pcpu_stats st0, st;
-	void *objs[6], *p, *q;
-
+	CHECK(objs != NULL);
 	pcpu_balance();
-	_pcpu_alloc.cache_keep_bytes = 2 * 64;
-	cycle_64(objs, 6, &st0);
-	CHECK_EQ(_pcpu_alloc.cache_bytes, 6 * 64); /* all of them, beyond the 2 it keeps */
-	CHECK((p = pcpu_alloc(64, 4)) == objs[5]); /* served from the cache: nothing shrinks */
-	CHECK_EQ(_pcpu_alloc.cache_bytes, 5 * 64);
-	q = pcpu_alloc(12, 4); /* not in the cache: the maps serve it, after taking 3 back */
-	CHECK(q != NULL);
-	CHECK_EQ(_pcpu_alloc.cache_bytes, 2 * 64);
-	pcpu_get_stats(&st);
-	CHECK_EQ(st.free_bytes, st0.free_bytes + 3 * 64 - 12);
-	pcpu_free(p);
-	pcpu_free(q);
-	CHECK_EQ(_pcpu_alloc.cache_bytes, 3 * 64 + 12); /* a free never shrinks it */
-	pcpu_balance(); /* the rest goes back there */
+	for (size_t i = 0; i < n && objs; i++)
+		CHECK((objs[i] = pcpu_alloc(1024, 8)) != NULL);
+	for (size_t i = 0; i < n && objs; i++)
+		pcpu_free(objs[i]);
+	CHECK(_pcpu_alloc.cache_bytes <= max);
+	CHECK(_pcpu_alloc.cache_bytes + 64 * 1024 > max); /* it did fill up */
+	pcpu_balance();
 	CHECK_EQ(_pcpu_alloc.cache_bytes, 0);
-	pcpu_get_stats(&st);
-	CHECK_EQ(st.free_bytes, st0.free_bytes + 6 * 64);
-	_pcpu_alloc.cache_keep_bytes = keep;
+	free(objs);
 }
 
 static void test_cache(void)
@@ -292,8 +275,7 @@ static void test_cache(void)
 	void *objs[5];
 
 	pcpu_balance();
-	CHECK_EQ(_pcpu_alloc.cache_max_bytes, SIZE_MAX);
-	CHECK_EQ(_pcpu_alloc.cache_keep_bytes, PCPU_CACHE_BYTES / (size_t)_pcpu_geo->nr_used);
+	_pcpu_alloc.cache_max_bytes = PCPU_CACHE_BYTES;
 	CHECK_EQ(_pcpu_alloc.cache_bytes, 0);
 	pcpu_get_stats(&st0);
 	/* the last freed area of a size is the next one given, zeroed */
@@ -320,7 +302,11 @@ static void test_cache(void)
 	pcpu_balance();
 	CHECK_EQ(_pcpu_alloc.cache_bytes, 0);
 	_pcpu_alloc.cache_max_bytes = 3 * 64;
-	cycle_64(objs, 5, &st0);
+	for (int i = 0; i < 5; i++)
+		CHECK((objs[i] = pcpu_alloc(64, 4)) != NULL);
+	pcpu_get_stats(&st0);
+	for (int i = 0; i < 5; i++)
+		pcpu_free(objs[i]);
 	CHECK_EQ(_pcpu_alloc.cache_bytes, 3 * 64);
 	pcpu_get_stats(&st);
 	CHECK_EQ(st.free_bytes, st0.free_bytes + 2 * 64);
@@ -329,8 +315,7 @@ static void test_cache(void)
 	CHECK_EQ(_pcpu_alloc.cache_bytes, 0);
 	pcpu_get_stats(&st);
 	CHECK_EQ(st.free_bytes, st0.free_bytes + 5 * 64);
-	_pcpu_alloc.cache_max_bytes = SIZE_MAX;
-	test_cache_keep();
+	_pcpu_alloc.cache_max_bytes = PCPU_CACHE_BYTES;
 }
 
 static void cached_double_free(int fd)
@@ -381,6 +366,7 @@ static int run(const char *want)
 		tu_expect_abort("written into the arena after free",
 				written_into_arena_after_free, "written after pcpu_free()");
 	}
+	test_cache_bounded();
 	test_cache();
 	if (_pcpu_geo->page_size > PCPU_MAX_ALLOC_SIZE) {
 		fprintf(stderr, "SKIP the page tests: %zu-byte pages are more than one allocation "
