@@ -85,14 +85,16 @@ static _Noreturn void written_after_free(int bits, const void *p, const void *li
 			   "pcpu_free(): its cache link %p leads to no freed area",
 			   bits * PCPU_MIN_ALLOC_SIZE, p, link);
 	_pcpu_fatal("pcpu_alloc", "a freed %d-byte area was written after pcpu_free(): a "
-		   "cache link leads to %p, no freed area", bits * PCPU_MIN_ALLOC_SIZE, link);
+		   "cache link leads to %p, no freed area of that size",
+		   bits * PCPU_MIN_ALLOC_SIZE, link);
 }
 
 /* A cached area of @bits bits aligned to @align, taken out of the cache, or NULL;
  * *@cp and *@offp say where it is.  A link is checked in two steps, each where it is
  * cheap: when read, that it points into the arena (an overwritten link almost never
- * does); when its area is taken, that a cached area starts there (its cached bit, which
- * taking it clears anyway). */
+ * does); when its area is taken, that a cached area of this size starts there (its
+ * cached bit, which taking it clears anyway, and its boundary bits: a link to a freed
+ * area of another size would have the allocation overrun it). */
 char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
 {
 	char *p = pa->cache[bits], *next;
@@ -102,7 +104,7 @@ char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
 	if (!p || ((uintptr_t)p & (align - 1)))
 		return NULL;
 	c = chunk_lookup((uintptr_t)p, &off);
-	if (!c || !bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE))
+	if (!c || !bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE) || cacheable_bits(c, off) != bits)
 		written_after_free(bits, NULL, p);
 	_pcpu_san_alloc(p, (size_t)bits * PCPU_MIN_ALLOC_SIZE); /* it is taken: readable */
 	memcpy(&next, p + pa->link_offset, sizeof(next));
@@ -119,7 +121,35 @@ char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
 	return p;
 }
 
-/* Gives every cached area back to its chunk. */
+/* Reports the first cached area no list reaches any more (the failure path: it may
+ * look at every chunk). */
+static _Noreturn void lost_from_cache(void)
+{
+	for (int slot = 0; slot < pa->nr_slots; slot++) {
+		struct pcpu_list *head = &pa->slots[slot], *pos;
+
+		for (pos = head->next; pos != head; pos = pos->next) {
+			struct pcpu_chunk *c = chunk_of(pos);
+			int bit = c->nr_cached ? find_next_one(c->cached, c->map.map_bits, 0) :
+						 c->map.map_bits;
+
+			if (bit < c->map.map_bits)
+				_pcpu_fatal("pcpu_balance", "the freed area %p is lost from the "
+					   "cache (%zu bytes per CPU in all): a freed area was "
+					   "written after pcpu_free() (its cache link overwritten)",
+					   (void *)(c->base + (size_t)bit * PCPU_MIN_ALLOC_SIZE),
+					   pa->cache_bytes);
+		}
+	}
+	_pcpu_fatal("pcpu_balance", "%zu bytes per CPU of freed areas are lost from the cache: "
+		   "a freed area was written after pcpu_free() (its cache link overwritten)",
+		   pa->cache_bytes);
+}
+
+/* Gives every cached area back to its chunk.  An area the lists no longer reach (a
+ * link overwritten with NULL or with the address of a later area of the list, by a
+ * write after pcpu_free()) would stay allocated for good: its bytes are still counted,
+ * so it is reported here. */
 void _pcpu_cache_drain(void)
 {
 	for (int bits = 1; bits <= PCPU_CACHE_MAX_BITS; bits++) {
@@ -131,4 +161,6 @@ void _pcpu_cache_drain(void)
 			(void)_pcpu_alloc_after_free(c); /* isolates it if it should give pages back */
 		}
 	}
+	if (pa->cache_bytes)
+		lost_from_cache();
 }

@@ -352,6 +352,33 @@ static void written_into_arena_after_free(int fd)
 	pcpu_alloc(64, 4); /* would be live, which nobody freed */
 }
 
+/* The link overwritten with NULL: the areas freed before q are no longer reached, and
+ * the balance work, which finds their bytes still counted, reports them. */
+static void link_cleared_after_free(int fd)
+{
+	void *p = pcpu_alloc(64, 4), *q = pcpu_alloc(64, 4);
+
+	pcpu_free(p);
+	pcpu_free(q);        /* q's link leads to p */
+	tu_say(fd, p);
+	memset(q, 0, 16);    /* the first CPU's copy, where the link is */
+	pcpu_balance();      /* gives q back, cannot reach p */
+}
+
+/* The link overwritten with the address of a freed area of another size: taking it as
+ * a 64-byte area would overrun the 8-byte one into its live neighbours. */
+static void link_to_other_size_after_free(int fd)
+{
+	void *a = pcpu_alloc(8, 4), *b = pcpu_alloc(64, 4);
+
+	pcpu_free(a);
+	pcpu_free(b);
+	tu_say(fd, a);
+	memcpy(b, &a, sizeof(a)); /* the first CPU's copy, where the link is */
+	CHECK(pcpu_alloc(64, 4) == b);
+	pcpu_alloc(64, 4); /* would be a, an 8-byte area */
+}
+
 static int run(const char *want)
 {
 	int n;
@@ -365,6 +392,10 @@ static int run(const char *want)
 				"written after pcpu_free()");
 		tu_expect_abort("written into the arena after free",
 				written_into_arena_after_free, "written after pcpu_free()");
+		tu_expect_abort("link cleared after free", link_cleared_after_free,
+				"written after pcpu_free()");
+		tu_expect_abort("link to another size after free", link_to_other_size_after_free,
+				"no freed area of that size");
 	}
 	test_cache_bounded();
 	test_cache();
