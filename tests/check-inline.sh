@@ -5,7 +5,9 @@
 # per-CPU variables) compiles to eight rseq sections of its own, with no out-of-line
 # copy of an operation (GCC once made __pcpu_add_8.constprop.0 and called it from five of
 # the eight) and no call except to the library's entry points for the cold paths
-# (__pcpu_* : initialization, registration, the atomic fallback).
+# (__pcpu_* : initialization, registration, the atomic fallback); and each increment's
+# commit addresses the copy through one register, not base + index (clang made
+# addq $1,(%r11,%rsi,1), and its one-counter loop ran 2x slower than with (%reg)).
 # Usage: sh tests/check-inline.sh [compiler...]   (default: cc, and clang if installed)
 set -u
 tmp=$(mktemp -d) || exit 1
@@ -59,6 +61,18 @@ for c in $compilers; do
 	if [ "$n" -lt 16 ]; then
 		echo "check-inline: $c: $n rseq sections for 16 operations"; fail=1
 	fi
-	[ $fail -eq 0 ] && echo "check-inline: $c: 16 increments inline, ${n} sections, calls only to __pcpu_* cold paths"
+	# 4. the commits: an add of 1 to memory addressed by one register, none indexed
+	adds=$(objdump -d --no-show-raw-insn "$o" | awk '
+		/<eight_(dynamic|static)>:/ { infn = 1; next }
+		/^[0-9a-f]+ <.*>:/ { infn = 0 }
+		infn && /\tlock/ { next }
+		infn && /\tadd[bwlq]? +\$0x1,\(%[a-z0-9]+\)$/ { one++ }
+		infn && /\tadd[bwlq]? +\$0x1,[^(]*\([^)]*,/ { print "indexed: " $0 }
+		END { print "one " one + 0 }')
+	if ! echo "$adds" | grep -q '^one \(1[6-9]\|[2-9][0-9]\)$' || echo "$adds" | grep -q '^indexed'; then
+		echo "check-inline: $c: commits not all through one register:"
+		echo "$adds"; fail=1
+	fi
+	[ $fail -eq 0 ] && echo "check-inline: $c: 16 increments inline, ${n} sections, calls only to __pcpu_* cold paths, commits through one register"
 done
 exit $fail

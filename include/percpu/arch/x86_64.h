@@ -126,7 +126,12 @@
  * asm whose operands say exactly what it reads and writes ("+m" on the copy), and needs
  * no "memory" clobber: the compiler keeps __pcpu_fast's fields, the unit offsets and the
  * caller's values in registers across operations instead of reloading them after each
- * one.  The result comes back in a register (__PCPU_RSEQ_RESULT), set by the abort
+ * one.  The instructions address the copy through one register (%[p]), the "m" operand
+ * only telling the compiler what is read and written: clang otherwise makes it base +
+ * index (addq $1,(%r11,%rsi,1)), and its one-counter loop measured 2x slower on the
+ * bench VM (Sapphire Rapids), where a load from an address a store just wrote seems to
+ * be forwarded fast only with the simple form (tests/check-inline.sh checks it).  The
+ * result comes back in a register (__PCPU_RSEQ_RESULT), set by the abort
  * handler, which then jumps back to the end of the section:
  * an asm goto cannot have outputs before GCC 11, and GCC 12 loses the labels of some
  * asm goto with outputs at -O2 (undefined .L symbols at link time). */
@@ -295,7 +300,8 @@ __PCPU_INLINE int __pcpu_rseq_##NAME##_##N(char *__pcpu_c, T __pcpu_v, int __pcp
 			     __PCPU_RSEQ_COMMIT(INSN)                                   \
 			     __PCPU_RSEQ_END                                            \
 			     : [idx] "+r"(__pcpu_i), [mem] "+m"(*__pcpu_m)              \
-			     : [v] VC(__pcpu_v), __PCPU_RSEQ_INPUTS(__pcpu_i)           \
+			     : [p] "r"(__pcpu_m), [v] VC(__pcpu_v),                     \
+			       __PCPU_RSEQ_INPUTS(__pcpu_i)                             \
 			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);                   \
 	return __PCPU_RSEQ_RESULT(__pcpu_i);                                            \
 }
@@ -310,16 +316,17 @@ __PCPU_INLINE int __pcpu_rseq_load_##N(char *__pcpu_c, T *__pcpu_out, int __pcpu
 	T *__pcpu_m = __PCPU_RSEQ_COPY(T, __pcpu_c, __pcpu_i);                          \
 	T __pcpu_v;                                                                     \
 	__asm__ __volatile__(__PCPU_RSEQ_START                                          \
-			     __PCPU_RSEQ_COMMIT("mov" S " %[mem], %[v]")                \
+			     __PCPU_RSEQ_COMMIT("mov" S " (%[p]), %[v]")                \
 			     __PCPU_RSEQ_END                                            \
 			     : [idx] "+r"(__pcpu_i), [v] "=&r"(__pcpu_v)                \
-			     : [mem] "m"(*__pcpu_m), __PCPU_RSEQ_INPUTS(__pcpu_i)       \
+			     : [mem] "m"(*__pcpu_m), [p] "r"(__pcpu_m),                 \
+			       __PCPU_RSEQ_INPUTS(__pcpu_i)                             \
 			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);                   \
 	*__pcpu_out = __pcpu_v;                                                         \
 	return __PCPU_RSEQ_RESULT(__pcpu_i);                                            \
 }                                                                                       \
-__PCPU_RSEQ_UPDATE(store, N, T, "mov" S " %[v], %[mem]", VC)                          \
-__PCPU_RSEQ_UPDATE(add, N, T, "add" S " %[v], %[mem]", VC)                            \
+__PCPU_RSEQ_UPDATE(store, N, T, "mov" S " %[v], (%[p])", VC)                          \
+__PCPU_RSEQ_UPDATE(add, N, T, "add" S " %[v], (%[p])", VC)                            \
 /* If this CPU's copy equals *@__pcpu_old, store @__pcpu_new; else report the value   \
  * found in *@__pcpu_old (out of line, label 5, after the section). */                  \
 __PCPU_INLINE int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pcpu_new, \
@@ -329,10 +336,10 @@ __PCPU_INLINE int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pc
 	T *__pcpu_m = __PCPU_RSEQ_COPY(T, __pcpu_c, __pcpu_i);                          \
 	T __pcpu_t;                                                                     \
 	__asm__ __volatile__(__PCPU_RSEQ_START                                          \
-			     "mov" S " %[mem], %[t]\n\t"                                \
+			     "mov" S " (%[p]), %[t]\n\t"                                \
 			     "cmp" S " %[old], %[t]\n\t"                                \
 			     "jne 5f\n\t"                                               \
-			     __PCPU_RSEQ_COMMIT("mov" S " %[v], %[mem]")                \
+			     __PCPU_RSEQ_COMMIT("mov" S " %[v], (%[p])")                \
 			     __PCPU_RSEQ_END                                            \
 			     ".pushsection __rseq_failure, \"ax\"\n\t"                  \
 			     "5:\n\t"                                                   \
@@ -342,7 +349,8 @@ __PCPU_INLINE int __pcpu_rseq_cmpstore_##N(char *__pcpu_c, T *__pcpu_old, T __pc
 			     ".popsection\n\t"                                          \
 			     : [idx] "+r"(__pcpu_i), [t] "=&r"(__pcpu_t),               \
 			       [mem] "+m"(*__pcpu_m), [old] "+m"(*__pcpu_old)           \
-			     : [v] "r"(__pcpu_new), __PCPU_RSEQ_INPUTS(__pcpu_i)        \
+			     : [p] "r"(__pcpu_m), [v] "r"(__pcpu_new),                  \
+			       __PCPU_RSEQ_INPUTS(__pcpu_i)                             \
 			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);                   \
 	return __PCPU_RSEQ_RESULT(__pcpu_i);                                            \
 }
@@ -358,10 +366,8 @@ __PCPU_RSEQ_WIDTH(8, uint64_t, "q", "er")
  * (no overflow: the copy is any int32_t, |v| < lim <= INT32_MAX): with u = copy + v +
  * (lim - 1), |copy + v| < lim exactly when u < 2 lim - 1.  The three constants are
  * immediates for a constant batch and amount, else registers the compiler hoists.
- * The copy is addressed through one register (%[p]; "m" tells the compiler what is
- * read and written): clang otherwise makes it base + index, and that loop measured
- * 2-3x slower on the bench VM (Sapphire Rapids), where a load from an address a store
- * just wrote seems to be forwarded fast only with the simple form. */
+ * The copy is addressed through one register, as in every section (above): with
+ * clang's base + index this loop measured 2-3x slower. */
 __PCPU_INLINE int __pcpu_rseq_add_within_4(char *__pcpu_c, int32_t __pcpu_v, int32_t __pcpu_lim,
 					   int __pcpu_f)
 {
@@ -400,11 +406,11 @@ __PCPU_INLINE int __pcpu_rseq_swap_4(char *__pcpu_c, int32_t *__pcpu_old, int32_
 	int32_t *__pcpu_m = __PCPU_RSEQ_COPY(int32_t, __pcpu_c, __pcpu_i), __pcpu_t;
 
 	__asm__ __volatile__(__PCPU_RSEQ_START
-			     "movl %[mem], %[t]\n\t"
-			     __PCPU_RSEQ_COMMIT("movl %[v], %[mem]")
+			     "movl (%[p]), %[t]\n\t"
+			     __PCPU_RSEQ_COMMIT("movl %[v], (%[p])")
 			     __PCPU_RSEQ_END
 			     : [idx] "+r"(__pcpu_i), [t] "=&r"(__pcpu_t), [mem] "+m"(*__pcpu_m)
-			     : [v] "ir"(__pcpu_v), __PCPU_RSEQ_INPUTS(__pcpu_i)
+			     : [p] "r"(__pcpu_m), [v] "ir"(__pcpu_v), __PCPU_RSEQ_INPUTS(__pcpu_i)
 			     : "cc", "rax" PCPU_RSEQ_INJECT_CLOBBER);
 	*__pcpu_old = __pcpu_t;
 	return __PCPU_RSEQ_RESULT(__pcpu_i);
