@@ -7,7 +7,8 @@
 # the eight) and no call except to the library's entry points for the cold paths
 # (__pcpu_* : initialization, registration, the atomic fallback); and each increment's
 # commit addresses the copy through one register, not base + index (clang made
-# addq $1,(%r11,%rsi,1), and its one-counter loop ran 2x slower than with (%reg)).
+# addq $1,(%r11,%rsi,1), and its one-counter loop ran 2x slower than with (%reg));
+# and, with clang, that the fields the sections read are read once per function.
 # Usage: sh tests/check-inline.sh [compiler...]   (default: cc, and clang if installed)
 set -u
 tmp=$(mktemp -d) || exit 1
@@ -18,6 +19,8 @@ struct eight { uint64_t a, b, c, d, e, f, g, h; };
 PCPU_DEFINE(uint64_t, s0); PCPU_DEFINE(uint64_t, s1); PCPU_DEFINE(uint64_t, s2);
 PCPU_DEFINE(uint64_t, s3); PCPU_DEFINE(uint64_t, s4); PCPU_DEFINE(uint64_t, s5);
 PCPU_DEFINE(uint64_t, s6); PCPU_DEFINE(uint64_t, s7);
+/* its size is the field's offset, for check 5 */
+char rso_offset[offsetof(struct __pcpu_fast, rseq_offset)];
 void eight_dynamic(struct eight *p);
 void eight_static(void);
 void eight_dynamic(struct eight *p)
@@ -72,6 +75,20 @@ for c in $compilers; do
 	if ! echo "$adds" | grep -q '^one \(1[6-9]\|[2-9][0-9]\)$' || echo "$adds" | grep -q '^indexed'; then
 		echo "check-inline: $c: commits not all through one register:"
 		echo "$adds"; fail=1
+	fi
+	# 5. clang: the stable rseq_offset read once per function, the fresh one once per
+	# fresh section (half of them): at most n/2 + 2 loads of it.  (gcc reads it in
+	# each section of straight-line code, but once per loop: its sections were always so.)
+	if $c --version | grep -q clang; then
+		off=$(nm -S "$o" | awk '$4 == "rso_offset" { print $2 }' | sed 's/^0*//')
+		loads=$(objdump -d --no-show-raw-insn "$o" | awk -v off="0x${off:-0}(" '
+			/<eight_(dynamic|static)>:/ { infn = 1; next }
+			/^[0-9a-f]+ <.*>:/ { infn = 0 }
+			infn && /\tmov +0x/ && index($0, off) { k++ }
+			END { print k + 0 }')
+		if [ -z "$off" ] || [ "$loads" -gt $(( n / 2 + 2 )) ]; then
+			echo "check-inline: $c: rseq_offset (at 0x${off:-?}) read $loads times for $n sections"; fail=1
+		fi
 	fi
 	[ $fail -eq 0 ] && echo "check-inline: $c: 16 increments inline, ${n} sections, calls only to __pcpu_* cold paths, commits through one register"
 done

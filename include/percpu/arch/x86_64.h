@@ -220,6 +220,17 @@ __PCPU_INLINE int __pcpu_canon_at(const void *__pcpu_p, char **__pcpu_c, int __p
 	__pcpu_cc = __pcpu_a + __pcpu_d;
 
 	*__pcpu_c = (char *)__pcpu_cc;
+	/* stable: the fields the section reads, read here too, where they run whenever
+	 * the operation does.  clang merges equal asm without side effects but hoists
+	 * one out of a loop only from a block that runs every iteration (an asm is never
+	 * speculated), and the section's own reads run after this check: without these,
+	 * clang read the three fields again in every operation.  gcc drops these unused
+	 * reads (its code is unchanged). */
+	if (!__pcpu_f) {
+		(void)__pcpu_fld_rseq_offset(0);
+		(void)__pcpu_fld_rseq_index_offset(0);
+		(void)__pcpu_fld_unit_offsets(0);
+	}
 	return __builtin_expect(__pcpu_cc - __pcpu_fld_arena_base(__pcpu_f) <
 					__pcpu_fld_arena_size(__pcpu_f), 1);
 }
