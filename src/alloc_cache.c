@@ -20,16 +20,16 @@
 
 /* The size in bits of the live area at byte @off of @c if the cache takes it, else -1
  * (too small to hold a link, too large, in the reserved chunk, or no live area starts
- * there: the bitmap's free says which).  Inline on pcpu_free()'s path: the boundary
- * that ends a small area is most often in the word of the one that starts it. */
+ * there: the bitmap's free says which).  @off comes from chunk_lookup(), which keeps it
+ * within the map.  Inline on pcpu_free()'s path: the boundary that ends a small area
+ * is most often in the word of the one that starts it. */
 static inline int cacheable_bits(const struct pcpu_chunk *c, int off)
 {
 	const struct pcpu_chunk_map *m = &c->map;
 	int bit = off / PCPU_MIN_ALLOC_SIZE, end, next;
 	unsigned long bounds;
 
-	if (c == pa->reserved_chunk || off % PCPU_MIN_ALLOC_SIZE || off < m->start_offset ||
-	    bit >= m->map_bits - m->end_offset / PCPU_MIN_ALLOC_SIZE)
+	if (c == pa->reserved_chunk || off % PCPU_MIN_ALLOC_SIZE)
 		return -1;
 	bounds = m->bound_map[word_of(bit)];
 	/* an allocated bit with a boundary starts an area; the next boundary ends it */
