@@ -83,6 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_cache.h"
 #include "alloc_internal.h"
 #include "anchor.h"
 #include "vm.h"
@@ -622,9 +623,32 @@ int _pcpu_alloc_check(size_t size, size_t align, unsigned int gfp)
 	return 0;
 }
 
+/* Whether a request is one the cache may serve: valid (_pcpu_alloc_check()) and aligned
+ * within any page size, of at most PCPU_CACHE_MAX_BITS bits.  One test instead of
+ * _pcpu_alloc_check()'s five on a churn of small objects. */
+static inline bool cacheable_request(size_t size, size_t align, unsigned int gfp)
+{
+	return size - 1 < (size_t)PCPU_CACHE_MAX_BITS * PCPU_MIN_ALLOC_SIZE &&
+	       !(align & (align - 1)) && align <= PCPU_MIN_PAGE_SIZE && !(gfp & ~PCPU_GFP_ATOMIC);
+}
+
+/* Zeroes a new object's copy in every unit: small ones here, a few stores per copy,
+ * instead of a call that asks for the index mode first; the rest, and cid mode (which
+ * leaves untouched pages alone), through _pcpu_chunk_vm_zero. */
+static inline void zero_copies(char *ptr, size_t size)
+{
+	if (__builtin_expect(size > PCPU_ZERO_SMALL_MAX || pa->cid, 0)) {
+		_pcpu_chunk_vm_zero(ptr, size);
+		return;
+	}
+	for (int u = 0; u < pa->nr_used; u++)
+		_pcpu_chunk_zero_small(ptr + pa->used_unit_base[u], size);
+}
+
 /* Allocation takes pa->lock once on the common path; population, chunk creation and
  * the balance work take alloc_mutex on their own.  Atomic allocations only take areas
- * whose pages are all populated (_pcpu_chunk_find_fit's pop_only). */
+ * whose pages are all populated (_pcpu_chunk_find_fit's pop_only).  A small request
+ * tries the cache first, with no other check: cacheable_request() implies them. */
 void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned int gfp)
 {
 	bool atomic = gfp & PCPU_GFP_ATOMIC, populated = true, dirty = false, need_balance;
@@ -632,27 +656,34 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 	int bits, off = -1;
 	char *ptr;
 
-	if (_pcpu_alloc_check(size, align, gfp))
-		return NULL;
-	if (align < PCPU_MIN_ALLOC_SIZE)
-		align = PCPU_MIN_ALLOC_SIZE;
-	if (align > _pcpu_geo->page_size) { /* the page size is known once initialized */
-		errno = EINVAL;
-		return NULL;
-	}
-	size = (size + PCPU_MIN_ALLOC_SIZE - 1) & ~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
-	bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
-
-	lock();
-	if (!reserved && bits <= PCPU_CACHE_MAX_BITS && _pcpu_cache_get(bits, align, &c, &off)) {
-		count_alloc_cached();
-		need_balance = reserve_idle() && !atomic;
-		unlock();
-		if (need_balance)
-			_pcpu_alloc_balance_run(false);
-		ptr = c->base + off; /* its copies hold what its last user left there */
-		_pcpu_chunk_vm_zero(ptr, size);
-		return ptr;
+	if (__builtin_expect(!reserved && cacheable_request(size, align, gfp), 1)) {
+		if (align < PCPU_MIN_ALLOC_SIZE)
+			align = PCPU_MIN_ALLOC_SIZE;
+		size = (size + PCPU_MIN_ALLOC_SIZE - 1) & ~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
+		bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
+		lock();
+		if (cache_get(bits, align, &c, &off)) {
+			count_alloc_cached();
+			need_balance = reserve_idle() && !atomic;
+			unlock();
+			if (need_balance)
+				_pcpu_alloc_balance_run(false);
+			ptr = c->base + off; /* its copies hold what its last user left there */
+			zero_copies(ptr, size);
+			return ptr;
+		}
+	} else {
+		if (_pcpu_alloc_check(size, align, gfp))
+			return NULL;
+		if (align < PCPU_MIN_ALLOC_SIZE)
+			align = PCPU_MIN_ALLOC_SIZE;
+		if (align > _pcpu_geo->page_size) { /* the page size is known once initialized */
+			errno = EINVAL;
+			return NULL;
+		}
+		size = (size + PCPU_MIN_ALLOC_SIZE - 1) & ~(size_t)(PCPU_MIN_ALLOC_SIZE - 1);
+		bits = (int)(size / PCPU_MIN_ALLOC_SIZE);
+		lock();
 	}
 	c = reserved ? alloc_reserved(bits, align, &off) :
 		       alloc_from_slots(bits, align, atomic, &off);
@@ -701,7 +732,7 @@ void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved, unsigned in
 
 	ptr = c->base + off;
 	if (dirty || __atomic_load_n(&pa->always_zero, __ATOMIC_RELAXED))
-		_pcpu_chunk_vm_zero(ptr, size);
+		zero_copies(ptr, size);
 	return ptr;
 }
 
@@ -724,21 +755,18 @@ int _pcpu_alloc_chunk_free_locked(struct pcpu_chunk *c, int off)
 	return freed;
 }
 
-void _pcpu_free_internal(void *ptr, const char *caller)
+/* The rest of a free (lock held, released here): @c and @off are chunk_lookup()'s
+ * answer, @cached cache_put()'s (-1 when it was not asked).  Out of line, so that the
+ * common path, an area cached, keeps to a few registers and calls nothing. */
+static __attribute__((noinline)) void free_slow(void *ptr, const char *caller,
+						struct pcpu_chunk *c, int off, int cached)
 {
-	struct pcpu_chunk *c;
-	bool need_balance = false;
-	int off, cached;
+	bool need_balance;
 
-	if (!ptr)
-		return;
-	lock();
-	c = chunk_lookup((uintptr_t)ptr, &off);
 	if (!c) {
 		unlock();
 		_pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
 	}
-	cached = _pcpu_cache_put(c, off);
 	if (cached < 0 || (!cached && _pcpu_alloc_chunk_free_locked(c, off) < 0)) {
 		unlock();
 		_pcpu_fatal(caller, "%p: double free, or not the start of a live per-CPU allocation",
@@ -753,6 +781,29 @@ void _pcpu_free_internal(void *ptr, const char *caller)
 
 	if (need_balance)
 		_pcpu_alloc_balance_run(false);
+}
+
+void _pcpu_free_internal(void *ptr, const char *caller)
+{
+	struct pcpu_chunk *c;
+	int off = 0, cached = -1;
+
+	if (!ptr)
+		return;
+	lock();
+	c = chunk_lookup((uintptr_t)ptr, &off);
+	/* the common path: cached, and no idle check due (it may run the balance work) */
+	if (__builtin_expect(c != NULL, 1)) {
+		cached = cache_put(c, off);
+		if (__builtin_expect(cached > 0 && pa->calls_to_check > 1, 1)) {
+			pa->calls_to_check--;
+			pa->stats.nr_dealloc++;
+			pa->stats.nr_cur_alloc--;
+			unlock();
+			return;
+		}
+	}
+	free_slow(ptr, caller, c, off, cached);
 }
 
 /* Whether @p lies in the arena, without the lock: the arena may grow meanwhile. */
@@ -786,6 +837,9 @@ int _pcpu_alloc_setup(bool debug)
 	pa->unit_size = g->unit_size;
 	pa->chunk_shift = g->chunk_shift;
 	pa->link_offset = g->used_unit_base[0];
+	pa->used_unit_base = g->used_unit_base;
+	pa->nr_used = g->nr_used;
+	pa->cid = _pcpu_index_cid();
 	pa->chunks_cap = 16;
 	pa->chunks = calloc((size_t)pa->chunks_cap, sizeof(*pa->chunks));
 	if (!pa->chunks)

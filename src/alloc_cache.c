@@ -8,77 +8,15 @@
  * size, linked through its first used unit's copy: it stays allocated in the maps, its
  * pages populated.  A bit per map bit marks it, so that freeing it again is caught as
  * a double free, and a link that leads to no cached area (the area was written after
- * pcpu_free()) is reported instead of followed (_pcpu_cache_get() says when).  Both
+ * pcpu_free()) is reported instead of followed (cache_get() in alloc_cache.h says when).  Both
  * paths touch no bitmap but the words of the area's own bits: a free and the next
  * allocation of its size cost a lookup, a few bit tests and a list push or pop.  At most
  * cache_max_bytes per unit; the balance work gives every cached area back to its chunk
  * when it trims the reserve. */
-#include <string.h>
-
-#include "alloc_internal.h"
-#include "chunk_bitmap.h"
-
-/* The size in bits of the live area at byte @off of @c if the cache takes it, else -1
- * (too small to hold a link, too large, in the reserved chunk, or no live area starts
- * there: the bitmap's free says which).  @off comes from chunk_lookup(), which keeps it
- * within the map.  Inline on pcpu_free()'s path: the boundary that ends a small area
- * is most often in the word of the one that starts it. */
-static inline int cacheable_bits(const struct pcpu_chunk *c, int off)
-{
-	const struct pcpu_chunk_map *m = &c->map;
-	int bit = off / PCPU_MIN_ALLOC_SIZE, end, next;
-	unsigned long bounds;
-
-	if (c == pa->reserved_chunk || off % PCPU_MIN_ALLOC_SIZE)
-		return -1;
-	bounds = m->bound_map[word_of(bit)];
-	/* an allocated bit with a boundary starts an area; the next boundary ends it */
-	if (!((m->alloc_map[word_of(bit)] & bounds) >> shift_of(bit) & 1))
-		return -1;
-	bounds = bounds >> shift_of(bit) >> 1; /* the boundaries after @bit in its word */
-	if (bounds) {
-		next = bit + 1 + __builtin_ctzl(bounds);
-	} else {
-		end = bit + PCPU_CACHE_MAX_BITS + 1;
-		if (end > m->map_bits + 1)
-			end = m->map_bits + 1;
-		next = find_next_one(m->bound_map, end, bit + 1);
-	}
-	if (next - bit > PCPU_CACHE_MAX_BITS ||
-	    (size_t)(next - bit) * PCPU_MIN_ALLOC_SIZE < sizeof(void *))
-		return -1;
-	return next - bit;
-}
-
-/* pcpu_free()'s first step: caches the live area at byte @off of @c instead of freeing
- * it.  1 if cached; 0 if the cache does not take it (the caller frees it in the maps,
- * which find whether it is live); -1 if it is in the cache already: a double free. */
-int _pcpu_cache_put(struct pcpu_chunk *c, int off)
-{
-	int bits;
-	size_t bytes;
-	char *p = c->base + off;
-
-	if (bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE))
-		return -1;
-	bits = cacheable_bits(c, off);
-	if (bits < 0)
-		return 0;
-	bytes = (size_t)bits * PCPU_MIN_ALLOC_SIZE;
-	if (pa->cache_bytes + bytes > pa->cache_max_bytes)
-		return 0;
-	memcpy(p + pa->link_offset, &pa->cache[bits], sizeof(void *));
-	_pcpu_san_free(p, bytes); /* the link too: only the allocator reads it */
-	pa->cache[bits] = p;
-	bit_set(c->cached, off / PCPU_MIN_ALLOC_SIZE);
-	c->nr_cached++;
-	pa->cache_bytes += bytes;
-	pa->reserve_active = true;
-	return 1;
-}
+#include "alloc_cache.h"
 
 /* @p's link, or one read before it (when @p is NULL), was overwritten. */
-static _Noreturn void written_after_free(int bits, const void *p, const void *link)
+_Noreturn void _pcpu_cache_written_after_free(int bits, const void *p, const void *link)
 {
 	if (p)
 		_pcpu_fatal("pcpu_alloc", "the freed %d-byte area %p was written after "
@@ -89,37 +27,6 @@ static _Noreturn void written_after_free(int bits, const void *p, const void *li
 		   bits * PCPU_MIN_ALLOC_SIZE, link);
 }
 
-/* A cached area of @bits bits aligned to @align, taken out of the cache, or NULL;
- * *@cp and *@offp say where it is.  A link is checked in two steps, each where it is
- * cheap: when read, that it points into the arena (an overwritten link almost never
- * does); when its area is taken, that a cached area of this size starts there (its
- * cached bit, which taking it clears anyway, and its boundary bits: a link to a freed
- * area of another size would have the allocation overrun it). */
-char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp)
-{
-	char *p = pa->cache[bits], *next;
-	struct pcpu_chunk *c;
-	int off;
-
-	if (!p || ((uintptr_t)p & (align - 1)))
-		return NULL;
-	c = chunk_lookup((uintptr_t)p, &off);
-	if (!c || !bit_test(c->cached, off / PCPU_MIN_ALLOC_SIZE) || cacheable_bits(c, off) != bits)
-		written_after_free(bits, NULL, p);
-	_pcpu_san_alloc(p, (size_t)bits * PCPU_MIN_ALLOC_SIZE); /* it is taken: readable */
-	memcpy(&next, p + pa->link_offset, sizeof(next));
-	if (next && ((uintptr_t)next - (uintptr_t)pa->arena >= pa->arena_bytes ||
-		     (uintptr_t)next % PCPU_MIN_ALLOC_SIZE))
-		written_after_free(bits, p, next);
-	pa->cache[bits] = next;
-	bit_clear(c->cached, off / PCPU_MIN_ALLOC_SIZE);
-	c->nr_cached--;
-	pa->cache_bytes -= (size_t)bits * PCPU_MIN_ALLOC_SIZE;
-	pa->reserve_active = true;
-	*cp = c;
-	*offp = off;
-	return p;
-}
 
 /* Reports the first cached area no list reaches any more (the failure path: it may
  * look at every chunk). */
@@ -156,7 +63,7 @@ void _pcpu_cache_drain(void)
 		struct pcpu_chunk *c;
 		int off;
 
-		while (_pcpu_cache_get(bits, 1, &c, &off)) {
+		while (cache_get(bits, 1, &c, &off)) {
 			(void)_pcpu_alloc_chunk_free_locked(c, off);
 			(void)_pcpu_alloc_after_free(c); /* isolates it if it should give pages back */
 		}

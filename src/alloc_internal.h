@@ -58,9 +58,8 @@ static inline struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 	struct pcpu_chunk *c;
 
 	ASSERT_LOCKED();
-	/* arena_bytes is 0 until _pcpu_alloc_setup() is done: the geometry is read after */
-	if (!pa->arena_bytes)
-		return NULL;
+	/* arena_bytes is 0 until _pcpu_alloc_setup() is done: every address is outside, and
+	 * the geometry is read after */
 	rel = a - (uintptr_t)pa->arena;
 	if (rel >= pa->arena_bytes)
 		return NULL;
@@ -85,9 +84,7 @@ static inline struct pcpu_chunk *chunk_lookup(uintptr_t a, int *offp)
 	 * static variable or of one of its areas, or the unused tail of a unit, lands
 	 * within unit_size of it but past its map.  Below the lower bound, the difference
 	 * wraps: larger than any map. */
-	rel = a - (uintptr_t)c->base - (uintptr_t)c->map.start_offset;
-	if (rel >= (uintptr_t)c->map.map_bits * PCPU_MIN_ALLOC_SIZE -
-		   (uintptr_t)c->map.end_offset - (uintptr_t)c->map.start_offset)
+	if (a - c->map_lo >= c->map_span)
 		return NULL; /* another CPU's copy, a padding unit, or a hidden area */
 	*offp = (int)(a - (uintptr_t)c->base);
 	return c;
@@ -128,9 +125,7 @@ static inline bool reserve_idle(void)
 	return _pcpu_alloc_reserve_check();
 }
 
-/* alloc_cache.c (pcpu_lock) */
-int _pcpu_cache_put(struct pcpu_chunk *c, int off) PCPU_HIDDEN;
-char *_pcpu_cache_get(int bits, size_t align, struct pcpu_chunk **cp, int *offp) PCPU_HIDDEN;
+/* alloc_cache.c (pcpu_lock); its inline put and get are in alloc_cache.h */
 void _pcpu_cache_drain(void) PCPU_HIDDEN;
 
 #endif

@@ -7,17 +7,26 @@
 
 #include "internal.h"
 
-void *pcpu_alloc_gfp(size_t size, size_t align, unsigned int gfp)
+/* Once the library is initialized, _pcpu_alloc_internal() checks the request itself (on
+ * a small one in fewer tests), so neither entry point checks it first. */
+static inline void *alloc_gfp(size_t size, size_t align, unsigned int gfp)
 {
+	if (__builtin_expect(_pcpu_initialized(), 1))
+		return _pcpu_alloc_internal(size, align, false, gfp);
 	/* a request no page size allows is EINVAL, initialized or not */
 	if (_pcpu_alloc_check(size, align, gfp) || _pcpu_ensure_init())
 		return NULL;
 	return _pcpu_alloc_internal(size, align, false, gfp);
 }
 
+void *pcpu_alloc_gfp(size_t size, size_t align, unsigned int gfp)
+{
+	return alloc_gfp(size, align, gfp);
+}
+
 void *pcpu_alloc(size_t size, size_t align)
 {
-	return pcpu_alloc_gfp(size, align, PCPU_GFP_KERNEL);
+	return alloc_gfp(size, align, PCPU_GFP_KERNEL);
 }
 
 void pcpu_free(void *ptr)

@@ -80,23 +80,6 @@ static bool all_zero(const char *p, size_t size)
 	return p[0] == 0 && memcmp(p, p + 1, size - 1) == 0;
 }
 
-/* Zeroes @size bytes at @p, a multiple of PCPU_MIN_ALLOC_SIZE (4) up to 32, with at most
- * four stores: overlapping ones cover the sizes between the powers of two. */
-static inline void zero_small(char *p, size_t size)
-{
-	static const uint64_t z[2];
-
-	if (size < 8) {
-		memcpy(p, z, 4);
-	} else if (size <= 16) {
-		memcpy(p, z, 8);
-		memcpy(p + size - 8, z, 8);
-	} else {
-		memcpy(p, z, 16);
-		memcpy(p + size - 16, z, 16);
-	}
-}
-
 /* Zeroes a new object's copy in every unit.  In cid mode only the copies that are not
  * zero already: reading an ID's untouched page maps the zero page, writing it would
  * make it resident (index.c). */
@@ -105,9 +88,9 @@ void _pcpu_chunk_vm_zero(char *ptr, size_t size)
 	const struct pcpu_geometry *g = _pcpu_geo;
 	bool cid = _pcpu_index_cid();
 
-	if (!cid && size <= 32) { /* a churn of small objects: stores, not memset calls */
+	if (!cid && size <= PCPU_ZERO_SMALL_MAX) { /* small objects: stores, not memset calls */
 		for (int u = 0; u < g->nr_used; u++)
-			zero_small(ptr + g->used_unit_base[u], size);
+			_pcpu_chunk_zero_small(ptr + g->used_unit_base[u], size);
 		return;
 	}
 	for (int u = 0; u < g->nr_used; u++) {
@@ -124,6 +107,15 @@ static size_t meta_bytes(void)
 
 	return (_pcpu_chunk_map_meta_bytes(_pcpu_geo->unit_size, page) + page - 1) &
 	       ~(size_t)(page - 1);
+}
+
+/* The range chunk_lookup() (alloc_internal.h) accepts in @c: the part of its first unit
+ * that its map shows, past the hidden areas. */
+static void set_lookup_range(struct pcpu_chunk *c)
+{
+	c->map_lo = (uintptr_t)c->base + (uintptr_t)c->map.start_offset;
+	c->map_span = (uintptr_t)c->map.map_bits * PCPU_MIN_ALLOC_SIZE -
+		      (uintptr_t)c->map.end_offset - (uintptr_t)c->map.start_offset;
 }
 
 /* A dynamic chunk in arena slot @index (already reserved), on no list, all free and
@@ -154,6 +146,7 @@ struct pcpu_chunk *_pcpu_chunk_vm_create(int index)
 	if (!c->dirty || !c->cached || _pcpu_vm->commit(c->base, g->chunk_bytes, false) != 0)
 		goto out_map;
 	_pcpu_chunk_vm_bind(c->base);
+	set_lookup_range(c);
 	return c;
 
 out_map:
@@ -209,6 +202,7 @@ struct pcpu_chunk *_pcpu_chunk_vm_first_part(size_t start, size_t bytes)
 		return NULL;
 	}
 	_pcpu_chunk_mark_populated(&c->map, 0, c->map.nr_pages);
+	set_lookup_range(c);
 	return c;
 }
 

@@ -4,6 +4,9 @@
 #ifndef PCPU_SRC_CHUNK_VM_H
 #define PCPU_SRC_CHUNK_VM_H
 
+#include <stdint.h>
+#include <string.h>
+
 #include "internal.h"
 #include "list.h"
 
@@ -16,6 +19,8 @@ struct pcpu_chunk {
 	struct pcpu_list list;      /* on a slot list (first member: see chunk_of) */
 	struct pcpu_chunk_map map;
 	char *base;                 /* map offset 0 of the unit at offset 0; fixed */
+	uintptr_t map_lo, map_span; /* fixed: the addresses of the unit at offset 0 that its
+				     * map shows, [map_lo, map_lo + map_span) */
 	void *meta;                 /* dynamic chunks: the mapping holding the maps; fixed */
 	unsigned long *dirty;       /* nr_pages bits (pcpu_lock): an area of the page was
 				     * freed since it was populated, so its free bytes may
@@ -43,6 +48,27 @@ int _pcpu_chunk_vm_populate(struct pcpu_chunk *c, int rs, int re) PCPU_HIDDEN; /
 /* 0, or -1 if a unit refused (its pages may keep their bytes: mlock()ed memory) */
 int _pcpu_chunk_vm_depopulate(struct pcpu_chunk *c, int rs, int re) PCPU_HIDDEN;
 void _pcpu_chunk_vm_zero(char *ptr, size_t size) PCPU_HIDDEN; /* a new object, every unit */
+
+/* Zeroes @size bytes at @p, a multiple of PCPU_MIN_ALLOC_SIZE (4) up to
+ * PCPU_ZERO_SMALL_MAX, with a few stores: overlapping ones cover the sizes between
+ * their multiples.  Inline: alloc.c zeroes a small object's copies with it on its
+ * cache path, without a call. */
+#define PCPU_ZERO_SMALL_MAX 64
+static inline void _pcpu_chunk_zero_small(char *p, size_t size)
+{
+	static const uint64_t z[2];
+
+	if (size < 8) {
+		memcpy(p, z, 4);
+	} else if (size <= 16) {
+		memcpy(p, z, 8);
+		memcpy(p + size - 8, z, 8);
+	} else {
+		for (size_t i = 0; i + 16 < size; i += 16)
+			memcpy(p + i, z, 16);
+		memcpy(p + size - 16, z, 16);
+	}
+}
 extern bool _pcpu_bind_simulated_nodes PCPU_HIDDEN;   /* test hook: bind simulated nodes */
 
 #endif

@@ -17,7 +17,7 @@
 #include "vm.h"
 
 /* CONTEXT: written once, inside init_once(); initialized is then read with acquire. */
-static bool initialized;
+bool _pcpu_init_done; /* internal.h: _pcpu_initialized() */
 static int init_errno;
 static pthread_once_t init_once_control = PTHREAD_ONCE_INIT;
 static struct pcpu_geometry *geo; /* the geometry, writable here only */
@@ -255,7 +255,7 @@ static void init_once(void)
 	ret = do_init();
 	saved = errno ? errno : ENOMEM;
 	if (ret == 0)
-		__atomic_store_n(&initialized, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&_pcpu_init_done, true, __ATOMIC_RELEASE);
 	else
 		init_errno = saved;
 	_pcpu_sections_unlock();
@@ -264,14 +264,14 @@ static void init_once(void)
 
 int _pcpu_ensure_init(void)
 {
-	if (__builtin_expect(__atomic_load_n(&initialized, __ATOMIC_ACQUIRE), 1))
+	if (__builtin_expect(__atomic_load_n(&_pcpu_init_done, __ATOMIC_ACQUIRE), 1))
 		return 0;
 	if (initializing_here)
 		_pcpu_fatal("pcpu_init", "called again by the thread that is initializing the library, "
 			   "from a signal handler: initialize first (pcpu_init()), then install "
 			   "handlers that use it");
 	pthread_once(&init_once_control, init_once);
-	if (!__atomic_load_n(&initialized, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_load_n(&_pcpu_init_done, __ATOMIC_ACQUIRE)) {
 		errno = init_errno;
 		return -1;
 	}

@@ -110,6 +110,12 @@ int _pcpu_option_bad(enum pcpu_option id, const char *fmt, ...) PCPU_HIDDEN;
 /* init.c: 0 once the library is initialized (initializing it on the first call), or -1
  * with errno (the same every time: initialization is tried once). */
 int _pcpu_ensure_init(void) PCPU_HIDDEN;
+/* Whether initialization is done, inline: what _pcpu_ensure_init() tests first. */
+extern bool _pcpu_init_done PCPU_HIDDEN;
+static inline bool _pcpu_initialized(void)
+{
+	return __atomic_load_n(&_pcpu_init_done, __ATOMIC_ACQUIRE);
+}
 int _pcpu_init_errno(void) PCPU_HIDDEN;   /* why initialization failed, 0 if it did not */
 
 /* alloc.c: the allocator.  Its state is its own (alloc_state.h, for it and white-box

@@ -11,27 +11,54 @@
 
 #include "internal.h"
 
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define PCPU_HAVE_SINGLE_THREADED 1
+#define PCPU_SINGLE_THREADED() (__libc_single_threaded != 0)
+#endif
+#endif
+#ifndef PCPU_SINGLE_THREADED
+#define PCPU_SINGLE_THREADED() false
+#endif
+
 struct pcpu_mutex {
 	pthread_mutex_t m;
 	const void *owner; /* the holder's _pcpu_thread_token, NULL if free (atomic) */
+	bool taken;        /* the holder took m (the holder's alone to read and write) */
 };
 
-#define PCPU_MUTEX_INITIALIZER { PTHREAD_MUTEX_INITIALIZER, NULL }
+#define PCPU_MUTEX_INITIALIZER { PTHREAD_MUTEX_INITIALIZER, NULL, false }
 
 /* Its address tells threads apart: distinct per live thread, kept by a fork's child. */
 extern __thread char _pcpu_thread_token PCPU_HIDDEN
 	__attribute__((tls_model("initial-exec")));
 
+/* While the process has one thread (glibc's __libc_single_threaded, which libstdc++'s
+ * reference counts and glibc's own stdio trust the same way), nothing can contend, and
+ * no second thread can start before this one, inside the library, lets go: the mutex is
+ * not taken at all.  That is what a churn of pcpu_alloc() and pcpu_free() in a
+ * single-threaded process pays for two calls into libc per operation, about 2 ns of
+ * 10 here (glibc's mutex itself already skips its atomics then).  Once a thread is
+ * created the flag stays false for good.  Unlocking looks at what locking did (taken),
+ * not at the flag again: a fork()'s child, single-threaded, must release what its
+ * parent's atfork handler took. */
 static inline void _pcpu_mutex_lock(struct pcpu_mutex *l)
 {
-	pthread_mutex_lock(&l->m);
+	if (!PCPU_SINGLE_THREADED()) {
+		pthread_mutex_lock(&l->m);
+		l->taken = true;
+	}
 	__atomic_store_n(&l->owner, &_pcpu_thread_token, __ATOMIC_RELAXED);
 }
 
 static inline void _pcpu_mutex_unlock(struct pcpu_mutex *l)
 {
 	__atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&l->m);
+	if (l->taken) {
+		l->taken = false;
+		pthread_mutex_unlock(&l->m);
+	}
 }
 
 static inline bool _pcpu_mutex_held(const struct pcpu_mutex *l)

@@ -3,6 +3,7 @@
  * "runs without pcpu_lock held" checks rely on: held by the thread that locked it, by no
  * other thread meanwhile, by nobody once unlocked; the allocator's own locks behave the
  * same, and a run with the checks on reports nothing. */
+#include <errno.h>
 #include <pthread.h>
 
 #include "alloc_state.h"
@@ -41,6 +42,43 @@ static void test_holder(void)
 	pthread_barrier_destroy(&checked);
 }
 
+#ifdef PCPU_HAVE_SINGLE_THREADED
+/* While the process has one thread the mutex itself is not taken (mutex.h), yet the
+ * holder is known as ever.  Run before any thread is created. */
+static void test_single_threaded_skips_the_mutex(void)
+{
+	if (!__libc_single_threaded) {
+		fprintf(stderr, "SKIP single-threaded locking: a thread exists already\n");
+		return;
+	}
+	_pcpu_mutex_lock(&m);
+	CHECK(_pcpu_mutex_held(&m));
+	CHECK_EQ(pthread_mutex_trylock(&m.m), 0); /* free: nothing contends */
+	pthread_mutex_unlock(&m.m);
+	_pcpu_mutex_unlock(&m);
+	CHECK(!_pcpu_mutex_held(&m));
+	CHECK_EQ(pthread_mutex_trylock(&m.m), 0);
+	pthread_mutex_unlock(&m.m);
+}
+
+/* A mutex taken while threads existed is released though the process is single-threaded
+ * by the time it unlocks: a fork()'s child releases what the parent's atfork handler
+ * took, and a C library may then say "one thread" (glibc 2.36 does not; the flag is set
+ * here by hand).  Run after a thread was created. */
+static void test_unlock_releases_what_lock_took(void)
+{
+	CHECK(!__libc_single_threaded);
+	_pcpu_mutex_lock(&m);
+	CHECK_EQ(pthread_mutex_trylock(&m.m), EBUSY);
+	__libc_single_threaded = 1; /* no other thread runs meanwhile */
+	_pcpu_mutex_unlock(&m);
+	__libc_single_threaded = 0;
+	CHECK_EQ(pthread_mutex_trylock(&m.m), 0);
+	pthread_mutex_unlock(&m.m);
+	CHECK(!_pcpu_mutex_held(&m));
+}
+#endif
+
 /* Every path of the allocator under the checks: alloc and free from the slots, a new
  * chunk, population, the balance work; then the locks are free again. */
 static void test_allocator_paths_checked(void)
@@ -73,7 +111,13 @@ int main(void)
 {
 	tu_seed("test_mutex");
 	setenv("LIBPERCPU_DEBUG", "1", 1);
+#ifdef PCPU_HAVE_SINGLE_THREADED
+	test_single_threaded_skips_the_mutex();
+#endif
 	test_holder();
+#ifdef PCPU_HAVE_SINGLE_THREADED
+	test_unlock_releases_what_lock_took();
+#endif
 	test_allocator_paths_checked();
 	TEST_DONE();
 }

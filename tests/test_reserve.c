@@ -318,6 +318,37 @@ static void test_cache(void)
 	_pcpu_alloc.cache_max_bytes = PCPU_CACHE_BYTES;
 }
 
+/* Every size the cache serves comes back zeroed in every copy, after its last user
+ * filled the whole area: alloc.c zeroes the small ones with a few stores per copy,
+ * overlapping where the size is not a multiple of theirs, and the rest through
+ * _pcpu_chunk_vm_zero().  Each size twice: from the cache, then from an area the cache
+ * did not take (cache_max_bytes 0), whose page the free left dirty. */
+static void test_cache_zeroes_every_size(void)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		pcpu_balance();
+		_pcpu_alloc.cache_max_bytes = pass ? 0 : PCPU_CACHE_BYTES;
+		for (size_t size = 1; size <= 4 * PCPU_CACHE_MAX_BITS + 8; size++) {
+			size_t rounded = (size + 3) & ~(size_t)3;
+			unsigned int cpu;
+			void *p = pcpu_alloc(size, 4), *q;
+
+			CHECK(p != NULL);
+			pcpu_for_each_possible_cpu(cpu)
+				memset(pcpu_ptr(p, cpu), 0xa5, rounded);
+			pcpu_free(p);
+			q = pcpu_alloc(size, 4);
+			CHECK(q != NULL);
+			/* the same area again, from the cache or the maps' first fit */
+			CHECK(q == p || pass || rounded < sizeof(void *));
+			CHECK(copies_zero(q, size));
+			pcpu_free(q);
+		}
+	}
+	_pcpu_alloc.cache_max_bytes = PCPU_CACHE_BYTES;
+	pcpu_balance();
+}
+
 static void cached_double_free(int fd)
 {
 	void *p = pcpu_alloc(64, 4);
@@ -399,6 +430,7 @@ static int run(const char *want)
 	}
 	test_cache_bounded();
 	test_cache();
+	test_cache_zeroes_every_size();
 	if (_pcpu_geo->page_size > PCPU_MAX_ALLOC_SIZE) {
 		fprintf(stderr, "SKIP the page tests: %zu-byte pages are more than one allocation "
 			"can hold\n", _pcpu_geo->page_size);
