@@ -17,22 +17,25 @@
 static int rseq_attempt(char *c, unsigned int op, uint64_t v, void *old, uint64_t *val)
 {
 #ifdef __PCPU_HAVE_RSEQ_OPS
+	/* @c is per-CPU (the callers resolved it): the bound alone decides */
+	uintptr_t eb = __pcpu_fld_bound(1);
+
 	switch (op) {
 #define W(N, T)                                                                         \
 	case __PCPU_OP_READ + N: {                                                      \
 		T x = 0;                                                                \
-		int r = __PCPU_RSEQ_RUN(__pcpu_rseq_load_##N(c, &x, 1));                   \
+		int r = __PCPU_RSEQ_RUN(__pcpu_rseq_load_##N(c, &x, eb, 1));                   \
 		*val = x;                                                               \
 		return r;                                                               \
 	}                                                                               \
-	case __PCPU_OP_WRITE + N: return __PCPU_RSEQ_RUN(__pcpu_rseq_store_##N(c, (T)v, 1)); \
-	case __PCPU_OP_ADD + N: return __PCPU_RSEQ_RUN(__pcpu_rseq_add_##N(c, (T)v, 1));     \
-	case __PCPU_OP_CMPXCHG + N: return __PCPU_RSEQ_RUN(__pcpu_rseq_cmpstore_##N(c, (T *)old, (T)v, 1));
+	case __PCPU_OP_WRITE + N: return __PCPU_RSEQ_RUN(__pcpu_rseq_store_##N(c, (T)v, eb, 1)); \
+	case __PCPU_OP_ADD + N: return __PCPU_RSEQ_RUN(__pcpu_rseq_add_##N(c, (T)v, eb, 1));     \
+	case __PCPU_OP_CMPXCHG + N: return __PCPU_RSEQ_RUN(__pcpu_rseq_cmpstore_##N(c, (T *)old, (T)v, eb, 1));
 	FOR_EACH_WIDTH(W)
 #undef W
 	case __PCPU_OP_CMPXCHG + 16: {
 		const uint64_t *n = (const uint64_t *)(uintptr_t)v;
-		return __PCPU_RSEQ_RUN(__pcpu_rseq_cmpstore_double(c, (uint64_t *)old, n[0], n[1], 1));
+		return __PCPU_RSEQ_RUN(__pcpu_rseq_cmpstore_double(c, (uint64_t *)old, n[0], n[1], eb, 1));
 	}
 	}
 #else

@@ -8,7 +8,8 @@
 # (__pcpu_* : initialization, registration, the atomic fallback); and each increment's
 # commit addresses the copy through one register, not base + index (clang made
 # addq $1,(%r11,%rsi,1), and its one-counter loop ran 2x slower than with (%reg));
-# and, with clang, that the fields the sections read are read once per function.
+# and, with clang, that the fields the sections read are read once per function; and that
+# the way to the eighth commit has at most two conditional branches per increment.
 # Usage: sh tests/check-inline.sh [compiler...]   (default: cc, and clang if installed)
 set -u
 tmp=$(mktemp -d) || exit 1
@@ -77,19 +78,33 @@ for c in $compilers; do
 		echo "$adds"; fail=1
 	fi
 	# 5. clang: the stable rseq_offset read once per function, the fresh one once per
-	# fresh section (half of them): at most n/2 + 2 loads of it.  (gcc reads it in
+	# fresh section (half of them): at most n/2 + 2 loads of it (a stack slot at the
+	# same offset, 0x18(%rsp), is no read of it).  (gcc reads it in
 	# each section of straight-line code, but once per loop: its sections were always so.)
 	if $c --version | grep -q clang; then
 		off=$(nm -S "$o" | awk '$4 == "rso_offset" { print $2 }' | sed 's/^0*//')
 		loads=$(objdump -d --no-show-raw-insn "$o" | awk -v off="0x${off:-0}(" '
 			/<eight_(dynamic|static)>:/ { infn = 1; next }
 			/^[0-9a-f]+ <.*>:/ { infn = 0 }
-			infn && /\tmov +0x/ && index($0, off) { k++ }
+			infn && /\tmov +0x/ && !/\(%rsp\)/ && index($0, off) { k++ }
 			END { print k + 0 }')
 		if [ -z "$off" ] || [ "$loads" -gt $(( n / 2 + 2 )) ]; then
 			echo "check-inline: $c: rseq_offset (at 0x${off:-?}) read $loads times for $n sections"; fail=1
 		fi
 	fi
-	[ $fail -eq 0 ] && echo "check-inline: $c: 16 increments inline, ${n} sections, calls only to __pcpu_* cold paths, commits through one register"
+	# 6. at most two conditional branches per increment on the way to the eighth
+	# commit (the index bound, which also says whether the object is per-CPU, and the
+	# result test): this machine runs two not-taken branches per cycle, and with four
+	# per increment (a separate object check, and the comparison of an index read
+	# before the section) the eight-counter loops were bound by them
+	brs=$(objdump -d --no-show-raw-insn "$o" | awk '
+		/<eight_(dynamic|static)>:/ { infn = 1; fn = $2; k = 0; br = 0; next }
+		/^[0-9a-f]+ <.*>:/ { infn = 0 }
+		infn && k < 8 && /\tadd[bwlq]? +\$0x1,\(%[a-z0-9]+\)$/ { if (++k == 8) print fn " " br; next }
+		infn && k < 8 && /\tj[a-ln-z][a-z]* / { br++ }')
+	if [ "$(echo "$brs" | awk '$2 <= 16 { ok++ } END { print ok + 0 }')" -ne 2 ]; then
+		echo "check-inline: $c: more than 2 conditional branches per increment:" $brs; fail=1
+	fi
+	[ $fail -eq 0 ] && echo "check-inline: $c: 16 increments inline, ${n} sections, calls only to __pcpu_* cold paths, commits through one register, at most 2 branches each"
 done
 exit $fail

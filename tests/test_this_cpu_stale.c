@@ -8,7 +8,11 @@
  * width, right after allocating it.  Every copy must hold exactly what was added, and
  * nothing else may change.  In each mode: glibc's rseq, the library's own
  * registration, and the atomic fallback (each mode is a new process, so (1) always
- * runs before the library is initialized). */
+ * runs before the library is initialized).  (3) A section stores its descriptor
+ * before it tests the index: with fields read before initialization, or without
+ * rseq, it must store it in a sink, not at the thread pointer plus a zero offset (the
+ * thread's TCB: its dtv pointer is at +8): after (1) and after operations in the
+ * atomic fallback, no word of the TCB's header points at a descriptor. */
 #include "percpu.h"
 #include "testutil.h"
 
@@ -34,6 +38,28 @@ __attribute__((noinline)) static void first_use(long n)
 		pcpu_this_add(first_w.q, 4);
 	}
 }
+
+#if defined(__x86_64__) && !defined(PCPU_NO_RSEQ_OPS)
+/* The rseq descriptors of this executable (the sections' __rseq_cs). */
+extern const char __start___rseq_cs[], __stop___rseq_cs[];
+
+/* Whether a word of the thread's TCB header (tcbhead_t's first 64 bytes on x86-64:
+ * tcb, dtv, self, ..., the stack guard) holds the address of a descriptor. */
+static int tcb_points_at_descriptor(void)
+{
+	const uintptr_t *tcb = __pcpu_thread_pointer();
+
+	for (int k = 0; k < 8; k++)
+		if (tcb[k] >= (uintptr_t)__start___rseq_cs && tcb[k] < (uintptr_t)__stop___rseq_cs)
+			return 1;
+	return 0;
+}
+#else
+static int tcb_points_at_descriptor(void)
+{
+	return 0; /* no rseq sections */
+}
+#endif
 
 #define OBJ_BYTES (32u << 10) /* the largest allocation: few per chunk */
 #define MAX_OBJS 4096
@@ -82,6 +108,7 @@ static int run(const char *want)
 	first_use(n);
 	CHECK(tu_source_is(want));
 	CHECK_EQ(tu_sum_u64(&first_counter), n);
+	CHECK(!tcb_points_at_descriptor()); /* (3) */
 	{
 		uint64_t b = 0, w = 0, l = 0, q = 0;
 
@@ -99,6 +126,7 @@ static int run(const char *want)
 
 	/* (2) */
 	nobj = grow_and_update(objs, 3);
+	CHECK(!tcb_points_at_descriptor()); /* (3), in every mode, the fallback's too */
 	for (int i = 0; i < nobj; i++) {
 		uint64_t b = 0, w = 0, l = 0, q = 0, rest = 0;
 

@@ -76,33 +76,31 @@ __PCPU_INLINE char *__pcpu_canon(const void *__pcpu_p)
 PCPU_API uint64_t __pcpu_this_slow(const void *p, unsigned int op, uint64_t v, void *old);
 
 #ifdef __PCPU_HAVE_RSEQ_OPS
-/* Runs the rseq primitive expression @op again while it aborts; evaluates to its last
- * result. */
-#define __PCPU_RSEQ_RUN(op)                                                             \
-	__extension__ ({                                                                \
-		int __pcpu_rr;                                                           \
-		while (__builtin_expect((__pcpu_rr = (op)) == __PCPU_RSEQ_ABORT, 0))     \
-			;                                                               \
-		__pcpu_rr;                                                               \
-	})
+/* One attempt of the rseq primitive expression @op: the primitives retry an aborted
+ * section themselves (percpu/arch/x86_64.h), so an attempt is one evaluation, and its
+ * result DONE, NOCPU or CMPFAIL.  (A loop on ABORT here made clang duplicate every
+ * out-of-line attempt.) */
+#define __PCPU_RSEQ_RUN(op) (op)
 
 /* Inline, an operation makes an attempt with the stable fields, which the compiler
  * hoists and keeps in registers; if that cannot commit (fields read before the library
  * was initialized or before the arena grew, no index, an object not resolvable
  * inline), a second attempt with fresh fields, out of line; if neither can,
- * __pcpu_this_slow().  An aborted section is retried within its attempt.  @op, run with
- * __pcpu_f 0 then 1, sets __pcpu_r. */
+ * __pcpu_this_slow().  An aborted section is retried within its attempt.  The first
+ * attempt does not branch on whether the object is per-CPU: the primitive's index
+ * bound, __pcpu_eb, is 0 when it is not known to be, so that one test in the section
+ * says both (percpu/arch/x86_64.h).  @op, run with __pcpu_f 0 then 1, sets __pcpu_r. */
 #define __PCPU_RSEQ_TRY(op)                                                             \
 	char *__pcpu_c;                                                                 \
-	int __pcpu_r = __PCPU_RSEQ_NOCPU, __pcpu_f = 0;                                 \
-	if (__builtin_expect(__pcpu_canon_at(__pcpu_p, &__pcpu_c, 0), 1))               \
-		while (__builtin_expect((__pcpu_r = (op)) != __PCPU_RSEQ_DONE, 0) &&    \
-		       __pcpu_r == __PCPU_RSEQ_ABORT)                                   \
-			;                                                               \
+	int __pcpu_f = 0;                                                               \
+	uintptr_t __pcpu_eb = __pcpu_rseq_bound_at(__pcpu_p, &__pcpu_c);                \
+	int __pcpu_r = __PCPU_RSEQ_RUN(op);                                             \
 	if (__builtin_expect(__pcpu_r == __PCPU_RSEQ_NOCPU, 0)) {                       \
 		__pcpu_f = 1;                                                           \
-		if (__pcpu_canon_at(__pcpu_p, &__pcpu_c, 1))                            \
+		if (__pcpu_canon_at(__pcpu_p, &__pcpu_c, 1)) {                          \
+			__pcpu_eb = __pcpu_fld_bound(1);                                \
 			__pcpu_r = __PCPU_RSEQ_RUN(op);                                 \
+		}                                                                       \
 	}
 
 /* The operations for one width, on the object at @p. */
@@ -110,27 +108,27 @@ PCPU_API uint64_t __pcpu_this_slow(const void *p, unsigned int op, uint64_t v, v
 __PCPU_INLINE T __pcpu_read_##N(const void *__pcpu_p)                                   \
 {                                                                                       \
 	T __pcpu_v;                                                                     \
-	__PCPU_RSEQ_TRY(__pcpu_rseq_load_##N(__pcpu_c, &__pcpu_v, __pcpu_f))                      \
+	__PCPU_RSEQ_TRY(__pcpu_rseq_load_##N(__pcpu_c, &__pcpu_v, __pcpu_eb, __pcpu_f))                      \
 	if (__builtin_expect(__pcpu_r == __PCPU_RSEQ_DONE, 1))                          \
 		return __pcpu_v;                                                        \
 	return (T)__pcpu_this_slow(__pcpu_p, __PCPU_OP_READ + N, 0, (void *)0);         \
 }                                                                                       \
 __PCPU_INLINE void __pcpu_write_##N(const void *__pcpu_p, T __pcpu_v)                  \
 {                                                                                       \
-	__PCPU_RSEQ_TRY(__pcpu_rseq_store_##N(__pcpu_c, __pcpu_v, __pcpu_f))                      \
+	__PCPU_RSEQ_TRY(__pcpu_rseq_store_##N(__pcpu_c, __pcpu_v, __pcpu_eb, __pcpu_f))                      \
 	if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_DONE, 0))                          \
 		(void)__pcpu_this_slow(__pcpu_p, __PCPU_OP_WRITE + N, __pcpu_v, (void *)0); \
 }                                                                                       \
 __PCPU_INLINE void __pcpu_add_##N(const void *__pcpu_p, T __pcpu_v)                    \
 {                                                                                       \
-	__PCPU_RSEQ_TRY(__pcpu_rseq_add_##N(__pcpu_c, __pcpu_v, __pcpu_f))                        \
+	__PCPU_RSEQ_TRY(__pcpu_rseq_add_##N(__pcpu_c, __pcpu_v, __pcpu_eb, __pcpu_f))                        \
 	if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_DONE, 0))                          \
 		(void)__pcpu_this_slow(__pcpu_p, __PCPU_OP_ADD + N, __pcpu_v, (void *)0); \
 }                                                                                       \
 /* Compare-and-store on this CPU's copy; *o receives the value found on failure. */    \
 __PCPU_INLINE bool __pcpu_try_cmpxchg_##N(const void *__pcpu_p, T *__pcpu_o, T __pcpu_n) \
 {                                                                                       \
-	__PCPU_RSEQ_TRY(__pcpu_rseq_cmpstore_##N(__pcpu_c, __pcpu_o, __pcpu_n, __pcpu_f))         \
+	__PCPU_RSEQ_TRY(__pcpu_rseq_cmpstore_##N(__pcpu_c, __pcpu_o, __pcpu_n, __pcpu_eb, __pcpu_f))         \
 	if (__builtin_expect(__pcpu_r != __PCPU_RSEQ_NOCPU, 1))                         \
 		return __pcpu_r == __PCPU_RSEQ_DONE;                                    \
 	return __pcpu_this_slow(__pcpu_p, __PCPU_OP_CMPXCHG + N, __pcpu_n, __pcpu_o) != 0; \
@@ -194,7 +192,8 @@ __PCPU_INLINE bool __pcpu_cmpxchg_double(const void *__pcpu_p, uint64_t __pcpu_o
 	{
 		uint64_t __pcpu_o[2] = { __pcpu_o1, __pcpu_o2 }, __pcpu_n[2] = { __pcpu_n1, __pcpu_n2 };
 		int __pcpu_res = __PCPU_RSEQ_RUN(
-			__pcpu_rseq_cmpstore_double(__pcpu_c, __pcpu_o, __pcpu_n1, __pcpu_n2, 1));
+			__pcpu_rseq_cmpstore_double(__pcpu_c, __pcpu_o, __pcpu_n1, __pcpu_n2,
+						    __pcpu_fld_bound(1), 1));
 
 		if (__builtin_expect(__pcpu_res != __PCPU_RSEQ_NOCPU, 1))
 			return __pcpu_res == 0;
