@@ -4,10 +4,11 @@
  * cpu/possible, cpu/present and cpu/online exist, node directories (sparse ids, odd names
  * such as "node007" or "node" alone), their cpulist and distance files, the text of
  * every file, and FIFOs or directories where files are expected (never to be opened
- * for reading: a FIFO would block).  The tree is written to a temporary directory and read through the real
- * reader; a reference written from the documented rules (possible, else present, else
- * online; a CPU belongs to the lowest node listing it; a distance row has one value per
- * node directory, or per node id) predicts the topology, or the failure. */
+ * for reading: a FIFO would block).  The tree is written to a temporary directory and
+ * read through the real reader; a reference written from the documented rules
+ * (possible, else present, else online; an online list names a possible CPU; a CPU
+ * belongs to the lowest node listing it; a distance row has one value per node
+ * directory, or per node id) predicts the topology, or the failure. */
 #include <errno.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -196,8 +197,17 @@ static int ref_read(struct ref *r, const struct tree *tr, char names[][16], int 
 		return -1;
 	if (!r->nr_cpu_ids)
 		return -1;
-	if (ref_cpulist(tr, "cpu/online", &r->online, &r->online_bits) && errno != ENOENT)
+	if (ref_cpulist(tr, "cpu/online", &r->online, &r->online_bits) == 0) {
+		bool any = false; /* a listed online file must name a possible CPU */
+
+		for (unsigned int cpu = 0; cpu < r->nr_cpu_ids && cpu < r->online_bits; cpu++)
+			any |= _pcpu_topology_test(r->online, cpu) &&
+			       _pcpu_topology_test(r->possible, cpu);
+		if (!any)
+			return -1;
+	} else if (errno != ENOENT) {
 		return -1;
+	}
 	for (int i = 0; i < nr_names; i++) {
 		long id = ref_node_id(names[i]);
 

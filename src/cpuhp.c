@@ -152,6 +152,12 @@ int pcpu_cpus_refresh(void)
 	}
 	if (read_mask(root, "online", now) || read_mask(root, "present", now + words))
 		goto fail;
+	/* a running system has at least the CPU reading the file online: a list without
+	 * a possible CPU is not the kernel's, and would take every CPU offline */
+	if (!_pcpu_bitmap_weight(now, nr)) {
+		errno = EINVAL;
+		goto fail;
+	}
 	/* first the CPUs that went, then those that came: the kernel would see them in
 	 * that order only by chance, but a callback then never sees more CPUs at once
 	 * than either mask holds */

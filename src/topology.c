@@ -641,12 +641,22 @@ out:
 	free(text);
 }
 
+static bool any_common_bit(const uint64_t *a, const uint64_t *b, unsigned int nbits)
+{
+	for (size_t w = 0; w < bitmap_words(nbits); w++)
+		if (a[w] & b[w])
+			return true;
+	return false;
+}
+
 /* Reads the possible CPUs, falling back to "present" and then "online" where "possible"
  * is absent (it is what the kernel sizes per-CPU areas by; older or unusual systems
  * without it still have the others), and the online CPUs (*online NULL if not listed). */
 static int read_cpu_masks(const char *root, uint64_t **possible, unsigned int *nr_cpu_ids,
 			  uint64_t **online, unsigned int *online_bits)
 {
+	int e;
+
 	if (read_cpulist_file(root, "cpu/possible", possible, nr_cpu_ids) &&
 	    (errno != ENOENT || read_cpulist_file(root, "cpu/present", possible, nr_cpu_ids)) &&
 	    (errno != ENOENT || read_cpulist_file(root, "cpu/online", possible, nr_cpu_ids)))
@@ -658,15 +668,25 @@ static int read_cpu_masks(const char *root, uint64_t **possible, unsigned int *n
 		return -1;
 	}
 	*online = NULL;
-	if (read_cpulist_file(root, "cpu/online", online, online_bits) && errno != ENOENT) {
-		int e = errno;
-
-		free(*possible);
-		*possible = NULL;
-		errno = e;
-		return -1;
+	if (read_cpulist_file(root, "cpu/online", online, online_bits)) {
+		if (errno == ENOENT)
+			return 0;
+	} else if (any_common_bit(*online, *possible,
+				  *online_bits < *nr_cpu_ids ? *online_bits : *nr_cpu_ids)) {
+		return 0;
+	} else {
+		/* a running system has at least the CPU reading the file online: a list
+		 * without a possible CPU is not the kernel's (it would leave every CPU
+		 * offline) */
+		free(*online);
+		*online = NULL;
+		errno = EINVAL;
 	}
-	return 0;
+	e = errno;
+	free(*possible);
+	*possible = NULL;
+	errno = e;
+	return -1;
 }
 
 /* Sets t->cpu_to_node from each node's cpulist.  Nodes are walked from the highest id

@@ -249,6 +249,12 @@ static void test_registry(void)
 	CHECK_EQ(pcpu_cpus_refresh(), -1);
 	CHECK_EQ(errno, EINVAL);
 	check_masks("malformed");
+	/* so does an online list without a possible CPU (the calling thread runs on one) */
+	write_file("online", "\n");
+	errno = 0;
+	CHECK_EQ(pcpu_cpus_refresh(), -1);
+	CHECK_EQ(errno, EINVAL);
+	check_masks("no CPU online");
 	{
 		char path[128];
 		int changes = 0;

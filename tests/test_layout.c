@@ -364,6 +364,17 @@ static void put_file(const char *root, const char *rel, const char *text)
 	fclose(f);
 }
 
+/* Writes @text to @rel under @root and checks that reading the tree fails with EINVAL. */
+static void expect_sysfs_einval(const char *root, const char *rel, const char *text)
+{
+	struct pcpu_topology t;
+
+	put_file(root, rel, text);
+	errno = 0;
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), -1);
+	CHECK_EQ(errno, EINVAL);
+}
+
 static void put_dir(const char *root, const char *rel)
 {
 	char path[4096];
@@ -1477,19 +1488,18 @@ static void test_sysfs(void)
 
 	/* Errors: unreadable lists, no CPU file at all, no tree. */
 	root = fake_sysfs();
-	put_file(root, "cpu/possible", "0-3,\n");
-	errno = 0;
-	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), -1);
-	CHECK_EQ(errno, EINVAL);
-	put_file(root, "cpu/possible", "\n");
-	errno = 0;
-	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), -1);
-	CHECK_EQ(errno, EINVAL);
+	expect_sysfs_einval(root, "cpu/possible", "0-3,\n");
+	expect_sysfs_einval(root, "cpu/possible", "\n");
+	/* an online list without a possible CPU: empty, or beyond the possible ones */
 	put_file(root, "cpu/possible", "0-3\n");
-	put_file(root, "node/node1/cpulist", "zero\n");
-	errno = 0;
-	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), -1);
-	CHECK_EQ(errno, EINVAL);
+	expect_sysfs_einval(root, "cpu/online", "\n");
+	expect_sysfs_einval(root, "cpu/online", "4-7\n");
+	put_file(root, "cpu/online", "3-7\n");
+	CHECK_EQ(_pcpu_topology_read_sysfs(&t, root), 0);
+	CHECK_EQ(t.nr_online, 1);
+	_pcpu_topology_free(&t);
+	put_file(root, "cpu/online", "0-3\n");
+	expect_sysfs_einval(root, "node/node1/cpulist", "zero\n");
 	remove_tree(root);
 	root = fake_sysfs();
 	errno = 0;

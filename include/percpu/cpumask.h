@@ -162,7 +162,9 @@ typedef int (*pcpu_cpuhp_cb)(unsigned int cpu);
 
 /* Re-reads the online and present CPUs (a simulated topology, LIBPERCPU_TOPOLOGY, has
  * nothing to re-read: it never changes; nor has the ID space of PCPU_INDEX_CID).  Returns the number of CPUs that came or
- * went, or -1 with errno (EDEADLK from a callback; a read error: nothing changed).
+ * went, or -1 with errno (EDEADLK from a callback; EINVAL: a malformed online or
+ * present file, or an online list without a possible CPU; a read error: nothing
+ * changed).
  * Thread-safe; not for signal handlers. */
 PCPU_API int pcpu_cpus_refresh(void);
 
