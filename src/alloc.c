@@ -830,9 +830,9 @@ int _pcpu_alloc_setup(bool debug)
 	_pcpu_san_setup();
 	if (_pcpu_chunk_vm_first_commit(&pa->use_huge_first_chunk) != 0)
 		return -1;
+	pa->debug = debug; /* first: lock() notes the holder under LIBPERCPU_DEBUG only */
 	lock_alloc_mutex();
 	lock();
-	pa->debug = debug;
 	pa->arena = g->arena;
 	pa->unit_size = g->unit_size;
 	pa->chunk_shift = g->chunk_shift;

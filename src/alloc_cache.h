@@ -71,7 +71,7 @@ static inline int cache_put(struct pcpu_chunk *c, int off)
 	bit_set(c->cached, off / PCPU_MIN_ALLOC_SIZE);
 	c->nr_cached++;
 	pa->cache_bytes += bytes;
-	pa->reserve_active = true;
+	reserve_touch();
 	return 1;
 }
 
@@ -105,7 +105,7 @@ static inline char *cache_get(int bits, size_t align, struct pcpu_chunk **cp, in
 	bit_clear(c->cached, off / PCPU_MIN_ALLOC_SIZE);
 	c->nr_cached--;
 	pa->cache_bytes -= (size_t)bits * PCPU_MIN_ALLOC_SIZE;
-	pa->reserve_active = true;
+	reserve_touch();
 	*cp = c;
 	*offp = off;
 	return p;

@@ -125,6 +125,14 @@ static inline bool reserve_idle(void)
 	return _pcpu_alloc_reserve_check();
 }
 
+/* The reserve or the cache was used (pcpu_lock held).  Stored only when it changes: on
+ * a churn every store of a free waits behind the one into the freed area. */
+static inline void reserve_touch(void)
+{
+	if (!pa->reserve_active)
+		pa->reserve_active = true;
+}
+
 /* alloc_cache.c (pcpu_lock); its inline put and get are in alloc_cache.h */
 void _pcpu_cache_drain(void) PCPU_HIDDEN;
 

@@ -53,7 +53,8 @@ extern uint64_t _pcpu_state_seq PCPU_HIDDEN;
 
 static inline void _pcpu_state_lock(void)
 {
-	_pcpu_mutex_lock(&_pcpu_alloc.lock);
+	/* the holder is asked for only under LIBPERCPU_DEBUG (alloc_internal.h) */
+	_pcpu_mutex_lock_tracked(&_pcpu_alloc.lock, _pcpu_alloc.debug);
 	__atomic_store_n(&_pcpu_state_seq, _pcpu_state_seq + 1, __ATOMIC_RELAXED);
 	/* the odd count is visible before any change (the reader is another process; TSan,
 	 * which sees no reader, does not support the fence) */

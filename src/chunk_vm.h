@@ -50,8 +50,8 @@ int _pcpu_chunk_vm_depopulate(struct pcpu_chunk *c, int rs, int re) PCPU_HIDDEN;
 void _pcpu_chunk_vm_zero(char *ptr, size_t size) PCPU_HIDDEN; /* a new object, every unit */
 
 /* Zeroes @size bytes at @p, a multiple of PCPU_MIN_ALLOC_SIZE (4) up to
- * PCPU_ZERO_SMALL_MAX, with a few stores: overlapping ones cover the sizes between
- * their multiples.  Inline: alloc.c zeroes a small object's copies with it on its
+ * PCPU_ZERO_SMALL_MAX, with at most four stores: overlapping ones cover the sizes
+ * between their multiples.  Inline: alloc.c zeroes a small object's copies with it on its
  * cache path, without a call. */
 #define PCPU_ZERO_SMALL_MAX 64
 static inline void _pcpu_chunk_zero_small(char *p, size_t size)
@@ -63,9 +63,13 @@ static inline void _pcpu_chunk_zero_small(char *p, size_t size)
 	} else if (size <= 16) {
 		memcpy(p, z, 8);
 		memcpy(p + size - 8, z, 8);
-	} else {
-		for (size_t i = 0; i + 16 < size; i += 16)
-			memcpy(p + i, z, 16);
+	} else if (size <= 32) {
+		memcpy(p, z, 16);
+		memcpy(p + size - 16, z, 16);
+	} else { /* the first 32 bytes and the last 32: all of up to 64 */
+		memcpy(p, z, 16);
+		memcpy(p + 16, z, 16);
+		memcpy(p + size - 32, z, 16);
 		memcpy(p + size - 16, z, 16);
 	}
 }

@@ -34,7 +34,12 @@ struct pcpu_mutex {
 extern __thread char _pcpu_thread_token PCPU_HIDDEN
 	__attribute__((tls_model("initial-exec")));
 
-/* While the process has one thread (glibc's __libc_single_threaded, which libstdc++'s
+/* _pcpu_mutex_lock_tracked(l, false) takes the mutex without noting the holder: for
+ * pcpu_lock on the allocator's hot paths, where _pcpu_mutex_held() is asked only under
+ * LIBPERCPU_DEBUG (alloc_internal.h), and each store counts (a free of a 64-byte area
+ * that missed in the cache waits for its stores to drain behind the area's link).
+ *
+ * While the process has one thread (glibc's __libc_single_threaded, which libstdc++'s
  * reference counts and glibc's own stdio trust the same way), nothing can contend, and
  * no second thread can start before this one, inside the library, lets go: the mutex is
  * not taken at all.  That is what a churn of pcpu_alloc() and pcpu_free() in a
@@ -43,18 +48,26 @@ extern __thread char _pcpu_thread_token PCPU_HIDDEN
  * created the flag stays false for good.  Unlocking looks at what locking did (taken),
  * not at the flag again: a fork()'s child, single-threaded, must release what its
  * parent's atfork handler took. */
-static inline void _pcpu_mutex_lock(struct pcpu_mutex *l)
+static inline void _pcpu_mutex_lock_tracked(struct pcpu_mutex *l, bool track)
 {
 	if (!PCPU_SINGLE_THREADED()) {
 		pthread_mutex_lock(&l->m);
 		l->taken = true;
 	}
-	__atomic_store_n(&l->owner, &_pcpu_thread_token, __ATOMIC_RELAXED);
+	if (track)
+		__atomic_store_n(&l->owner, &_pcpu_thread_token, __ATOMIC_RELAXED);
 }
 
+static inline void _pcpu_mutex_lock(struct pcpu_mutex *l)
+{
+	_pcpu_mutex_lock_tracked(l, true);
+}
+
+/* A lock taken with @track false has no holder to forget: no store. */
 static inline void _pcpu_mutex_unlock(struct pcpu_mutex *l)
 {
-	__atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED))
+		__atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
 	if (l->taken) {
 		l->taken = false;
 		pthread_mutex_unlock(&l->m);
