@@ -61,6 +61,7 @@ struct pcpu_alloc_state {
 	char *arena;                 /* _pcpu_geo->arena */
 	size_t unit_size;            /* _pcpu_geo->unit_size */
 	int chunk_shift;             /* _pcpu_geo->chunk_shift */
+	int page_shift;              /* log2(_pcpu_geo->page_size) */
 	ptrdiff_t link_offset;       /* _pcpu_geo->used_unit_base[0]: where the copy that
 				      * holds a cached area's link is */
 	const ptrdiff_t *used_unit_base; /* _pcpu_geo->used_unit_base, nr_used entries */
