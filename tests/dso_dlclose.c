@@ -28,6 +28,7 @@ struct plugin {
 	void *h;
 	void (*add)(long *);
 	uint64_t (*op)(int, uint64_t *);
+	uint64_t (*counter_add)(struct pcpu_counter *, int64_t, int32_t);
 };
 
 static int plugin_open(struct plugin *p)
@@ -39,7 +40,9 @@ static int plugin_open(struct plugin *p)
 	}
 	p->add = (void (*)(long *))dlsym(p->h, "plugin_add");
 	p->op = (uint64_t(*)(int, uint64_t *))dlsym(p->h, "plugin_op");
-	return p->add && p->op ? 0 : -1;
+	p->counter_add = (uint64_t(*)(struct pcpu_counter *, int64_t, int32_t))dlsym(
+		p->h, "plugin_counter_add");
+	return p->add && p->op && p->counter_add ? 0 : -1;
 }
 
 static uint64_t exe_rseq_cs(void)
@@ -47,14 +50,26 @@ static uint64_t exe_rseq_cs(void)
 	return *(volatile uint64_t *)((char *)__pcpu_thread_pointer() + __pcpu_fast.rseq_offset + 8);
 }
 
-/* (1): every primitive, every way out, leaves rseq_cs clear in the plugin. */
+/* Whether @cs, an rseq_cs value, points into the object that holds @fn. */
+static int in_object_of(uint64_t cs, void *fn)
+{
+	Dl_info a, b;
+
+	return cs && dladdr((void *)(uintptr_t)cs, &a) && dladdr(fn, &b) &&
+	       a.dli_fbase == b.dli_fbase;
+}
+
+/* (1): every primitive, every way out, leaves rseq_cs clear in the plugin; so does
+ * pcpu_counter's inline add, or, past the batch, leaves it to libpercpu's fold. */
 static void rseq_cs_cleared(int rseq_mode)
 {
 	struct plugin p;
 	uint64_t *pair = pcpu_alloc(16, 16);
+	struct pcpu_counter c;
 	int seen_set = 0;
 
 	CHECK(pair != NULL);
+	CHECK_EQ(pcpu_counter_init(&c, 0, PCPU_GFP_KERNEL), 0);
 	CHECK_EQ(plugin_open(&p), 0);
 	for (int round = 0; round < 100; round++) {
 		for (int op = 0; op <= 5; op++) {
@@ -64,6 +79,10 @@ static void rseq_cs_cleared(int rseq_mode)
 					(unsigned long long)cs);
 			CHECK_EQ(cs, 0);
 		}
+		pcpu_counter_set(&c, 0);
+		CHECK_EQ(p.counter_add(&c, 999, 1000), 0);  /* stays in the delta */
+		CHECK(!in_object_of(p.counter_add(&c, 1, 1000), (void *)p.op)); /* folds */
+		CHECK_EQ(pcpu_counter_sum(&c), 1000);
 		/* the executable's sections leave it set (nothing to pay): this shows that
 		 * the check above reads the field the kernel reads */
 		pcpu_this_inc(*counter);
@@ -73,6 +92,7 @@ static void rseq_cs_cleared(int rseq_mode)
 		CHECK(seen_set > 0);
 	CHECK_EQ(dlclose(p.h), 0);
 	pcpu_free(pair);
+	pcpu_counter_destroy(&c);
 	unsigned int cpu;
 	pcpu_for_each_possible_cpu(cpu)
 		*pcpu_ptr(counter, cpu) = 0;

@@ -4,8 +4,8 @@
  * its rseq sections clear the thread's rseq_cs on the way out: after dlclose no thread
  * may hold a pointer to a descriptor in it.  It has a static per-CPU variable (its
  * section is registered at dlopen and unregistered at dlclose), the issue's one-line
- * this_cpu plugin, every primitive for the rseq_cs check, and get_cpu/put_cpu (which
- * leave a thread-exit destructor in libpercpu). */
+ * this_cpu plugin, every primitive for the rseq_cs check, pcpu_counter's inline add,
+ * and get_cpu/put_cpu (which leave a thread-exit destructor in libpercpu). */
 #include <percpu.h>
 
 PCPU_DEFINE(long, unload_var) = 3;
@@ -14,6 +14,7 @@ void plugin_add(long *p);
 uint64_t plugin_rseq_cs(void);
 uint64_t plugin_op(int op, uint64_t *p);
 unsigned int plugin_get_put(void);
+uint64_t plugin_counter_add(struct pcpu_counter *c, int64_t amount, int32_t batch);
 long plugin_var_sum(void);
 
 /* The reproducer, verbatim. */
@@ -48,6 +49,15 @@ uint64_t plugin_op(int op, uint64_t *p)
 		(void)pcpu_this_cmpxchg_double(p[0], p[1], ~v, 0, 0, 0);
 		break;
 	}
+	return plugin_rseq_cs();
+}
+
+/* pcpu_counter_add_batch() inline, then the thread's rseq_cs: clear where the add
+ * stayed in the delta; where it passed the batch, the fold in libpercpu ran a section
+ * of its own (that object stays loaded). */
+uint64_t plugin_counter_add(struct pcpu_counter *c, int64_t amount, int32_t batch)
+{
+	pcpu_counter_add_batch(c, amount, batch);
 	return plugin_rseq_cs();
 }
 

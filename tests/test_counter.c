@@ -170,6 +170,81 @@ static void test_semantics(void)
 	CHECK(c.counters == NULL);
 }
 
+/* The batch rule at the edges of the inline section's arithmetic (x86_64.h's
+ * __pcpu_rseq_add_within_4(): one unsigned comparison of delta + amount + batch - 1
+ * with 2 batch - 1): on a pinned thread, this CPU's delta is set to a value near the
+ * batch, near the ends of the int32 range or random (pcpu_counter_add_local()), then
+ * one add of an amount near +-batch, +-1 or random, with a batch near 1, near 2^30,
+ * near INT32_MAX or random, through each inline form (explicit batch, and the default
+ * batch with constant and variable amounts); the delta and the count after it must be
+ * those of the kernel's rule, computed in 64 bits: the add stays in the delta if
+ * |delta + amount| < batch, else both move to the count.  (Written for a 32-bit form
+ * of that comparison, which this catches where it is wrong: batches above 2^30.) */
+static int32_t edge_pick(int64_t lo, int64_t hi, int64_t center)
+{
+	int64_t v;
+
+	switch (tu_rand() % 4) {
+	case 0: v = center + (int64_t)(tu_rand() % 5) - 2; break;
+	case 1: v = -center + (int64_t)(tu_rand() % 5) - 2; break;
+	case 2: v = (tu_rand() & 1) ? hi - (int64_t)(tu_rand() % 3)
+				    : lo + (int64_t)(tu_rand() % 3);
+		break;
+	default: v = lo + (int64_t)(tu_rand() % (uint64_t)(hi - lo + 1)); break;
+	}
+	return (int32_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+static void rule_step(struct pcpu_counter *c, unsigned int cpu, int form)
+{
+	static const int64_t batches[] = { 1, 2, 3, 32, 33, 1000, 1 << 20, (1 << 30) - 1, 1 << 30,
+					   (1 << 30) + 1, INT32_MAX };
+	int64_t b = (tu_rand() % 3) ? batches[tu_rand() % (sizeof(batches) / sizeof(batches[0]))]
+				    : 1 + (int64_t)(tu_rand() % (1u << 30));
+	int32_t d, v;
+	int64_t sum, count;
+
+	if (form)
+		b = dflt_batch;
+	d = edge_pick(-(int64_t)INT32_MAX + 1, INT32_MAX - 1, b);
+	v = edge_pick(-b + 1, b - 1, b - 1);
+	if (tu_rand() % 8 == 0)
+		v = edge_pick(INT32_MIN, INT32_MAX, b); /* past the batch too: the library's */
+	if (form == 1)
+		v = (tu_rand() & 1) ? 1 : -1;
+	pcpu_counter_set(c, 0);
+	pcpu_counter_add_local(c, d);
+	CHECK_EQ(delta_of(c, cpu), d);
+	switch (form) {
+	case 0: pcpu_counter_add_batch(c, v, (int32_t)b); break;
+	case 1: if (v > 0) pcpu_counter_inc(c); else pcpu_counter_dec(c); break;
+	default: pcpu_counter_add(c, v); break;
+	}
+	sum = (int64_t)d + v;
+	count = (sum > -b && sum < b) ? 0 : sum;
+	if (delta_of(c, cpu) != (int32_t)(sum - count) || pcpu_counter_read(c) != count) {
+		fprintf(stderr, "batch rule: delta %d, add %d with batch %lld (form %d): delta %d "
+			"count %lld, expected %lld and %lld\n", d, v, (long long)b, form,
+			delta_of(c, cpu), (long long)pcpu_counter_read(c), (long long)(sum - count),
+			(long long)count);
+		tu_failures++;
+	}
+}
+
+static void test_batch_rule_edges(void)
+{
+	struct pcpu_counter c;
+	unsigned int cpu = cpus[0];
+	long n = tu_scaled(100000);
+
+	CHECK_EQ(pcpu_counter_init(&c, 0, PCPU_GFP_KERNEL), 0);
+	CHECK_EQ(tu_pin(cpu), 0);
+	for (long i = 0; i < n && tu_failures == 0; i++)
+		rule_step(&c, cpu, (int)(i % 3));
+	tu_unpin();
+	pcpu_counter_destroy(&c);
+}
+
 /* ---- (2) reference model, one thread ------------------------------------------------ */
 
 static int64_t rand_amount(void)
@@ -765,6 +840,7 @@ static int child_mode(const char *want)
 	fprintf(stderr, "mode: %s\n", pcpu_cpu_source());
 	CHECK(tu_source_is(want));
 	test_semantics();
+	test_batch_rule_edges();
 	test_concurrency(tu_scaled(100000));
 	return tu_failures ? 1 : 0;
 }
@@ -797,6 +873,7 @@ int main(int argc, char **argv)
 	test_lifecycle();
 	test_kernel_names();
 	test_semantics();
+	test_batch_rule_edges();
 	test_compare_slack();
 	test_model();
 	test_concurrency(tu_scaled(300000));

@@ -10,7 +10,10 @@
  * of operations, each with an abort at point 1 (start of the section), at point 2
  * (right before the commit) or none, runs on a pinned thread against a model of the
  * copies: every result and every CPU's copy must match the model exactly, so an aborted
- * attempt is never half-applied and the retry applies it once.  All CPU-source modes. */
+ * attempt is never half-applied and the retry applies it once.  The same for
+ * pcpu_counter's inline add (its own section, which commits, or finds the batch passed
+ * and leaves the fold to the library), against a model of this CPU's delta and the
+ * count.  All CPU-source modes. */
 #include <signal.h>
 #include <string.h>
 #include <ucontext.h>
@@ -136,6 +139,53 @@ static void run(int rseq, long steps)
 	pcpu_free(c);
 }
 
+/* pcpu_counter_add_batch() inline, with amounts below the batch, some adds passing it
+ * (the section then leaves without reaching point 2, and the fold, in the library, has
+ * no hook). */
+static void run_counter(int rseq, long steps)
+{
+	struct pcpu_counter fbc;
+	int64_t count = 0;
+	int32_t delta = 0;
+	long traps0 = traps, aborts0 = kernel_aborts, expect = 0, folds = 0;
+	unsigned int cpu, self;
+
+	CHECK_EQ(pcpu_counter_init(&fbc, 0, PCPU_GFP_KERNEL), 0);
+	CHECK_EQ(tu_pin((unsigned int)sched_getcpu()), 0);
+	self = pcpu_current_cpu();
+	for (long i = 0; i < steps && !tu_failures; i++) {
+		int32_t batch = (int32_t)(1 + tu_rand() % ((tu_rand() & 1) ? 8 : 100000));
+		int32_t v = (int32_t)(tu_rand() % (2u * (uint32_t)batch - 1)) - (batch - 1);
+		int point = (int)(tu_rand() % 3), stays;
+		int64_t sum = (int64_t)delta + v;
+		long t0 = traps;
+
+		stays = sum > -batch && sum < batch;
+		arm = point;
+		pcpu_counter_add_batch(&fbc, v, batch);
+		arm = 0;
+		if (stays) {
+			delta = (int32_t)sum;
+		} else {
+			count += sum;
+			delta = 0;
+			folds++;
+		}
+		expect += rseq && (point == 1 || (point == 2 && stays));
+		CHECK_EQ(traps - t0, rseq && (point == 1 || (point == 2 && stays)));
+		pcpu_for_each_possible_cpu(cpu)
+			CHECK_EQ(*pcpu_ptr(fbc.counters, cpu), cpu == self ? delta : 0);
+		CHECK_EQ(pcpu_counter_read(&fbc), count);
+	}
+	fprintf(stderr, "  pcpu_counter: %ld adds, %ld folds, %ld forced aborts\n", steps, folds,
+		traps - traps0);
+	CHECK_EQ(traps - traps0, expect);
+	CHECK_EQ(kernel_aborts - aborts0, rseq ? expect : 0);
+	CHECK_EQ(pcpu_counter_sum(&fbc), count + delta);
+	tu_unpin();
+	pcpu_counter_destroy(&fbc);
+}
+
 static int run_mode(const char *want)
 {
 	struct sigaction sa;
@@ -148,6 +198,7 @@ static int run_mode(const char *want)
 	fprintf(stderr, "mode: %s\n", pcpu_cpu_source());
 	CHECK(tu_source_is(want));
 	run(strstr(pcpu_cpu_source(), "registration") != NULL, tu_scaled(20000));
+	run_counter(strstr(pcpu_cpu_source(), "registration") != NULL, tu_scaled(20000));
 	return tu_failures ? 1 : 0;
 }
 
