@@ -202,7 +202,9 @@ check-cxx: $(CXX_TESTS)
 # macro of <percpu/kernel.h>, compiled as C99 and C11 with -pedantic by gcc and clang,
 # as C++11 to C++20 by g++ and clang++ (-Wshadow too: operations nest in each other's
 # arguments), each with and without -DPCPU_NO_RSEQ_OPS (whose
-# objects must then hold no rseq section: every operation takes the atomic path).
+# objects must then hold no rseq section: every operation takes the atomic path); then
+# at every other optimization level (gcc -O0 gives each memory operand of an asm a
+# register of its own: a section with too many operands does not compile there).
 HEADER_CC  := gcc clang
 HEADER_CXX := g++ clang++
 check-headers:
@@ -222,7 +224,13 @@ check-headers:
 		$$cxx -x c++ -std=$$std -pedantic -Wall -Wextra -Wshadow -Wcast-qual -Werror -O2 $$d -Iinclude \
 			-c tests/header_client.c -o $(B)/header_client.o || exit 1; \
 	done; done; done
-	@echo "headers: clean as C99, C11, C++11, C++14, C++17, C++20, with and without rseq operations"
+	@for cc in $(HEADER_CC); do for o in -O0 -O1 -Os -O3; do \
+		command -v $$cc >/dev/null || continue; \
+		echo "  $$cc -std=c11 -pedantic $$o"; \
+		$$cc -std=c11 -pedantic -Wall -Wextra -Wshadow -Wcast-qual -Werror $$o -Iinclude \
+			-c tests/header_client.c -o $(B)/header_client.o || exit 1; \
+	done; done
+	@echo "headers: clean as C99, C11, C++11, C++14, C++17, C++20, with and without rseq operations, at -O0 to -O3"
 
 # Installs the way a distribution package does (DESTDIR staging, PREFIX=/usr, a multiarch
 # LIBDIR), then as a user would: builds the demo against the staged tree only, once with

@@ -492,24 +492,27 @@ __PCPU_INLINE int __pcpu_rseq_swap_4(char *__pcpu_c, int32_t *__pcpu_old, int32_
 
 /* Two adjacent words: compare both, then store both with one 16-byte store (the commit
  * must be a single instruction).  @__pcpu_o holds the expected pair and receives the
- * pair found when they differ (through %[op]). */
+ * pair found when they differ (through %[op]).  The new pair comes in one SSE register
+ * (%[nv]): with the two words in general registers, gcc -O0 (which gives each memory
+ * operand an address register of its own) ran out of them ("impossible constraints"). */
+typedef uint64_t __pcpu_u64x2 __attribute__((vector_size(16)));
 __PCPU_INLINE int __pcpu_rseq_cmpstore_double(char *__pcpu_c, uint64_t *__pcpu_o,
 					      uint64_t __pcpu_n1, uint64_t __pcpu_n2,
 					      uintptr_t __pcpu_eb, int __pcpu_f)
 {
 	uintptr_t __pcpu_i;
+	__pcpu_u64x2 __pcpu_nv;
 
-	__asm__ __volatile__("movq %[n1], %%xmm0\n\t"
-			     "movq %[n2], %%xmm1\n\t"
-			     "punpcklqdq %%xmm1, %%xmm0\n\t"
-			     __PCPU_RSEQ_START
+	__pcpu_nv[0] = __pcpu_n1;
+	__pcpu_nv[1] = __pcpu_n2;
+	__asm__ __volatile__(__PCPU_RSEQ_START
 			     "movq (%%rax), %%rcx\n\t"
 			     "cmpq (%[op]), %%rcx\n\t"
 			     "jne 5f\n\t"
 			     "movq 8(%%rax), %%rcx\n\t"
 			     "cmpq 8(%[op]), %%rcx\n\t"
 			     "jne 5f\n\t"
-			     __PCPU_RSEQ_COMMIT("movups %%xmm0, (%%rax)")
+			     __PCPU_RSEQ_COMMIT("movups %[nv], (%%rax)")
 			     __PCPU_RSEQ_END
 			     ".pushsection __rseq_failure, \"ax\"\n\t"
 			     "5:\n\t"
@@ -522,9 +525,8 @@ __PCPU_INLINE int __pcpu_rseq_cmpstore_double(char *__pcpu_c, uint64_t *__pcpu_o
 			     ".popsection\n\t"
 			     : __PCPU_RSEQ_OUT, [mem] "+m"(*(uint64_t(*)[2])__pcpu_c),
 			       [old] "+m"(*(uint64_t(*)[2])__pcpu_o)
-			     : [op] "r"(__pcpu_o), [n1] "r"(__pcpu_n1), [n2] "r"(__pcpu_n2),
-			       __PCPU_RSEQ_INPUTS
-			     : "cc", "rax", "rcx", "xmm0", "xmm1" PCPU_RSEQ_INJECT_CLOBBER);
+			     : [op] "r"(__pcpu_o), [nv] "x"(__pcpu_nv), __PCPU_RSEQ_INPUTS
+			     : "cc", "rax", "rcx" PCPU_RSEQ_INJECT_CLOBBER);
 	return __PCPU_RSEQ_RESULT(__pcpu_i);
 }
 
