@@ -53,6 +53,12 @@ extern uint64_t _pcpu_state_seq PCPU_HIDDEN;
 
 static inline void _pcpu_state_lock(void)
 {
+	/* With one thread an odd count means that this thread holds the lock already: a
+	 * signal handler entered the allocator while its thread was inside, and would
+	 * change the state under its feet (mutex.h does not take the mutex then) */
+	if (__builtin_expect(PCPU_SINGLE_THREADED() &&
+			     (__atomic_load_n(&_pcpu_state_seq, __ATOMIC_RELAXED) & 1), 0))
+		_pcpu_mutex_reentered(&_pcpu_alloc.lock);
 	/* the holder is asked for only under LIBPERCPU_DEBUG (alloc_internal.h) */
 	_pcpu_mutex_lock_tracked(&_pcpu_alloc.lock, _pcpu_alloc.debug);
 	__atomic_store_n(&_pcpu_state_seq, _pcpu_state_seq + 1, __ATOMIC_RELAXED);

@@ -11,6 +11,13 @@
 
 __thread char _pcpu_thread_token;
 
+void _pcpu_mutex_reentered(const struct pcpu_mutex *l)
+{
+	_pcpu_fatal("allocator", "its lock %p is taken again by the thread that holds it: a signal "
+		    "handler called pcpu_alloc(), pcpu_free() or another allocator function "
+		    "(none is async-signal-safe) while its thread was in one", (const void *)l);
+}
+
 void _pcpu_fatal(const char *call, const char *fmt, ...)
 {
 	char msg[512];

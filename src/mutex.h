@@ -34,6 +34,9 @@ struct pcpu_mutex {
 extern __thread char _pcpu_thread_token PCPU_HIDDEN
 	__attribute__((tls_model("initial-exec")));
 
+/* diag.c: @l taken again by the thread that holds it (reported, aborts) */
+_Noreturn void _pcpu_mutex_reentered(const struct pcpu_mutex *l) PCPU_HIDDEN;
+
 /* _pcpu_mutex_lock_tracked(l, false) takes the mutex without noting the holder: for
  * pcpu_lock on the allocator's hot paths, where _pcpu_mutex_held() is asked only under
  * LIBPERCPU_DEBUG (alloc_internal.h), and each store counts (a free of a 64-byte area
@@ -50,6 +53,13 @@ extern __thread char _pcpu_thread_token PCPU_HIDDEN
  * parent's atfork handler took. */
 static inline void _pcpu_mutex_lock_tracked(struct pcpu_mutex *l, bool track)
 {
+	/* The noted holder itself again: a signal handler that entered the allocator while
+	 * its thread was inside.  Reported: with one thread the lock below is skipped and
+	 * the handler would change the state under its own thread's feet; with more, the
+	 * thread would wait for itself forever.  (pcpu_lock, not noted outside
+	 * LIBPERCPU_DEBUG, has its own check with one thread: anchor.h.) */
+	if (__builtin_expect(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == &_pcpu_thread_token, 0))
+		_pcpu_mutex_reentered(l);
 	if (!PCPU_SINGLE_THREADED()) {
 		pthread_mutex_lock(&l->m);
 		l->taken = true;

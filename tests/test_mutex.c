@@ -2,12 +2,14 @@
 /* test_mutex.c - the core's mutexes know their holder (mutex.h), which LIBPERCPU_DEBUG's
  * "runs without pcpu_lock held" checks rely on: held by the thread that locked it, by no
  * other thread meanwhile, by nobody once unlocked; the allocator's own locks behave the
- * same, and a run with the checks on reports nothing. */
+ * same, and a run with the checks on reports nothing; a signal handler that enters the
+ * allocator while its thread holds the lock is reported. */
 #include <errno.h>
 #include <pthread.h>
 
 #include "alloc_state.h"
 #include "testutil.h"
+#include "vm.h"
 
 static struct pcpu_mutex m = PCPU_MUTEX_INITIALIZER;
 static pthread_barrier_t locked, checked;
@@ -79,6 +81,94 @@ static void test_unlock_releases_what_lock_took(void)
 }
 #endif
 
+/* A signal handler that calls the allocator while its own thread holds pcpu_lock (not
+ * allowed: none of its functions is async-signal-safe) is reported by name: with one
+ * thread (where mutex.h does not take the mutex, and the handler would otherwise change
+ * the state under its thread's feet), with LIBPERCPU_DEBUG (which notes the holder) or
+ * without, and with several threads under LIBPERCPU_DEBUG (without it, the thread waits
+ * for itself, as a normal mutex does).  The signal comes from the clock the reserve's
+ * idle check reads, under pcpu_lock, once every PCPU_RESERVE_CHECK_CALLS calls. */
+static struct pcpu_vm_ops signalling_vm;
+static volatile sig_atomic_t signal_armed;
+
+static uint64_t signalling_now_ms(void)
+{
+	if (signal_armed) {
+		signal_armed = 0;
+		raise(SIGUSR1);
+	}
+	return _pcpu_vm_os.now_ms();
+}
+
+static void allocating_handler(int sig)
+{
+	(void)sig;
+	pcpu_free(pcpu_alloc(8, 0));
+}
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+enum { REENTRY_ONE_THREAD, REENTRY_ONE_THREAD_DEBUG, REENTRY_THREADS_DEBUG, REENTRY_CASES };
+
+static void reenter_from_handler(void *arg)
+{
+	int how = *(const int *)arg;
+	pthread_t t;
+
+#ifdef PCPU_HAVE_SINGLE_THREADED
+	if (how != REENTRY_THREADS_DEBUG && !__libc_single_threaded) {
+#else
+	if (how != REENTRY_THREADS_DEBUG) {
+#endif
+		/* TSan's own thread: no process of one thread here */
+		fprintf(stderr, "SKIP re-entry with one thread: the process has more\n");
+		return;
+	}
+	if (how == REENTRY_ONE_THREAD)
+		unsetenv("LIBPERCPU_DEBUG");
+	CHECK_EQ(pcpu_init(), 0);
+	CHECK_EQ(_pcpu_alloc.debug, how != REENTRY_ONE_THREAD);
+	if (how == REENTRY_THREADS_DEBUG) { /* a second thread has been: the mutex is taken */
+		CHECK_EQ(pthread_create(&t, NULL, nothing, NULL), 0);
+		pthread_join(t, NULL);
+	}
+#ifdef PCPU_HAVE_SINGLE_THREADED
+	CHECK_EQ(__libc_single_threaded, how != REENTRY_THREADS_DEBUG);
+#endif
+	signal(SIGUSR1, allocating_handler);
+	signalling_vm = _pcpu_vm_os;
+	signalling_vm.now_ms = signalling_now_ms;
+	_pcpu_vm = &signalling_vm;
+	signal_armed = 1;
+	for (int i = 0; i < 4 * PCPU_RESERVE_CHECK_CALLS; i++)
+		pcpu_free(pcpu_alloc(8, 0));
+	_pcpu_vm = &_pcpu_vm_os;
+	CHECK(!signal_armed); /* the handler ran, and came back: not reported */
+}
+
+static void test_signal_handler_reentry(void)
+{
+	for (int how = 0; how < REENTRY_CASES; how++) {
+		char buf[4096];
+		int status = tu_in_child(reenter_from_handler, &how, buf, sizeof(buf));
+
+		if (status == 0 && strstr(buf, "SKIP")) {
+			fputs(buf, stderr);
+			continue;
+		}
+		if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
+		    !strstr(buf, "libpercpu: allocator: ") || !strstr(buf, "signal handler"))
+			fprintf(stderr, "re-entry from a handler (case %d): status %#x, \"%s\"\n",
+				how, status, buf);
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+		CHECK(strstr(buf, "libpercpu: allocator: ") != NULL);
+		CHECK(strstr(buf, "taken again by the thread that holds it") != NULL);
+	}
+}
+
 /* Every path of the allocator under the checks: alloc and free from the slots, a new
  * chunk, population, the balance work; then the locks are free again. */
 static void test_allocator_paths_checked(void)
@@ -114,6 +204,7 @@ int main(void)
 #ifdef PCPU_HAVE_SINGLE_THREADED
 	test_single_threaded_skips_the_mutex();
 #endif
+	test_signal_handler_reentry(); /* before any thread: its first child has one */
 	test_holder();
 #ifdef PCPU_HAVE_SINGLE_THREADED
 	test_unlock_releases_what_lock_took();
