@@ -758,16 +758,27 @@ int _pcpu_alloc_chunk_free_locked(struct pcpu_chunk *c, int off)
 }
 
 /* The rest of a free (lock held, released here): @c and @off are chunk_lookup()'s
- * answer, @cached cache_put()'s (-1 when it was not asked).  Out of line, so that the
- * common path, an area cached, keeps to a few registers and calls nothing. */
+ * answer, @cached cache_put()'s (-1 when it was not asked), @section whether a dlopen'd
+ * object's section is freed (sections.c).  Out of line, so that the common path, an
+ * area cached, keeps to a few registers and calls nothing. */
 static __attribute__((noinline)) void free_slow(void *ptr, const char *caller,
-						struct pcpu_chunk *c, int off, int cached)
+						struct pcpu_chunk *c, int off, int cached,
+						bool section)
 {
 	bool need_balance;
 
 	if (!c) {
 		unlock();
 		_pcpu_fatal(caller, "%p is not a per-CPU pointer returned by pcpu_alloc()", ptr);
+	}
+	/* The reserved region holds dlopen'd objects' static variables only: the first
+	 * CPU's copy of one is its per-CPU address, which a free would otherwise take
+	 * (the object's variables would then be handed out again, and its dlclose() would
+	 * report a double free it did not make). */
+	if (c == pa->reserved_chunk && !section) {
+		unlock();
+		_pcpu_fatal(caller, "%p is a static per-CPU variable of an object loaded with "
+			    "dlopen() (in the reserved region), not from pcpu_alloc()", ptr);
 	}
 	if (cached < 0 || (!cached && _pcpu_alloc_chunk_free_locked(c, off) < 0)) {
 		unlock();
@@ -785,7 +796,7 @@ static __attribute__((noinline)) void free_slow(void *ptr, const char *caller,
 		_pcpu_alloc_balance_run(false);
 }
 
-void _pcpu_free_internal(void *ptr, const char *caller)
+void _pcpu_free_internal(void *ptr, const char *caller, bool section)
 {
 	struct pcpu_chunk *c;
 	int off = 0, cached = -1;
@@ -805,7 +816,7 @@ void _pcpu_free_internal(void *ptr, const char *caller)
 			return;
 		}
 	}
-	free_slow(ptr, caller, c, off, cached);
+	free_slow(ptr, caller, c, off, cached, section);
 }
 
 /* Whether @p lies in the arena, without the lock: the arena may grow meanwhile. */

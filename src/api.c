@@ -32,7 +32,7 @@ void *pcpu_alloc(size_t size, size_t align)
 void pcpu_free(void *ptr)
 {
 	/* nothing to initialize: before initialization no pointer is per-CPU */
-	_pcpu_free_internal(ptr, "pcpu_free");
+	_pcpu_free_internal(ptr, "pcpu_free", false);
 }
 
 /* The application's call also re-reads the online CPUs (cpuhp.c): the allocator's own

@@ -128,7 +128,7 @@ void _pcpu_alloc_unlock_all(void) PCPU_HIDDEN;
 int _pcpu_alloc_check(size_t size, size_t align, unsigned int gfp) PCPU_HIDDEN;
 void *_pcpu_alloc_internal(size_t size, size_t align, bool reserved,
 			   unsigned int gfp) PCPU_HIDDEN;
-void _pcpu_free_internal(void *ptr, const char *caller) PCPU_HIDDEN;
+void _pcpu_free_internal(void *ptr, const char *caller, bool section) PCPU_HIDDEN;
 void _pcpu_alloc_balance(void) PCPU_HIDDEN;
 bool _pcpu_alloc_in_arena(const void *p) PCPU_HIDDEN; /* lock-free: the arena may grow */
 

@@ -239,7 +239,7 @@ void __pcpu_unregister_section(char *start)
 		__atomic_fetch_sub(&nr_live, 1, __ATOMIC_RELAXED);
 		if (s->where == SEC_RESERVED || s->where == SEC_DYNAMIC) {
 			__atomic_store_n(s->delta, 0, __ATOMIC_RELEASE);
-			_pcpu_free_internal(s->alloc, "dlclose");
+			_pcpu_free_internal(s->alloc, "dlclose", true);
 		}
 		/* First-chunk copies are never reused: the object's own code may still run
 		 * (exit-time destructors), so its delta stays valid. */

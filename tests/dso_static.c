@@ -106,6 +106,26 @@ static void test_plugin(const char *path, int expect_reserved)
 	}
 }
 
+/* pcpu_free() of a dlopen'd object's static variable, by its first CPU's copy (which is
+ * its per-CPU address): reported by name, while the variable sits in the reserved
+ * region, instead of freeing it for dlclose() to find freed ("double free"). */
+static char plugin_path[4096];
+
+static void free_plugin_var(int fd)
+{
+	struct plugin p;
+	unsigned int first = 0;
+
+	CHECK_EQ(open_plugin(&p, plugin_path), 0);
+	if (!p.h)
+		return;
+	while (!pcpu_cpu_possible(first))
+		first++;
+	tu_say(fd, p.buf(first));
+	pcpu_free(p.buf(first));
+	dlclose(p.h);
+}
+
 int main(int argc, char **argv)
 {
 	char path[4096];
@@ -116,6 +136,10 @@ int main(int argc, char **argv)
 	CHECK_EQ(pcpu_init(), 0);
 	test_linked();
 	test_plugin(path, argc < 2);
+	snprintf(plugin_path, sizeof(plugin_path), "%s", path);
+	if (argc < 2)
+		tu_expect_abort("free of a dlopen'd static variable", free_plugin_var,
+				"is a static per-CPU variable of an object loaded with dlopen()");
 	if (argc < 2) {
 		/* again, with no reserved region: the plugin's section goes to dynamic memory */
 		tu_spawn_mode(argv[0], "dynamic", "LIBPERCPU_RESERVED_SIZE", "0");

@@ -540,7 +540,7 @@ static void boundaries_child(void)
 	d = pcpu_alloc(8, 4);
 	CHECK(r == _pcpu_geo->arena + _pcpu_geo->static_size);
 	CHECK(d == _pcpu_geo->arena + _pcpu_geo->static_size + _pcpu_geo->reserved_size);
-	_pcpu_free_internal(r, "test");
+	_pcpu_free_internal(r, "test", true);
 	pcpu_free(d);
 	/* both areas are free again: the same places are given out once more */
 	CHECK(_pcpu_alloc_internal(8, 4, true, PCPU_GFP_KERNEL) == r);
