@@ -128,6 +128,14 @@ static bool in_pair(unsigned int cpu, const void *arg)
 		CHECK_EQ(cpu_, nr_cpu_ids);                                     \
 	} while (0)
 
+/* VISIT with an inline iterator: no call into the library, and the CPUs @in says. */
+#define VISIT_INLINE(n, calls, loop, what, in, arg)                             \
+	do {                                                                    \
+		VISIT(n, calls, loop);                                          \
+		CHECK_EQ(calls, 0);                                             \
+		check_visits(what, n, in, arg);                                 \
+	} while (0)
+
 #define POSSIBLE(c) for_each_possible_cpu(c)
 #define ONLINE(c) for_each_online_cpu(c)
 #define OF(c) for_each_cpu(c, pr.a)
@@ -173,22 +181,13 @@ static int run(const char *want)
 	CHECK_EQ(n, num_possible_cpus());
 
 	/* then inline: no call into the library at all */
-	VISIT(n, calls, POSSIBLE);
-	CHECK_EQ(calls, 0);
-	check_visits("possible", n, possible, NULL);
-	VISIT(n, calls, ONLINE);
-	CHECK_EQ(calls, 0);
-	check_visits("online", n, online, NULL);
+	VISIT_INLINE(n, calls, POSSIBLE, "possible", possible, NULL);
+	VISIT_INLINE(n, calls, ONLINE, "online", online, NULL);
 	CHECK_EQ(n, num_online_cpus());
-	VISIT(n, calls, OF_POSSIBLE);
-	CHECK_EQ(calls, 0);
-	check_visits("for_each_cpu(cpu_possible_mask)", n, possible, NULL);
-	VISIT(n, calls, OF_ONLINE);
-	CHECK_EQ(calls, 0);
-	check_visits("for_each_cpu(cpu_online_mask)", n, online, NULL);
-	VISIT(n, calls, POSSIBLE_AND_ONLINE);
-	CHECK_EQ(calls, 0);
-	check_visits("for_each_cpu_and(possible, online)", n, online, NULL);
+	VISIT_INLINE(n, calls, OF_POSSIBLE, "for_each_cpu(cpu_possible_mask)", possible, NULL);
+	VISIT_INLINE(n, calls, OF_ONLINE, "for_each_cpu(cpu_online_mask)", online, NULL);
+	VISIT_INLINE(n, calls, POSSIBLE_AND_ONLINE, "for_each_cpu_and(possible, online)", online,
+		     NULL);
 	/* the masks themselves, as the library hands them out */
 	CHECK(cpu_possible_mask == pcpu_cpu_possible_mask());
 	CHECK(cpu_online_mask == pcpu_cpu_online_mask());
@@ -197,18 +196,12 @@ static int run(const char *want)
 		random_mask(&ma, (unsigned int)(tu_rand() % 4));
 		random_mask(&mb, (unsigned int)(tu_rand() % 3));
 		pr.op = 0;
-		VISIT(n, calls, OF);
-		CHECK_EQ(calls, 0);
-		check_visits("for_each_cpu", n, in_pair, &pr);
+		VISIT_INLINE(n, calls, OF, "for_each_cpu", in_pair, &pr);
 		CHECK_EQ(n, cpumask_weight(&ma));
 		pr.op = 1;
-		VISIT(n, calls, AND);
-		CHECK_EQ(calls, 0);
-		check_visits("for_each_cpu_and", n, in_pair, &pr);
+		VISIT_INLINE(n, calls, AND, "for_each_cpu_and", in_pair, &pr);
 		pr.op = 2;
-		VISIT(n, calls, ANDNOT);
-		CHECK_EQ(calls, 0);
-		check_visits("for_each_cpu_andnot", n, in_pair, &pr);
+		VISIT_INLINE(n, calls, ANDNOT, "for_each_cpu_andnot", in_pair, &pr);
 	}
 	return tu_failures != 0;
 }
